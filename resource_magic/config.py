@@ -1,0 +1,39 @@
+"""Where the database lives and who the user is, before anything is configured."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+
+DATABASE_URL_ENV = "RESOURCE_MAGIC_DATABASE_URL"
+USER_ENV = "RESOURCE_MAGIC_USER"
+
+
+def default_database_path() -> Path:
+    """The embedded SQLite file in the user's data directory."""
+    import platformdirs
+
+    return (
+        Path(platformdirs.user_data_dir("resource_magic", appauthor=False))
+        / "resources.db"
+    )
+
+
+def default_database_url() -> str:
+    """RESOURCE_MAGIC_DATABASE_URL, else the SQLite file in the user's data directory."""
+    url = os.environ.get(DATABASE_URL_ENV, "").strip()
+    if url:
+        return url
+    return f"sqlite:///{default_database_path()}"
+
+
+def default_user() -> str:
+    """RESOURCE_MAGIC_USER, else the operating-system login name."""
+    user = os.environ.get(USER_ENV, "").strip()
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (some containers): a stable fallback
+        return "default"

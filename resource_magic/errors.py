@@ -1,0 +1,38 @@
+"""Domain errors: every mistake a user can make, with a one-line message that says what to do.
+
+Only the front ends (magics, widgets) turn these into messages; domain code just raises them.
+"""
+
+
+class ResourceError(Exception):
+    """Base class of every error a user can cause; str(error) is the message they read."""
+
+
+class InvalidInput(ResourceError):
+    """A name, type, content, duration or option the store cannot accept."""
+
+
+class NotFound(ResourceError):
+    """No such resource for this user (missing and not-yours read the same)."""
+
+
+class NameTaken(ResourceError):
+    """A rename or import would collide with an existing resource name."""
+
+
+class NotOwner(ResourceError):
+    """The resource is visible (public) but only its owner may do this."""
+
+
+class TokenRefused(ResourceError):
+    """A share token that is unknown, expired, used up or revoked: one message for all."""
+
+
+class DatabaseUnavailable(ResourceError):
+    """The database cannot be reached or opened."""
+
+
+TOKEN_REFUSED_MESSAGE = (
+    "That share token is not valid (mistyped, expired, used up or revoked): "
+    "ask the owner for a new one."
+)

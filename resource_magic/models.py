@@ -1,0 +1,179 @@
+"""The data model: users, resources (with versions, tags and attachments) and share tokens.
+
+Columns follow the web app's schema (resource, resource_share); beyond it we keep every version's
+content, tags in their own indexed table, captured outputs as attachments, and a token digest
+instead of the token itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+RESOURCE_TYPES = ("workflow", "prompt", "agent_config")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on both backends (SQLite has no time zones: store naive UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# JSONB on PostgreSQL (binary, indexable), JSON text on SQLite.
+JSONContent = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class User(Base):
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Resource(Base):
+    __tablename__ = "resource"
+    __table_args__ = (
+        UniqueConstraint("user_id", "name"),
+        CheckConstraint(
+            "resource_type IN ('workflow', 'prompt', 'agent_config')",
+            name="resource_type",
+        ),
+        Index("ix_resource_user_id_updated_at", "user_id", "updated_at"),
+        Index("ix_resource_user_id_resource_type", "user_id", "resource_type"),
+        Index("ix_resource_is_public_updated_at", "is_public", "updated_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    resource_type: Mapped[str] = mapped_column(String(20))
+    content: Mapped[object] = mapped_column(JSONContent)
+    # Declared parameters of a workflow / defaults of a prompt: {name: default}.
+    parameters: Mapped[dict | None] = mapped_column(JSONContent)
+    execution_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    parent_resource_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("resource.id", ondelete="SET NULL"), index=True
+    )
+    fork_count: Mapped[int] = mapped_column(Integer, default=0)
+    is_public: Mapped[bool] = mapped_column(default=False)
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    # casefold(name + "\n" + description): the one text every search backend matches against,
+    # so SQLite and PostgreSQL agree on case-insensitivity beyond ASCII.
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tags: Mapped[list[ResourceTag]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, order_by="ResourceTag.tag"
+    )
+
+
+class ResourceTag(Base):
+    __tablename__ = "resource_tag"
+    __table_args__ = (Index("ix_resource_tag_tag_resource_id", "tag", "resource_id"),)
+
+    resource_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("resource.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class ResourceVersion(Base):
+    __tablename__ = "resource_version"
+    __table_args__ = (UniqueConstraint("resource_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resource_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("resource.id", ondelete="CASCADE")
+    )
+    version: Mapped[int] = mapped_column(Integer)
+    content: Mapped[object] = mapped_column(JSONContent)
+    parameters: Mapped[dict | None] = mapped_column(JSONContent)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Attachment(Base):
+    """A captured cell output (text, HTML, image) of one resource version."""
+
+    __tablename__ = "attachment"
+    __table_args__ = (UniqueConstraint("version_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(
+        ForeignKey("resource_version.id", ondelete="CASCADE")
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    mime_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+
+
+class ResourceShare(Base):
+    __tablename__ = "resource_share"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    resource_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("resource.id", ondelete="CASCADE"), index=True
+    )
+    # SHA-256 of the token: the token itself is shown once and never stored.
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # A short, non-secret start of the token so owners can tell shares apart and revoke them.
+    token_prefix: Mapped[str] = mapped_column(String(16), index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    access_count: Mapped[int] = mapped_column(Integer, default=0)
+    max_accesses: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,119 @@
+"""Plain, immutable records the store returns (never live ORM objects), so front ends can keep
+them after the session closes and nothing lazy-loads behind their back."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class ResourceRecord:
+    id: uuid.UUID
+    owner: str
+    name: str
+    resource_type: str
+    description: str | None
+    content: object
+    parameters: dict | None
+    tags: tuple[str, ...]
+    version: int
+    execution_count: int
+    last_executed_at: datetime | None
+    fork_count: int
+    parent_id: uuid.UUID | None
+    parent: str | None  # "owner/name" of the parent, None when gone or hidden
+    is_public: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing plus the total that matched."""
+
+    items: tuple[ResourceRecord, ...]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    resource: ResourceRecord
+    created: bool  # False: an existing resource got a new version
+
+    @property
+    def version(self) -> int:
+        return self.resource.version
+
+
+@dataclass(frozen=True)
+class AttachmentRecord:
+    position: int
+    mime_type: str
+    data: bytes
+    size: int
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    version: int
+    created_at: datetime
+    content: object
+    parameters: dict | None
+    attachment_count: int
+    is_current: bool
+
+
+@dataclass(frozen=True)
+class LineageNode:
+    id: uuid.UUID
+    depth: int  # negative: ancestors, 0: the resource, positive: descendants
+    owner: str | None  # None when the node is another user's private resource
+    name: str | None
+    resource_type: str | None
+    parent_id: uuid.UUID | None
+    fork_count: int
+    visible: bool
+
+
+@dataclass(frozen=True)
+class ShareRecord:
+    id: uuid.UUID
+    resource: str  # the shared resource's name
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    access_count: int
+    max_accesses: int | None
+    revoked_at: datetime | None
+    status: str  # active | expired | exhausted | revoked
+
+
+@dataclass(frozen=True)
+class NewShare:
+    """The token is here, once; only its digest is stored."""
+
+    token: str
+    share: ShareRecord
+
+
+@dataclass(frozen=True)
+class SharedResource:
+    resource: ResourceRecord
+    attachments: tuple[AttachmentRecord, ...]
+    access_count: int
+    max_accesses: int | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: tuple[str, ...] = field(default_factory=tuple)
+    new_versions: tuple[str, ...] = field(default_factory=tuple)

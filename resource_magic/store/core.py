@@ -1,0 +1,283 @@
+"""The store's plumbing: the current user, transactions, resolving references, building records."""
+
+from __future__ import annotations
+
+import difflib
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, aliased, defer, selectinload
+
+from ..config import default_database_url, default_user
+from ..db import get_engine, masked_url, normalise_url
+from ..errors import DatabaseUnavailable, NotFound, NotOwner
+from ..migrate import ensure_current
+from ..models import Resource, ResourceTag, User, utcnow
+from ..records import ResourceRecord
+from ..tokens import TOKEN_PREFIX
+from ..validate import clean_user
+
+_Parent = aliased(Resource, name="parent")
+_ParentOwner = aliased(User, name="parent_owner")
+
+
+def parse_uuid(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(text))
+    except (ValueError, AttributeError, TypeError):
+        return None
+
+
+class StoreCore:
+    """Holds the engine and the user; every query below is scoped through `user_id`."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        user: str | None = None,
+        *,
+        engine: Engine | None = None,
+    ) -> None:
+        if engine is None:
+            self.url = normalise_url(url or default_database_url())
+            engine = get_engine(self.url)
+        else:
+            self.url = engine.url.render_as_string(hide_password=False)
+        self.engine = engine
+        self._read_engine = engine.execution_options(readonly=True)
+        self.user = clean_user(user if user is not None else default_user())
+        self._user_id: int | None = None
+        try:
+            ensure_current(engine)
+        except (OperationalError, DBAPIError) as exc:
+            raise self._unavailable(exc) from exc
+
+    # -- display -------------------------------------------------------------------------
+    @property
+    def display_url(self) -> str:
+        return masked_url(self.url)
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    def _unavailable(self, exc: Exception) -> DatabaseUnavailable:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
+        return DatabaseUnavailable(
+            f"Cannot use the database {self.display_url} ({reason}): check that it is "
+            "running and that ResourceMagic.database_url / RESOURCE_MAGIC_DATABASE_URL is right."
+        )
+
+    # -- transactions --------------------------------------------------------------------
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """One write transaction (BEGIN IMMEDIATE on SQLite); all or nothing."""
+        try:
+            with (
+                Session(self.engine, expire_on_commit=False) as session,
+                session.begin(),
+            ):
+                yield session
+        except OperationalError as exc:
+            raise self._unavailable(exc) from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        try:
+            with (
+                Session(self._read_engine, expire_on_commit=False) as session,
+                session.begin(),
+            ):
+                yield session
+        except OperationalError as exc:
+            raise self._unavailable(exc) from exc
+
+    def _insert(self, table):
+        """The dialect's INSERT, which has ON CONFLICT on both backends."""
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table)
+
+    # -- the current user ----------------------------------------------------------------
+    def _uid(self, session: Session) -> int:
+        """The current user's id; the row is made on first use."""
+        if self._user_id is None:
+            user_id = session.scalar(select(User.id).where(User.name == self.user))
+            if user_id is None:
+                session.execute(
+                    self._insert(User)
+                    .values(name=self.user, created_at=utcnow())
+                    .on_conflict_do_nothing(index_elements=["name"])
+                )
+                user_id = session.scalar(select(User.id).where(User.name == self.user))
+            self._user_id = user_id
+        return self._user_id
+
+    # -- references ----------------------------------------------------------------------
+    @staticmethod
+    def _split_owner(ref: str) -> tuple[str | None, str]:
+        ref = str(ref).strip()
+        if "/" in ref:
+            owner, _, name = ref.partition("/")
+            return owner.strip(), name.strip()
+        return None, ref
+
+    def _own_clause(self, session: Session, ref: str):
+        """WHERE for one of my resources named or identified by `ref`."""
+        uid = self._uid(session)
+        owner, name = self._split_owner(ref)
+        if owner is not None and owner != self.user:
+            return None
+        ident = parse_uuid(name)
+        match = Resource.name == name
+        if ident is not None:
+            match = or_(match, Resource.id == ident)
+        return and_(Resource.user_id == uid, match)
+
+    def _own(self, session: Session, ref: str, action: str = "change") -> Resource:
+        """One of my resources, or NotFound (NotOwner for someone else's public one)."""
+        clause = self._own_clause(session, ref)
+        row = (
+            session.scalar(select(Resource).where(clause))
+            if clause is not None
+            else None
+        )
+        if row is None:
+            visible = self._find_visible(session, ref)
+            if visible is not None:
+                raise NotOwner(
+                    f"'{ref}' belongs to another user, so you cannot {action} it: "
+                    f"fork it first with `%resource fork {ref}`."
+                )
+            raise self._not_found(session, ref)
+        return row
+
+    def _find_visible(self, session: Session, ref: str) -> Resource | None:
+        """Mine by name or id, or anyone's public one by owner/name or id."""
+        uid = self._uid(session)
+        owner, name = self._split_owner(ref)
+        visible = or_(Resource.user_id == uid, Resource.is_public.is_(True))
+        if owner is not None:
+            stmt = (
+                select(Resource)
+                .join(User, Resource.user_id == User.id)
+                .where(User.name == owner, Resource.name == name, visible)
+            )
+        else:
+            ident = parse_uuid(name)
+            mine = and_(Resource.user_id == uid, Resource.name == name)
+            if ident is not None:
+                mine = or_(mine, and_(Resource.id == ident, visible))
+            stmt = select(Resource).where(mine).limit(1)
+        return session.scalar(stmt)
+
+    def _visible(self, session: Session, ref: str) -> Resource:
+        row = self._find_visible(session, ref)
+        if row is None:
+            raise self._not_found(session, ref)
+        return row
+
+    def _not_found(self, session: Session, ref: str) -> NotFound:
+        ref = str(ref).strip()
+        if ref.startswith(TOKEN_PREFIX):
+            return NotFound(
+                f"'{ref[:12]}...' is a share token, not a name: use "
+                "`%resource open TOKEN` or `%resource fork TOKEN`."
+            )
+        owner, name = self._split_owner(ref)
+        if owner is not None and owner != self.user:
+            return NotFound(
+                f"No public resource '{ref}': check the spelling, or ask {owner} "
+                "for a share token."
+            )
+        names = session.scalars(
+            select(Resource.name).where(Resource.user_id == self._uid(session))
+        ).all()
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        if close:
+            return NotFound(f"No resource named '{name}'. Did you mean '{close[0]}'?")
+        return NotFound(
+            f"No resource named '{name}': see your resources with %resource list."
+        )
+
+    # -- records -------------------------------------------------------------------------
+    def _record_select(self, uid: int, with_content: bool = True):
+        """Resource plus its owner's name and its parent's owner/name (when visible)."""
+        visible_parent = or_(_Parent.user_id == uid, _Parent.is_public.is_(True))
+        stmt = (
+            select(
+                Resource,
+                User.name.label("owner"),
+                _Parent.name.label("parent_name"),
+                _ParentOwner.name.label("parent_owner"),
+                visible_parent.label("parent_visible"),
+            )
+            .join(User, Resource.user_id == User.id)
+            .outerjoin(_Parent, Resource.parent_resource_id == _Parent.id)
+            .outerjoin(_ParentOwner, _Parent.user_id == _ParentOwner.id)
+            .options(selectinload(Resource.tags))
+        )
+        if not with_content:
+            stmt = stmt.options(defer(Resource.content), defer(Resource.parameters))
+        return stmt
+
+    @staticmethod
+    def _to_record(row, with_content: bool = True) -> ResourceRecord:
+        resource, owner, parent_name, parent_owner, parent_visible = row
+        parent = (
+            f"{parent_owner}/{parent_name}"
+            if parent_name is not None and parent_visible
+            else None
+        )
+        return ResourceRecord(
+            id=resource.id,
+            owner=owner,
+            name=resource.name,
+            resource_type=resource.resource_type,
+            description=resource.description,
+            content=resource.content if with_content else None,
+            parameters=resource.parameters if with_content else None,
+            tags=tuple(t.tag for t in resource.tags),
+            version=resource.current_version,
+            execution_count=resource.execution_count,
+            last_executed_at=resource.last_executed_at,
+            fork_count=resource.fork_count,
+            parent_id=resource.parent_resource_id,
+            parent=parent,
+            is_public=resource.is_public,
+            created_at=resource.created_at,
+            updated_at=resource.updated_at,
+        )
+
+    def _load_record(self, session: Session, resource_id: uuid.UUID) -> ResourceRecord:
+        session.expire_all()
+        uid = self._uid(session)
+        row = session.execute(
+            self._record_select(uid).where(Resource.id == resource_id)
+        ).one()
+        return self._to_record(row)
+
+    def _set_tags(
+        self, session: Session, resource_id: uuid.UUID, tags: Sequence[str]
+    ) -> None:
+        session.execute(
+            ResourceTag.__table__.delete().where(ResourceTag.resource_id == resource_id)
+        )
+        if tags:
+            session.execute(
+                ResourceTag.__table__.insert(),
+                [{"resource_id": resource_id, "tag": tag} for tag in tags],
+            )
+
+    @staticmethod
+    def _now() -> datetime:
+        return utcnow()
+
+    def _count(self, session: Session, stmt) -> int:
+        return session.scalar(
+            select(func.count()).select_from(stmt.order_by(None).subquery())
+        )

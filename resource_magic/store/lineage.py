@@ -1,0 +1,216 @@
+"""Forks and lineage.
+
+A fork copies a resource (mine, someone's public one by owner/name, or a share token's) into a
+new resource of mine whose parent_resource_id points at the source; the source's fork_count
+grows by one in the same transaction with a single SQL increment. Lineage is one recursive CTE:
+ancestors up to the root and every descendant, with depth.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from sqlalchemy import and_, insert, literal, or_, select, union_all, update
+from sqlalchemy.orm import Session
+
+from .. import tokens
+from ..errors import NameTaken
+from ..models import Attachment, Resource, ResourceTag, ResourceVersion, User
+from ..records import LineageNode, ResourceRecord
+from ..validate import MAX_NAME, clean_name, search_text
+from .core import parse_uuid
+from .sharing import SharingOps
+
+# Each failed attempt means a concurrent fork took that name, so this bounds contention.
+_MAX_NAME_ATTEMPTS = 1000
+
+
+class LineageOps(SharingOps):
+    def fork(self, source: str, new_name: str | None = None) -> ResourceRecord:
+        """Copy `source` into a new resource of mine; returns the copy."""
+        wanted = clean_name(new_name) if new_name is not None else None
+        with self._write() as session:
+            text = tokens.clean_token(str(source))
+            if text.startswith(tokens.TOKEN_PREFIX):
+                source_id = self._redeem(session, text).resource_id
+                original = session.get(Resource, source_id)
+            else:
+                original = self._visible(session, source)
+            copy_id = self._insert_copy(session, original, wanted)
+            session.execute(
+                update(Resource)
+                .where(Resource.id == original.id)
+                .values(fork_count=Resource.fork_count + 1)
+            )
+            return self._load_record(session, copy_id)
+
+    def _insert_copy(self, session: Session, original: Resource, wanted: str | None):
+        uid = self._uid(session)
+        now = self._now()
+        for _attempt in range(_MAX_NAME_ATTEMPTS):
+            name = wanted or self._free_name(session, uid, original.name)
+            copy_id = uuid.uuid4()
+            inserted = session.scalar(
+                self._insert(Resource)
+                .values(
+                    id=copy_id,
+                    user_id=uid,
+                    name=name,
+                    description=original.description,
+                    resource_type=original.resource_type,
+                    content=original.content,
+                    parameters=original.parameters,
+                    execution_count=0,
+                    fork_count=0,
+                    parent_resource_id=original.id,
+                    is_public=False,
+                    current_version=1,
+                    search_text=search_text(name, original.description),
+                    created_at=now,
+                    updated_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["user_id", "name"])
+                .returning(Resource.id)
+            )
+            if inserted is not None:
+                break
+            if wanted is not None:
+                raise NameTaken(
+                    f"You already have a resource named '{wanted}': fork under another "
+                    "name with --as NEW_NAME."
+                )
+        else:  # pragma: no cover - only under extreme contention for one name
+            raise NameTaken(
+                "Could not find a free name for the fork: give one with --as."
+            )
+        tags = session.scalars(
+            select(ResourceTag.tag).where(ResourceTag.resource_id == original.id)
+        ).all()
+        self._set_tags(session, copy_id, tags)
+        version_id = self._add_version(
+            session, copy_id, 1, original.content, original.parameters, [], now
+        )
+        source_version = (
+            select(ResourceVersion.id)
+            .where(
+                ResourceVersion.resource_id == original.id,
+                ResourceVersion.version == original.current_version,
+            )
+            .scalar_subquery()
+        )
+        session.execute(
+            insert(Attachment).from_select(
+                ["version_id", "position", "mime_type", "data", "size"],
+                select(
+                    literal(version_id),
+                    Attachment.position,
+                    Attachment.mime_type,
+                    Attachment.data,
+                    Attachment.size,
+                ).where(Attachment.version_id == source_version),
+            )
+        )
+        return copy_id
+
+    @staticmethod
+    def _free_name(session: Session, uid: int, base: str) -> str:
+        """`base` if I have no such name, else the first free `base-N` (N >= 2)."""
+        base = base[: MAX_NAME - 8]
+        pattern = re.compile(re.escape(base) + r"-(\d+)$")
+        taken = session.scalars(
+            select(Resource.name).where(
+                Resource.user_id == uid,
+                or_(
+                    Resource.name == base,
+                    Resource.name.startswith(base + "-", autoescape=True),
+                ),
+            )
+        ).all()
+        if base not in taken:
+            return base
+        used = {int(m.group(1)) for n in taken if (m := pattern.match(n))}
+        n = 2
+        while n in used:
+            n += 1
+        return f"{base}-{n}"
+
+    def lineage(self, ref: str) -> list[LineageNode]:
+        """Ancestors (negative depth), the resource (0) and descendants, in one statement."""
+        with self._read() as session:
+            uid = self._uid(session)
+            start = self._start_id(uid, ref)
+            r = Resource.__table__
+            up = (
+                select(r.c.id, r.c.parent_resource_id, literal(0).label("depth"))
+                .where(r.c.id == start)
+                .cte("ancestors", recursive=True)
+            )
+            up = up.union_all(
+                select(r.c.id, r.c.parent_resource_id, (up.c.depth - 1)).join(
+                    up, r.c.id == up.c.parent_resource_id
+                )
+            )
+            down = (
+                select(r.c.id, literal(0).label("depth"))
+                .where(r.c.id == start)
+                .cte("descendants", recursive=True)
+            )
+            down = down.union_all(
+                select(r.c.id, (down.c.depth + 1)).join(
+                    down, r.c.parent_resource_id == down.c.id
+                )
+            )
+            nodes = union_all(
+                select(up.c.id, up.c.depth),
+                select(down.c.id, down.c.depth).where(down.c.depth > 0),
+            ).subquery("nodes")
+            visible = or_(r.c.user_id == uid, r.c.is_public.is_(True))
+            rows = session.execute(
+                select(
+                    nodes.c.id,
+                    nodes.c.depth,
+                    User.__table__.c.name.label("owner"),
+                    r.c.name,
+                    r.c.resource_type,
+                    r.c.parent_resource_id,
+                    r.c.fork_count,
+                    visible.label("visible"),
+                )
+                .join(r, r.c.id == nodes.c.id)
+                .join(User.__table__, User.__table__.c.id == r.c.user_id)
+                .order_by(nodes.c.depth, r.c.created_at, r.c.id)
+            ).all()
+            if not rows:
+                raise self._not_found(session, ref)
+            return [
+                LineageNode(
+                    id=row.id,
+                    depth=row.depth,
+                    owner=row.owner if row.visible else None,
+                    name=row.name if row.visible else None,
+                    resource_type=row.resource_type if row.visible else None,
+                    parent_id=row.parent_resource_id,
+                    fork_count=row.fork_count,
+                    visible=bool(row.visible),
+                )
+                for row in rows
+            ]
+
+    def _start_id(self, uid: int, ref: str):
+        """A scalar subquery for the resource `ref` names, if I may see it."""
+        owner, name = self._split_owner(ref)
+        visible = or_(Resource.user_id == uid, Resource.is_public.is_(True))
+        if owner is not None:
+            match = and_(
+                Resource.user_id
+                == select(User.id).where(User.name == owner).scalar_subquery(),
+                Resource.name == name,
+                visible,
+            )
+        else:
+            match = and_(Resource.user_id == uid, Resource.name == name)
+            ident = parse_uuid(name)
+            if ident is not None:
+                match = or_(match, and_(Resource.id == ident, visible))
+        return select(Resource.id).where(match).limit(1).scalar_subquery()

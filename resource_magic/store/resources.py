@@ -1,0 +1,491 @@
+"""Saving, finding, listing, changing and deleting resources, and their version history."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import InvalidInput, NameTaken, NotFound
+from ..models import Attachment, Resource, ResourceTag, ResourceVersion, User
+from ..records import (
+    AttachmentRecord,
+    Page,
+    ResourceRecord,
+    SaveResult,
+    VersionRecord,
+)
+from ..validate import (
+    MAX_ATTACHMENT_BYTES,
+    check_content,
+    check_parameters,
+    clean_description,
+    clean_name,
+    clean_search,
+    clean_tags,
+    clean_type,
+    search_text,
+)
+from .core import StoreCore
+from .search import search_clause
+
+SORTS = {
+    "updated": (Resource.updated_at, True),
+    "created": (Resource.created_at, True),
+    "name": (Resource.name, False),
+    "type": (Resource.resource_type, False),
+    "executions": (Resource.execution_count, True),
+    "forks": (Resource.fork_count, True),
+    "version": (Resource.current_version, True),
+}
+SCOPES = ("mine", "public")
+MAX_PAGE = 1000
+
+
+def clean_attachments(attachments: Iterable | None) -> list[tuple[str, bytes]]:
+    """Accept (mime_type, data) pairs or AttachmentRecord-likes; text becomes UTF-8."""
+    cleaned = []
+    for item in attachments or ():
+        mime, data = (
+            (item.mime_type, item.data)
+            if hasattr(item, "mime_type")
+            else (item[0], item[1])
+        )
+        if not isinstance(mime, str) or not 0 < len(mime) <= 100 or "/" not in mime:
+            raise InvalidInput(f"{mime!r} is not a MIME type like image/png.")
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if not isinstance(data, bytes | bytearray):
+            raise InvalidInput(f"The {mime} attachment must be bytes or text.")
+        if len(data) > MAX_ATTACHMENT_BYTES:
+            raise InvalidInput(
+                f"The {mime} output is {len(data):,} bytes: the limit is "
+                f"{MAX_ATTACHMENT_BYTES:,} bytes per output."
+            )
+        cleaned.append((mime, bytes(data)))
+    return cleaned
+
+
+class ResourceOps(StoreCore):
+    # -- create / new version ------------------------------------------------------------
+    def save(
+        self,
+        name: str,
+        content: object,
+        *,
+        resource_type: str = "workflow",
+        description: str | None = None,
+        tags: Sequence[str] | None = None,
+        is_public: bool | None = None,
+        parameters: dict | None = None,
+        attachments: Iterable | None = None,
+    ) -> SaveResult:
+        """Create `name`, or add a new version to it if I already have one of that type."""
+        name = clean_name(name)
+        resource_type = clean_type(resource_type)
+        content = check_content(resource_type, content)
+        description = clean_description(description)
+        tag_list = clean_tags(tags) if tags is not None else None
+        parameters = check_parameters(parameters)
+        files = clean_attachments(attachments)
+        now = self._now()
+        with self._write() as session:
+            uid = self._uid(session)
+            ins = self._insert(Resource).values(
+                id=uuid.uuid4(),
+                user_id=uid,
+                name=name,
+                description=description,
+                resource_type=resource_type,
+                content=content,
+                parameters=parameters,
+                execution_count=0,
+                fork_count=0,
+                is_public=bool(is_public),
+                current_version=1,
+                search_text=search_text(name, description),
+                created_at=now,
+                updated_at=now,
+            )
+            changes = {
+                "current_version": Resource.current_version + 1,
+                "content": ins.excluded.content,
+                "parameters": ins.excluded.parameters,
+                "updated_at": ins.excluded.updated_at,
+            }
+            if description is not None:
+                changes["description"] = ins.excluded.description
+                changes["search_text"] = ins.excluded.search_text
+            if is_public is not None:
+                changes["is_public"] = ins.excluded.is_public
+            stmt = ins.on_conflict_do_update(
+                index_elements=["user_id", "name"],
+                set_=changes,
+                where=Resource.resource_type == ins.excluded.resource_type,
+            ).returning(Resource.id, Resource.current_version)
+            row = session.execute(stmt).first()
+            if row is None:
+                existing = session.scalar(
+                    select(Resource.resource_type).where(
+                        Resource.user_id == uid, Resource.name == name
+                    )
+                )
+                raise InvalidInput(
+                    f"'{name}' is already a {existing}: save the {resource_type} under "
+                    "another name, or delete the old one first."
+                )
+            resource_id, version = row
+            if tag_list is not None:
+                self._set_tags(session, resource_id, tag_list)
+            self._add_version(
+                session, resource_id, version, content, parameters, files, now
+            )
+            return SaveResult(
+                self._load_record(session, resource_id), created=version == 1
+            )
+
+    def _add_version(
+        self, session, resource_id, version, content, parameters, files, now
+    ):
+        version_id = session.scalar(
+            insert(ResourceVersion)
+            .values(
+                resource_id=resource_id,
+                version=version,
+                content=content,
+                parameters=parameters,
+                created_at=now,
+            )
+            .returning(ResourceVersion.id)
+        )
+        if files:
+            session.execute(
+                insert(Attachment),
+                [
+                    {
+                        "version_id": version_id,
+                        "position": position,
+                        "mime_type": mime,
+                        "data": data,
+                        "size": len(data),
+                    }
+                    for position, (mime, data) in enumerate(files)
+                ],
+            )
+        return version_id
+
+    # -- read ----------------------------------------------------------------------------
+    def get(self, ref: str) -> ResourceRecord:
+        """Mine by name or id, or a public one by owner/name or id."""
+        with self._read() as session:
+            resource = self._visible(session, ref)
+            return self._load_record(session, resource.id)
+
+    def list(
+        self,
+        search: str | None = None,
+        *,
+        resource_type: str | None = None,
+        tag: str | None = None,
+        scope: str = "mine",
+        sort: str = "updated",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Page:
+        """One page of my (or all public) resources, newest first, with the total count."""
+        needle = clean_search(search)
+        if resource_type is not None:
+            resource_type = clean_type(resource_type)
+        if tag is not None:
+            tag = clean_tags([tag])[0]
+        if scope not in SCOPES:
+            raise InvalidInput(f"Unknown scope {scope!r}: use 'mine' or 'public'.")
+        descending_flag = sort.startswith("-")
+        key = sort.lstrip("-")
+        if key not in SORTS:
+            raise InvalidInput(
+                f"Cannot sort by {key!r}: use one of {', '.join(SORTS)}."
+            )
+        if (
+            isinstance(limit, bool)
+            or not isinstance(limit, int)
+            or not 1 <= limit <= MAX_PAGE
+        ):
+            raise InvalidInput(
+                f"The limit must be a whole number from 1 to {MAX_PAGE}."
+            )
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise InvalidInput("The offset must be a whole number, 0 or more.")
+        column, natural_desc = SORTS[key]
+        descending = natural_desc != descending_flag
+        with self._read() as session:
+            uid = self._uid(session)
+            where = [
+                Resource.user_id == uid
+                if scope == "mine"
+                else Resource.is_public.is_(True)
+            ]
+            if resource_type:
+                where.append(Resource.resource_type == resource_type)
+            if tag:
+                where.append(
+                    Resource.id.in_(
+                        select(ResourceTag.resource_id).where(ResourceTag.tag == tag)
+                    )
+                )
+            if needle:
+                where.append(search_clause(session, needle))
+            total = session.scalar(
+                select(func.count()).select_from(Resource).where(*where)
+            )
+            order = column.desc() if descending else column.asc()
+            tiebreak = Resource.id.desc() if descending else Resource.id.asc()
+            stmt = (
+                self._record_select(uid, with_content=False)
+                .where(*where)
+                .order_by(order, tiebreak)
+                .limit(limit)
+                .offset(offset)
+            )
+            rows = session.execute(stmt).all()
+            items = tuple(self._to_record(row, with_content=False) for row in rows)
+            return Page(items=items, total=total, limit=limit, offset=offset)
+
+    def names(self) -> list[str]:
+        """All my resource names (for completion and suggestions)."""
+        with self._read() as session:
+            return list(
+                session.scalars(
+                    select(Resource.name)
+                    .where(Resource.user_id == self._uid(session))
+                    .order_by(Resource.name)
+                )
+            )
+
+    # -- change --------------------------------------------------------------------------
+    def update(
+        self,
+        ref: str,
+        *,
+        rename: str | None = None,
+        description: str | None = None,
+        tags: Sequence[str] | None = None,
+        is_public: bool | None = None,
+        content: object = None,
+        parameters: dict | None = None,
+    ) -> ResourceRecord:
+        """Change metadata; new content makes a new version. Only the owner may."""
+        if all(
+            v is None
+            for v in (rename, description, tags, is_public, content, parameters)
+        ):
+            raise InvalidInput(
+                "Nothing to update: give a new name, description, tags, public/private "
+                "or content."
+            )
+        new_name = clean_name(rename) if rename is not None else None
+        tag_list = clean_tags(tags) if tags is not None else None
+        if description is not None:
+            description = clean_description(description) or ""
+        parameters = check_parameters(parameters)
+        with self._write() as session:
+            resource = self._own(session, ref, action="update")
+            if content is not None:
+                content = check_content(resource.resource_type, content)
+            now = self._now()
+            values: dict = {"updated_at": now}
+            if new_name is not None and new_name != resource.name:
+                taken = session.scalar(
+                    select(Resource.id).where(
+                        Resource.user_id == resource.user_id, Resource.name == new_name
+                    )
+                )
+                if taken is not None:
+                    raise NameTaken(
+                        f"You already have a resource named '{new_name}': pick another name."
+                    )
+                values["name"] = new_name
+            if description is not None:
+                values["description"] = description or None
+            if new_name is not None or description is not None:
+                values["search_text"] = search_text(
+                    values.get("name", resource.name),
+                    values["description"]
+                    if "description" in values
+                    else resource.description,
+                )
+            if is_public is not None:
+                values["is_public"] = bool(is_public)
+            if content is not None or parameters is not None:
+                version = session.scalar(
+                    update(Resource)
+                    .where(Resource.id == resource.id)
+                    .values(current_version=Resource.current_version + 1)
+                    .returning(Resource.current_version)
+                )
+                new_content = content if content is not None else resource.content
+                new_parameters = (
+                    parameters if parameters is not None else resource.parameters
+                )
+                values["content"] = new_content
+                values["parameters"] = new_parameters
+                self._add_version(
+                    session, resource.id, version, new_content, new_parameters, [], now
+                )
+            try:
+                session.execute(
+                    update(Resource).where(Resource.id == resource.id).values(**values)
+                )
+            except IntegrityError:
+                raise NameTaken(
+                    f"You already have a resource named '{new_name}': pick another name."
+                ) from None
+            if tag_list is not None:
+                self._set_tags(session, resource.id, tag_list)
+            return self._load_record(session, resource.id)
+
+    def delete(self, ref: str) -> str:
+        """Delete one of my resources (its forks keep living, parentless); returns its name."""
+        with self._write() as session:
+            resource = self._own(session, ref, action="delete")
+            session.execute(delete(Resource).where(Resource.id == resource.id))
+            return resource.name
+
+    def delete_user(self) -> int:
+        """Delete the current user and everything they own; returns how many resources went."""
+        with self._write() as session:
+            uid = self._uid(session)
+            count = session.scalar(
+                select(func.count())
+                .select_from(Resource)
+                .where(Resource.user_id == uid)
+            )
+            session.execute(delete(User).where(User.id == uid))
+        self._user_id = None
+        return count
+
+    def record_execution(self, ref: str) -> int:
+        """Count one run of one of my resources, atomically; returns the new count."""
+        with self._write() as session:
+            clause = self._own_clause(session, ref)
+            count = None
+            if clause is not None:
+                count = session.scalar(
+                    update(Resource)
+                    .where(clause)
+                    .values(
+                        execution_count=Resource.execution_count + 1,
+                        last_executed_at=self._now(),
+                    )
+                    .returning(Resource.execution_count)
+                )
+            if count is None:
+                self._own(session, ref, action="run")  # raises the right error
+            return count
+
+    # -- versions ------------------------------------------------------------------------
+    def history(self, ref: str) -> list[VersionRecord]:
+        """Every version of a resource I can see, oldest first."""
+        with self._read() as session:
+            resource = self._visible(session, ref)
+            counts = (
+                select(Attachment.version_id, func.count().label("n"))
+                .group_by(Attachment.version_id)
+                .subquery()
+            )
+            rows = session.execute(
+                select(ResourceVersion, func.coalesce(counts.c.n, 0))
+                .outerjoin(counts, counts.c.version_id == ResourceVersion.id)
+                .where(ResourceVersion.resource_id == resource.id)
+                .order_by(ResourceVersion.version)
+            ).all()
+            return [
+                VersionRecord(
+                    version=v.version,
+                    created_at=v.created_at,
+                    content=v.content,
+                    parameters=v.parameters,
+                    attachment_count=n,
+                    is_current=v.version == resource.current_version,
+                )
+                for v, n in rows
+            ]
+
+    def restore(self, ref: str, version: int) -> ResourceRecord:
+        """Make a new version equal to an old one (history only grows)."""
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise InvalidInput(f"The version must be a whole number, not {version!r}.")
+        with self._write() as session:
+            resource = self._own(session, ref, action="restore")
+            old = session.scalar(
+                select(ResourceVersion).where(
+                    ResourceVersion.resource_id == resource.id,
+                    ResourceVersion.version == version,
+                )
+            )
+            if old is None:
+                raise NotFound(
+                    f"'{resource.name}' has no version {version}: it has versions 1 to "
+                    f"{resource.current_version} (see %resource history {resource.name})."
+                )
+            now = self._now()
+            new_version = session.scalar(
+                update(Resource)
+                .where(Resource.id == resource.id)
+                .values(
+                    current_version=Resource.current_version + 1,
+                    content=old.content,
+                    parameters=old.parameters,
+                    updated_at=now,
+                )
+                .returning(Resource.current_version)
+            )
+            files = [
+                (a.mime_type, a.data)
+                for a in session.scalars(
+                    select(Attachment)
+                    .where(Attachment.version_id == old.id)
+                    .order_by(Attachment.position)
+                )
+            ]
+            self._add_version(
+                session,
+                resource.id,
+                new_version,
+                old.content,
+                old.parameters,
+                files,
+                now,
+            )
+            return self._load_record(session, resource.id)
+
+    def attachments(
+        self, ref: str, version: int | None = None
+    ) -> tuple[AttachmentRecord, ...]:
+        """The captured outputs of a version (the current one by default)."""
+        with self._read() as session:
+            resource = self._visible(session, ref)
+            return self._attachments_of(
+                session, resource.id, version or resource.current_version
+            )
+
+    def _attachments_of(
+        self, session, resource_id, version
+    ) -> tuple[AttachmentRecord, ...]:
+        rows = session.scalars(
+            select(Attachment)
+            .join(ResourceVersion, Attachment.version_id == ResourceVersion.id)
+            .where(
+                ResourceVersion.resource_id == resource_id,
+                ResourceVersion.version == version,
+            )
+            .order_by(Attachment.position)
+        )
+        return tuple(
+            AttachmentRecord(
+                position=a.position, mime_type=a.mime_type, data=a.data, size=a.size
+            )
+            for a in rows
+        )

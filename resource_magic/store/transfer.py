@@ -1,0 +1,212 @@
+"""Export my resources (every version, with attachments) to a JSON-ready dict, and import one
+back, all or nothing: a name I already have gets the imported versions as new versions."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import select, update
+
+from ..errors import InvalidInput
+from ..models import Attachment, Resource, ResourceVersion
+from ..records import ImportResult
+from ..validate import (
+    check_content,
+    check_parameters,
+    clean_description,
+    clean_name,
+    clean_tags,
+    clean_type,
+    search_text,
+)
+from .lineage import LineageOps
+from .resources import clean_attachments
+
+EXPORT_FORMAT = "resource_magic/1"
+
+
+class TransferOps(LineageOps):
+    def export(self, names: Sequence[str] | None = None) -> dict:
+        """My resources (all, or these names) with every version and attachment."""
+        with self._read() as session:
+            uid = self._uid(session)
+            if names:
+                resources = [self._own(session, n, action="export") for n in names]
+            else:
+                resources = list(
+                    session.scalars(
+                        select(Resource)
+                        .where(Resource.user_id == uid)
+                        .order_by(Resource.name)
+                    )
+                )
+            items = [self._export_one(session, r) for r in resources]
+        return {"format": EXPORT_FORMAT, "user": self.user, "resources": items}
+
+    def _export_one(self, session, resource: Resource) -> dict:
+        versions = []
+        for version in session.scalars(
+            select(ResourceVersion)
+            .where(ResourceVersion.resource_id == resource.id)
+            .order_by(ResourceVersion.version)
+        ):
+            files = session.scalars(
+                select(Attachment)
+                .where(Attachment.version_id == version.id)
+                .order_by(Attachment.position)
+            )
+            versions.append(
+                {
+                    "version": version.version,
+                    "created_at": version.created_at.isoformat(),
+                    "content": version.content,
+                    "parameters": version.parameters,
+                    "attachments": [
+                        {
+                            "mime_type": a.mime_type,
+                            "data": base64.b64encode(a.data).decode("ascii"),
+                        }
+                        for a in files
+                    ],
+                }
+            )
+        return {
+            "name": resource.name,
+            "resource_type": resource.resource_type,
+            "description": resource.description,
+            "tags": [t.tag for t in resource.tags],
+            "is_public": resource.is_public,
+            "versions": versions,
+        }
+
+    def import_(
+        self, data: object, progress: Callable[[int], None] | None = None
+    ) -> ImportResult:
+        """Import an export; checks everything first, then writes in one transaction."""
+        items = _parse_export(data)
+        created, appended = [], []
+        now = self._now()
+        with self._write() as session:
+            uid = self._uid(session)
+            for item in items:
+                existing = session.scalar(
+                    select(Resource).where(
+                        Resource.user_id == uid, Resource.name == item["name"]
+                    )
+                )
+                if (
+                    existing is not None
+                    and existing.resource_type != item["resource_type"]
+                ):
+                    raise InvalidInput(
+                        f"'{item['name']}' is a {existing.resource_type} here but a "
+                        f"{item['resource_type']} in the file: rename one, nothing was imported."
+                    )
+                if existing is None:
+                    last = item["versions"][-1]
+                    resource = Resource(
+                        user_id=uid,
+                        name=item["name"],
+                        description=item["description"],
+                        resource_type=item["resource_type"],
+                        content=last["content"],
+                        parameters=last["parameters"],
+                        execution_count=0,
+                        fork_count=0,
+                        is_public=item["is_public"],
+                        current_version=0,
+                        search_text=search_text(item["name"], item["description"]),
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    session.add(resource)
+                    session.flush()
+                    self._set_tags(session, resource.id, item["tags"])
+                    created.append(item["name"])
+                else:
+                    resource = existing
+                    appended.append(item["name"])
+                for version in item["versions"]:
+                    number = session.scalar(
+                        update(Resource)
+                        .where(Resource.id == resource.id)
+                        .values(
+                            current_version=Resource.current_version + 1,
+                            content=version["content"],
+                            parameters=version["parameters"],
+                            updated_at=now,
+                        )
+                        .returning(Resource.current_version)
+                    )
+                    self._add_version(
+                        session,
+                        resource.id,
+                        number,
+                        version["content"],
+                        version["parameters"],
+                        version["attachments"],
+                        now,
+                    )
+                if progress is not None:
+                    progress(1)
+        return ImportResult(created=tuple(created), new_versions=tuple(appended))
+
+
+def _parse_export(data: object) -> list[dict]:
+    """Validate a whole export before anything is written."""
+    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
+        raise InvalidInput(
+            f"This is not a resource_magic export (expected format {EXPORT_FORMAT!r})."
+        )
+    raw = data.get("resources")
+    if not isinstance(raw, list):
+        raise InvalidInput("The export has no list of resources.")
+    items, seen = [], set()
+    for position, entry in enumerate(raw, 1):
+        where = f"resource #{position}"
+        if not isinstance(entry, dict):
+            raise InvalidInput(f"The export's {where} is not an object.")
+        name = clean_name(entry.get("name"))
+        if name in seen:
+            raise InvalidInput(f"The export names '{name}' twice.")
+        seen.add(name)
+        resource_type = clean_type(entry.get("resource_type"))
+        versions_raw = entry.get("versions")
+        if not isinstance(versions_raw, list) or not versions_raw:
+            raise InvalidInput(f"'{name}' in the export has no versions.")
+        versions = []
+        for v in versions_raw:
+            if not isinstance(v, dict):
+                raise InvalidInput(
+                    f"A version of '{name}' in the export is not an object."
+                )
+            files = []
+            for a in v.get("attachments") or []:
+                try:
+                    files.append(
+                        (a["mime_type"], base64.b64decode(a["data"], validate=True))
+                    )
+                except (KeyError, TypeError, binascii.Error):
+                    raise InvalidInput(
+                        f"An attachment of '{name}' in the export is damaged."
+                    ) from None
+            versions.append(
+                {
+                    "content": check_content(resource_type, v.get("content")),
+                    "parameters": check_parameters(v.get("parameters")),
+                    "attachments": clean_attachments(files),
+                }
+            )
+        items.append(
+            {
+                "name": name,
+                "resource_type": resource_type,
+                "description": clean_description(entry.get("description")),
+                "tags": clean_tags(entry.get("tags") or []),
+                "is_public": bool(entry.get("is_public", False)),
+                "versions": versions,
+            }
+        )
+    return items

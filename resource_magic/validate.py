@@ -1,0 +1,310 @@
+"""Checks on everything a user hands the store; each failure is an InvalidInput that says what
+to do. Pure: no database, no IPython."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from datetime import UTC, datetime, timedelta
+
+from .errors import InvalidInput
+from .tokens import TOKEN_PREFIX
+
+RESOURCE_TYPES = ("workflow", "prompt", "agent_config")
+MAX_NAME = 255
+MAX_TAG = 64
+MAX_TAGS = 32
+MAX_DESCRIPTION = 20_000
+MAX_SEARCH = 1_000
+MAX_CONTENT_BYTES = 1_048_576  # 1 MiB of JSON per version
+MAX_JSON_DEPTH = 64
+MAX_ATTACHMENT_BYTES = 10 * 1_048_576
+_DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
+_DURATION_UNITS = {
+    "s": "seconds",
+    "m": "minutes",
+    "h": "hours",
+    "d": "days",
+    "w": "weeks",
+}
+_ALLOWED_CONTROL = {"\n", "\t", "\r"}
+
+
+def _has_control(text: str, allowed: set[str] | frozenset = frozenset()) -> bool:
+    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
+
+
+def clean_label(text: object, what: str, max_len: int) -> str:
+    """Trim and NFKC-normalise a name-like string; refuse empty, long or control characters."""
+    if not isinstance(text, str):
+        raise InvalidInput(f"The {what} must be text.")
+    cleaned = unicodedata.normalize("NFKC", text).strip()
+    if not cleaned:
+        raise InvalidInput(f"The {what} is empty: give 1 to {max_len} characters.")
+    if len(cleaned) > max_len:
+        raise InvalidInput(
+            f"The {what} is {len(cleaned)} characters long: use at most {max_len}."
+        )
+    if _has_control(cleaned):
+        raise InvalidInput(
+            f"The {what} contains control characters (such as NUL or a newline): remove them."
+        )
+    return cleaned
+
+
+def clean_name(name: object, what: str = "name") -> str:
+    cleaned = clean_label(name, what, MAX_NAME)
+    if "/" in cleaned:
+        raise InvalidInput(
+            f"The {what} {cleaned!r} contains '/', which is kept for owner/name: "
+            "use another character."
+        )
+    if cleaned.startswith(TOKEN_PREFIX):
+        raise InvalidInput(
+            f"Names may not start with {TOKEN_PREFIX!r} (that marks share tokens): "
+            "choose another name."
+        )
+    return cleaned
+
+
+def clean_user(name: object) -> str:
+    return clean_name(name, "user name")
+
+
+def clean_type(resource_type: object) -> str:
+    if resource_type not in RESOURCE_TYPES:
+        raise InvalidInput(
+            f"Unknown resource type {resource_type!r}: use one of "
+            + ", ".join(RESOURCE_TYPES)
+            + "."
+        )
+    return resource_type  # type: ignore[return-value]
+
+
+def clean_description(description: object) -> str | None:
+    if description is None:
+        return None
+    if not isinstance(description, str):
+        raise InvalidInput("The description must be text.")
+    description = description.strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise InvalidInput(
+            f"The description is {len(description)} characters long: "
+            f"use at most {MAX_DESCRIPTION}."
+        )
+    if _has_control(description, _ALLOWED_CONTROL):
+        raise InvalidInput("The description contains control characters: remove them.")
+    return description or None
+
+
+def clean_tags(tags: object) -> list[str]:
+    if tags is None:
+        return []
+    if isinstance(tags, str):
+        tags = [tags]
+    cleaned = []
+    for tag in tags:  # type: ignore[union-attr]
+        tag = clean_label(tag, "tag", MAX_TAG)
+        if any(ch.isspace() or ch == "," for ch in tag):
+            raise InvalidInput(
+                f"The tag {tag!r} contains a space or comma: give one tag per --tag."
+            )
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise InvalidInput(f"{len(cleaned)} tags given: use at most {MAX_TAGS}.")
+    return sorted(cleaned)
+
+
+def clean_search(text: object) -> str | None:
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise InvalidInput("The search text must be text.")
+    if len(text) > MAX_SEARCH:
+        raise InvalidInput(
+            f"The search text is too long: use at most {MAX_SEARCH} characters."
+        )
+    if "\x00" in text:
+        raise InvalidInput("The search text contains a NUL character: remove it.")
+    folded = search_fold(text.strip())
+    return folded or None
+
+
+def search_fold(text: str) -> str:
+    """The case folding every search uses, on both backends (Python's, not the database's)."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def search_text(name: str, description: str | None) -> str:
+    return search_fold(name + "\n" + (description or ""))
+
+
+def _json_depth_ok(value: object) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return False
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return True
+
+
+def _encode_json(value: object, what: str) -> str:
+    if not _json_depth_ok(value):
+        raise InvalidInput(
+            f"The {what} is nested more than {MAX_JSON_DEPTH} levels deep."
+        )
+    try:
+        encoded = json.dumps(value, allow_nan=False, ensure_ascii=False)
+    except ValueError:
+        raise InvalidInput(
+            f"The {what} contains NaN or Infinity, which JSON cannot hold: use null or a number."
+        ) from None
+    except TypeError as exc:
+        raise InvalidInput(f"The {what} is not JSON: {exc}.") from None
+    if "\\u0000" in encoded or "\x00" in encoded:
+        raise InvalidInput(f"The {what} contains a NUL character: remove it.")
+    return encoded
+
+
+def parse_agent_config(text: str) -> dict:
+    """Parse a cell body as an agent_config: a JSON object."""
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except _NonFiniteNumber:
+        raise InvalidInput(
+            "The agent_config contains NaN or Infinity, which JSON cannot hold: "
+            "use null or a number."
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"The agent_config is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg}): fix the cell and save again."
+        ) from None
+    except RecursionError:
+        raise InvalidInput(
+            f"The agent_config is nested more than {MAX_JSON_DEPTH} levels deep."
+        ) from None
+    return value
+
+
+class _NonFiniteNumber(ValueError):
+    pass
+
+
+def _refuse_constant(name: str):
+    raise _NonFiniteNumber(name)
+
+
+def check_content(resource_type: str, content: object) -> object:
+    """Refuse content the type cannot hold, NaN, NUL, too deep or too large; return it."""
+    if resource_type == "agent_config":
+        if isinstance(content, str):
+            content = parse_agent_config(content)
+        if not isinstance(content, dict):
+            raise InvalidInput(
+                'An agent_config must be a JSON object, like {"model": "gpt-4o"}.'
+            )
+        encoded = _encode_json(content, "agent_config")
+    else:
+        if not isinstance(content, str):
+            raise InvalidInput(f"A {resource_type}'s content must be text.")
+        if not content.strip():
+            raise InvalidInput(
+                f"The {resource_type} is empty: put its text in the cell."
+            )
+        if "\x00" in content:
+            raise InvalidInput(
+                f"The {resource_type} contains a NUL character: remove it."
+            )
+        encoded = _encode_json(content, resource_type)
+    size = len(encoded.encode("utf-8"))
+    if size > MAX_CONTENT_BYTES:
+        raise InvalidInput(
+            f"The content is {size:,} bytes: the limit is {MAX_CONTENT_BYTES:,} bytes "
+            "per version; keep large data in files and save the code that loads it."
+        )
+    return content
+
+
+def check_parameters(parameters: object) -> dict | None:
+    if parameters is None:
+        return None
+    if not isinstance(parameters, dict):
+        raise InvalidInput("Parameters must be a mapping of names to default values.")
+    for key in parameters:
+        if not isinstance(key, str) or not key.isidentifier():
+            raise InvalidInput(
+                f"Parameter name {key!r} is not a Python identifier: use letters, digits "
+                "and _ (not starting with a digit)."
+            )
+    _encode_json(parameters, "parameters")
+    return dict(parameters) or None
+
+
+def parse_expiry(expires: object, now: datetime) -> datetime | None:
+    """A duration (30m, 12h, 7d, 2w) or an ISO-8601 date-time with a zone, as UTC."""
+    if expires is None:
+        return None
+    if isinstance(expires, timedelta):
+        moment = now + expires
+    elif isinstance(expires, datetime):
+        moment = _aware(expires, str(expires))
+    elif isinstance(expires, str):
+        moment = _parse_expiry_text(expires, now)
+    else:
+        raise InvalidInput("Give the expiry as a duration like 7d or an ISO date-time.")
+    if moment <= now:
+        raise InvalidInput(
+            f"The expiry {moment.isoformat()} is not in the future: give a later time."
+        )
+    return moment.astimezone(UTC)
+
+
+def _parse_expiry_text(text: str, now: datetime) -> datetime:
+    match = _DURATION_RE.match(text)
+    if match:
+        amount, unit = int(match.group(1)), match.group(2).lower()
+        if amount <= 0:
+            raise InvalidInput(f"The duration {text.strip()!r} must be positive.")
+        try:
+            return now + timedelta(**{_DURATION_UNITS[unit]: amount})
+        except OverflowError:
+            raise InvalidInput(f"The duration {text.strip()!r} is too long.") from None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"Cannot read {text!r} as an expiry: use a duration like 30m, 12h, 7d or an "
+            "ISO date-time with a zone like 2026-12-31T18:00Z."
+        ) from None
+    return _aware(moment, text)
+
+
+def _aware(moment: datetime, shown: str) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidInput(
+            f"The date-time {shown.strip()!r} has no time zone: add one, e.g. "
+            f"{moment.strftime('%Y-%m-%dT%H:%M')}Z for UTC."
+        )
+    return moment.astimezone(UTC)
+
+
+def clean_max_accesses(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value).strip())
+        except ValueError:
+            raise InvalidInput(
+                f"The use limit {value!r} is not a whole number: give e.g. 10."
+            ) from None
+    if value < 1 or value > 2_000_000_000:
+        raise InvalidInput("The use limit must be between 1 and 2,000,000,000.")
+    return value

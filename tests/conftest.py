@@ -1,0 +1,155 @@
+"""Fixtures build on each other: backend URL -> store -> shell.
+
+Every store test runs twice, on SQLite (a temporary file) and on PostgreSQL: the server named by
+RESOURCE_MAGIC_TEST_POSTGRES_URL when set, else a throwaway server started with pgserver. Each
+test run gets its own fresh PostgreSQL database. Without any PostgreSQL the PostgreSQL variants
+skip with the reason, except under CI, where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from resource_magic.db import dispose_engines, get_engine
+from resource_magic.store import ResourceStore
+
+PG_ENV = "RESOURCE_MAGIC_TEST_POSTGRES_URL"
+IN_CI = bool(os.environ.get("CI"))
+TABLES = ("attachment", "resource_version", "resource_tag", "resource_share", "resource", "user")
+
+
+def _unavailable(reason: str):
+    if IN_CI:
+        pytest.fail(f"PostgreSQL is required under CI: {reason}", pytrace=False)
+    pytest.skip(f"no PostgreSQL for this run: {reason}")
+
+
+class PostgresServer:
+    """A PostgreSQL server we may create and drop databases on."""
+
+    def __init__(self) -> None:
+        self.admin_url: str | None = None
+        self.reason = ""
+        self._pgserver = None
+        self._pgdir: str | None = None
+        self.databases: list[str] = []
+
+    def start(self) -> None:
+        configured = os.environ.get(PG_ENV, "").strip()
+        if configured:
+            self.admin_url = _psycopg(configured)
+            return
+        try:
+            import pgserver
+        except ImportError:
+            self.reason = f"{PG_ENV} is not set and pgserver is not installed"
+            return
+        # Short path: the server's Unix socket lives in it (sockets allow ~100 characters).
+        self._pgdir = tempfile.mkdtemp(prefix="rmpg")
+        try:
+            self._pgserver = pgserver.get_server(self._pgdir, cleanup_mode="stop")
+        except Exception as exc:  # report why, then skip (or fail under CI)
+            self.reason = f"pgserver could not start: {exc}"
+            return
+        self.admin_url = _psycopg(self._pgserver.get_uri())
+
+    def create_database(self) -> str:
+        """A new empty database; returns its SQLAlchemy URL."""
+        name = f"rm_test_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        self.databases.append(name)
+        return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def stop(self) -> None:
+        dispose_engines()
+        if self.admin_url and self.databases:
+            admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                for name in self.databases:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+        if self._pgserver is not None:
+            self._pgserver.cleanup()
+        if self._pgdir:
+            shutil.rmtree(self._pgdir, ignore_errors=True)
+
+
+def _psycopg(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_server) -> str:
+    """This run's own PostgreSQL database, migrated once by the first store."""
+    if postgres_server.admin_url is None:
+        _unavailable(postgres_server.reason)
+    return postgres_server.create_database()
+
+
+@pytest.fixture
+def fresh_postgres_url(postgres_server) -> str:
+    """An empty PostgreSQL database of its own (for migration tests)."""
+    if postgres_server.admin_url is None:
+        _unavailable(postgres_server.reason)
+    return postgres_server.create_database()
+
+
+def _truncate(url: str) -> None:
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        names = ", ".join(f'"{t}"' for t in TABLES)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, tmp_path) -> str:
+    """A database URL with the schema in place and no rows, on each backend in turn."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'resources.db'}"
+    url = request.getfixturevalue("postgres_database")
+    ResourceStore(url, user="_migrate")  # brings the schema to head once
+    _truncate(url)
+    return url
+
+
+@pytest.fixture
+def make_store(backend):
+    """make_store(user) -> a ResourceStore on this test's database as `user`."""
+
+    def make(user: str = "alice") -> ResourceStore:
+        return ResourceStore(backend, user=user)
+
+    return make
+
+
+@pytest.fixture
+def store(make_store) -> ResourceStore:
+    return make_store("alice")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch, tmp_path):
+    """Never touch the user's real database or identity from a test."""
+    monkeypatch.setenv("RESOURCE_MAGIC_DATABASE_URL", f"sqlite:///{tmp_path / 'default.db'}")
+    monkeypatch.setenv("RESOURCE_MAGIC_USER", "tester")

@@ -1,0 +1,280 @@
+"""The store foundation on both backends: create, version, find, list, update, delete, scope."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from resource_magic.errors import InvalidInput, NameTaken, NotFound
+from resource_magic.models import Resource, ResourceShare, ResourceVersion, User
+
+
+def test_save_creates_then_versions(store):
+    first = store.save("etl-daily", "df = load()\n", description="Daily clean", tags=["etl"])
+    assert first.created and first.version == 1
+    second = store.save("etl-daily", "df = load()\ndf = df.dropna()\n")
+    assert not second.created and second.version == 2
+    history = store.history("etl-daily")
+    assert [v.version for v in history] == [1, 2]
+    assert history[0].content == "df = load()\n"
+    assert history[1].content == "df = load()\ndf = df.dropna()\n"
+    assert store.get("etl-daily").content == "df = load()\ndf = df.dropna()\n"
+    # metadata not given on the new version is kept
+    assert store.get("etl-daily").description == "Daily clean"
+    assert store.get("etl-daily").tags == ("etl",)
+
+
+def test_name_is_trimmed_and_nfkc_normalised(store):
+    result = store.save("  ｅｔｌ  ", "x = 1")  # full-width letters
+    assert result.resource.name == "etl"
+    assert store.get("etl").id == result.resource.id
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "The name is empty: give 1 to 255 characters."),
+        ("   ", "The name is empty: give 1 to 255 characters."),
+        ("a" * 256, "The name is 256 characters long: use at most 255."),
+        (
+            "bad\x00name",
+            "The name contains control characters (such as NUL or a newline): remove them.",
+        ),
+        (
+            "two\nlines",
+            "The name contains control characters (such as NUL or a newline): remove them.",
+        ),
+        (
+            "alice/etl",
+            "The name 'alice/etl' contains '/', which is kept for owner/name: "
+            "use another character.",
+        ),
+    ],
+)
+def test_bad_names_are_refused_and_nothing_is_written(store, name, message):
+    with pytest.raises(InvalidInput) as caught:
+        store.save(name, "x = 1")
+    assert str(caught.value) == message
+    assert store.list().total == 0
+
+
+def test_name_of_255_characters_is_accepted(store):
+    assert store.save("n" * 255, "x = 1").resource.name == "n" * 255
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[1, 2]", 'An agent_config must be a JSON object, like {"model": "gpt-4o"}.'),
+        (
+            '{"a": NaN}',
+            "The agent_config contains NaN or Infinity, which JSON cannot hold: "
+            "use null or a number.",
+        ),
+        ({"a": float("inf")}, "The agent_config contains NaN or Infinity, which JSON cannot "
+         "hold: use null or a number."),
+        ({"a": "nul\x00"}, "The agent_config contains a NUL character: remove it."),
+        (
+            '{"a": 1',
+            "The agent_config is not valid JSON (line 1, column 8: Expecting ',' delimiter): "
+            "fix the cell and save again.",
+        ),
+    ],
+)
+def test_agent_config_must_be_a_clean_json_object(store, content, message):
+    with pytest.raises(InvalidInput) as caught:
+        store.save("agent", content, resource_type="agent_config")
+    assert str(caught.value) == message
+    assert store.list().total == 0
+
+
+def test_agent_config_round_trips_as_dict(store):
+    config = {"model": "small", "temperature": 0.2, "tools": ["search", {"k": [1, 2]}]}
+    store.save("agent", config, resource_type="agent_config")
+    assert store.get("agent").content == config
+
+
+def test_content_size_limit(store):
+    with pytest.raises(InvalidInput, match="bytes: the limit is 1,048,576 bytes"):
+        store.save("big", "x" * 1_100_000)
+    assert store.list().total == 0
+
+
+def test_unknown_type_is_refused(store):
+    with pytest.raises(InvalidInput) as caught:
+        store.save("x", "x = 1", resource_type="notebook")
+    assert str(caught.value) == (
+        "Unknown resource type 'notebook': use one of workflow, prompt, agent_config."
+    )
+
+
+def test_saving_a_name_as_another_type_is_refused(store):
+    store.save("thing", "x = 1")
+    with pytest.raises(InvalidInput, match="'thing' is already a workflow"):
+        store.save("thing", "Hello {{ name }}", resource_type="prompt")
+    assert store.get("thing").version == 1
+
+
+def test_get_by_id(store):
+    saved = store.save("etl", "x = 1").resource
+    assert store.get(str(saved.id)).name == "etl"
+
+
+def test_unknown_name_suggests_the_nearest(store):
+    store.save("etl-daily", "x = 1")
+    with pytest.raises(NotFound) as caught:
+        store.get("etl-dialy")
+    assert str(caught.value) == "No resource named 'etl-dialy'. Did you mean 'etl-daily'?"
+
+
+def test_search_is_case_insensitive_over_name_and_description(store):
+    store.save("Sales-Report", "x = 1", description="Quarterly ÜBERSICHT")
+    store.save("cleanup", "x = 1", description="drops nulls")
+    assert [r.name for r in store.list("sales").items] == ["Sales-Report"]
+    assert [r.name for r in store.list("übersicht").items] == ["Sales-Report"]
+    assert [r.name for r in store.list("NULLS").items] == ["cleanup"]
+
+
+@pytest.mark.parametrize("needle", ["%", "_", "\\", "50%", "a_b"])
+def test_like_metacharacters_are_literal(store, needle):
+    store.save("plain", "x = 1", description="nothing special here")
+    store.save("special", "x = 1", description="has 50% and a_b and back\\slash")
+    names = [r.name for r in store.list(needle).items]
+    assert names == ["special"]
+
+
+def test_list_filters_sorts_pages_and_counts(store):
+    for i in range(7):
+        store.save(f"wf-{i}", f"x = {i}", tags=["even" if i % 2 == 0 else "odd"])
+    store.save("greeting", "Hello {{ name }}", resource_type="prompt")
+    page = store.list(sort="name", limit=3, offset=0)
+    assert page.total == 8
+    assert [r.name for r in page.items] == ["greeting", "wf-0", "wf-1"]
+    page2 = store.list(sort="name", limit=3, offset=3)
+    assert [r.name for r in page2.items] == ["wf-2", "wf-3", "wf-4"]
+    assert store.list(resource_type="prompt").total == 1
+    assert sorted(r.name for r in store.list(tag="odd").items) == ["wf-1", "wf-3", "wf-5"]
+    assert [r.name for r in store.list(sort="-name", limit=1).items] == ["wf-6"]
+
+
+def test_update_metadata_rename_and_content(store):
+    store.save("a", "x = 1", description="old")
+    record = store.update("a", rename="b", description="new", tags=["t1", "t2"], is_public=True)
+    assert (record.name, record.description, record.tags, record.is_public) == (
+        "b",
+        "new",
+        ("t1", "t2"),
+        True,
+    )
+    assert record.version == 1
+    record = store.update("b", content="x = 2")
+    assert record.version == 2
+    assert [v.content for v in store.history("b")] == ["x = 1", "x = 2"]
+    with pytest.raises(NotFound):
+        store.get("a")
+
+
+def test_rename_onto_an_existing_name_is_refused(store):
+    store.save("a", "x = 1")
+    store.save("b", "x = 2")
+    with pytest.raises(NameTaken) as caught:
+        store.update("a", rename="b")
+    assert str(caught.value) == "You already have a resource named 'b': pick another name."
+    assert store.get("a").content == "x = 1"
+
+
+def test_update_with_nothing_is_an_error(store):
+    store.save("a", "x = 1")
+    with pytest.raises(InvalidInput, match="Nothing to update"):
+        store.update("a")
+
+
+def test_delete(store):
+    store.save("a", "x = 1")
+    assert store.delete("a") == "a"
+    with pytest.raises(NotFound):
+        store.get("a")
+
+
+def _count(store, model, *where):
+    with store._read() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_delete_user_cascades_to_resources_versions_and_shares(make_store):
+    alice = make_store("alice")
+    bob = make_store("bob")
+    alice.save("a", "x = 1")
+    alice.save("a", "x = 2")
+    alice.share("a", max_accesses=3)
+    bob.save("b", "y = 1")
+    assert alice.delete_user() == 1
+    assert _count(bob, User, User.name == "alice") == 0
+    assert _count(bob, Resource) == 1
+    assert _count(bob, ResourceVersion) == 1
+    assert _count(bob, ResourceShare) == 0
+
+
+def test_deleting_a_parent_sets_childrens_parent_to_null(store):
+    store.save("parent", "x = 1")
+    child = store.fork("parent", "child")
+    assert child.parent_id is not None
+    store.delete("parent")
+    orphan = store.get("child")
+    assert orphan.parent_id is None and orphan.parent is None
+
+
+def test_other_users_private_resource_is_invisible(make_store):
+    alice = make_store("alice")
+    bob = make_store("bob")
+    secret = alice.save("secret", "token = 'x'").resource
+    for ref in ("secret", str(secret.id), "alice/secret"):
+        with pytest.raises(NotFound):
+            bob.get(ref)
+        with pytest.raises(NotFound):
+            bob.update(ref, description="pwned")
+        with pytest.raises(NotFound):
+            bob.delete(ref)
+        with pytest.raises(NotFound):
+            bob.history(ref)
+        with pytest.raises(NotFound):
+            bob.share(ref)
+    assert bob.list().total == 0
+    assert bob.list(scope="public").total == 0
+    assert bob.list("secret").total == 0
+    assert alice.get("secret").description is None
+
+
+def test_missing_and_not_yours_read_the_same(make_store):
+    alice = make_store("alice")
+    bob = make_store("bob")
+    alice.save("secret", "x = 1")
+    with pytest.raises(NotFound) as theirs:
+        bob.get("alice/secret")
+    with pytest.raises(NotFound) as nobody:
+        bob.get("alice/nothing-here")
+    assert str(theirs.value).replace("secret", "X") == str(nobody.value).replace(
+        "nothing-here", "X"
+    )
+
+
+def test_public_resource_is_readable_but_not_changeable(make_store):
+    from resource_magic.errors import NotOwner
+
+    alice = make_store("alice")
+    bob = make_store("bob")
+    alice.save("shared", "x = 1", is_public=True)
+    assert bob.get("alice/shared").content == "x = 1"
+    assert [r.qualified_name for r in bob.list(scope="public").items] == ["alice/shared"]
+    with pytest.raises(NotOwner):
+        bob.update("alice/shared", description="mine now")
+    with pytest.raises(NotOwner):
+        bob.delete("alice/shared")
+    assert alice.get("shared").description is None
+
+
+def test_user_defaults_come_from_the_environment(backend, monkeypatch):
+    from resource_magic.store import ResourceStore
+
+    monkeypatch.setenv("RESOURCE_MAGIC_USER", "carol")
+    assert ResourceStore(backend).user == "carol"

@@ -21,7 +21,7 @@ def default_database_path() -> Path:
 
 
 def default_database_url() -> str:
-    """RESOURCE_MAGIC_DATABASE_URL, else the SQLite file in the user's data directory."""
+    """RESOURCE_MAGIC_DATABASE_URL, else the SQLite file in the user data directory."""
     url = os.environ.get(DATABASE_URL_ENV, "").strip()
     if url:
         return url

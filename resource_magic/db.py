@@ -1,10 +1,10 @@
 """Engines and transactions for both backends.
 
-SQLite: WAL (readers never block the writer), foreign keys on, a busy timeout, and every write
-transaction starts with BEGIN IMMEDIATE so two kernels writing at once queue on the lock instead
-of failing with "database is locked" half-way through. Read-only work begins DEFERRED.
-PostgreSQL (psycopg 3): pool_pre_ping, so a kernel that outlived a server restart reconnects.
-"""
+SQLite: WAL (readers never block the writer), foreign keys on, a busy timeout, and every
+write transaction starts with BEGIN IMMEDIATE so two kernels writing at once queue on
+the lock instead of failing with "database is locked" half-way through. Read-only work
+begins DEFERRED. PostgreSQL (psycopg 3): pool_pre_ping, so a kernel that outlived a
+server restart reconnects."""
 
 from __future__ import annotations
 

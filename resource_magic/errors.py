@@ -1,11 +1,12 @@
-"""Domain errors: every mistake a user can make, with a one-line message that says what to do.
+"""Domain errors: every mistake a user can make, with a one-line message that says what
+to do.
 
-Only the front ends (magics, widgets) turn these into messages; domain code just raises them.
-"""
+Only the front ends (magics, widgets) turn these into messages; domain code just raises
+them."""
 
 
 class ResourceError(Exception):
-    """Base class of every error a user can cause; str(error) is the message they read."""
+    """Base of every error a user can cause; str(error) is the message they read."""
 
 
 class InvalidInput(ResourceError):
@@ -25,7 +26,7 @@ class NotOwner(ResourceError):
 
 
 class TokenRefused(ResourceError):
-    """A share token that is unknown, expired, used up or revoked: one message for all."""
+    """A token that is unknown, expired, used up or revoked: one message for all."""
 
 
 class DatabaseUnavailable(ResourceError):

@@ -1,4 +1,4 @@
-"""Bring a database to the newest schema, through Alembic's API, when a store opens it."""
+"""Bring a database to the newest schema through Alembic's API when a store opens it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-# Any constant: PostgreSQL serialises concurrent first-time upgrades on this advisory lock.
+# Any constant: PostgreSQL serialises concurrent first-time upgrades on this advisory
+# lock.
 _PG_LOCK_KEY = 7_310_428_551
 
 _current: set[int] = set()
@@ -36,7 +37,7 @@ def current_revision(connection: Connection) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Upgrade to `revision` in one transaction; concurrent callers wait for each other."""
+    """Upgrade to `revision` in one transaction; concurrent callers queue."""
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(

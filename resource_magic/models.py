@@ -1,9 +1,9 @@
-"""The data model: users, resources (with versions, tags and attachments) and share tokens.
+"""The data model: users, resources (with versions, tags and attachments) and share
+tokens.
 
-Columns follow the web app's schema (resource, resource_share); beyond it we keep every version's
-content, tags in their own indexed table, captured outputs as attachments, and a token digest
-instead of the token itself.
-"""
+Columns follow the web app's schema (resource, resource_share); beyond it we keep every
+version's content, tags in their own indexed table, captured outputs as attachments, and
+a token digest instead of the token itself."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def utcnow() -> datetime:
 
 
 class UTCDateTime(TypeDecorator):
-    """Aware UTC datetimes on both backends (SQLite has no time zones: store naive UTC)."""
+    """Aware UTC datetimes on both backends (SQLite has no zones: store naive UTC)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
@@ -110,7 +110,8 @@ class Resource(Base):
     fork_count: Mapped[int] = mapped_column(Integer, default=0)
     is_public: Mapped[bool] = mapped_column(default=False)
     current_version: Mapped[int] = mapped_column(Integer, default=1)
-    # casefold(name + "\n" + description): the one text every search backend matches against,
+    # casefold(name + "\n" + description): the one text every search backend matches
+    # against,
     # so SQLite and PostgreSQL agree on case-insensitivity beyond ASCII.
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -170,7 +171,8 @@ class ResourceShare(Base):
     )
     # SHA-256 of the token: the token itself is shown once and never stored.
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
-    # A short, non-secret start of the token so owners can tell shares apart and revoke them.
+    # A short, non-secret start of the token so owners can tell shares apart and revoke
+    # them.
     token_prefix: Mapped[str] = mapped_column(String(16), index=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     access_count: Mapped[int] = mapped_column(Integer, default=0)

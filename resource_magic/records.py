@@ -1,5 +1,5 @@
-"""Plain, immutable records the store returns (never live ORM objects), so front ends can keep
-them after the session closes and nothing lazy-loads behind their back."""
+"""Plain, immutable records the store returns (never live ORM objects), so front ends
+can keep them after the session closes and nothing lazy-loads behind their back."""
 
 from __future__ import annotations
 

@@ -1,11 +1,10 @@
 """Share tokens: made by `secrets`, shown once, stored only as a SHA-256 digest.
 
-Design: a token is `rmshr_` + 32 url-safe characters (192 random bits). The recognisable prefix
-lets secret scanners and people spot a leaked token. The database keeps the digest (unique,
-indexed: redemption is one indexed lookup) and a display prefix of the first few characters,
-which is too short to help a guesser (24 of 192 bits) but lets an owner tell shares apart.
-Pure standard library.
-"""
+Design: a token is `rmshr_` + 32 url-safe characters (192 random bits). The recognisable
+prefix lets secret scanners and people spot a leaked token. The database keeps the
+digest (unique, indexed: redemption is one indexed lookup) and a display prefix of the
+first few characters, which is too short to help a guesser (24 of 192 bits) but lets an
+owner tell shares apart. Pure standard library."""
 
 from __future__ import annotations
 

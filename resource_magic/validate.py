@@ -1,5 +1,5 @@
-"""Checks on everything a user hands the store; each failure is an InvalidInput that says what
-to do. Pure: no database, no IPython."""
+"""Checks on everything a user hands the store; each failure is an InvalidInput that
+says what to do. Pure: no database, no IPython."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def _has_control(text: str, allowed: set[str] | frozenset = frozenset()) -> bool
 
 
 def clean_label(text: object, what: str, max_len: int) -> str:
-    """Trim and NFKC-normalise a name-like string; refuse empty, long or control characters."""
+    """Trim and NFKC-normalise a label; refuse empty, too long or control characters."""
     if not isinstance(text, str):
         raise InvalidInput(f"The {what} must be text.")
     cleaned = unicodedata.normalize("NFKC", text).strip()
@@ -48,7 +48,8 @@ def clean_label(text: object, what: str, max_len: int) -> str:
         )
     if _has_control(cleaned):
         raise InvalidInput(
-            f"The {what} contains control characters (such as NUL or a newline): remove them."
+            f"The {what} contains control characters (such as NUL or a newline): "
+            "remove them."
         )
     return cleaned
 
@@ -133,7 +134,7 @@ def clean_search(text: object) -> str | None:
 
 
 def search_fold(text: str) -> str:
-    """The case folding every search uses, on both backends (Python's, not the database's)."""
+    """The case folding every search uses on both backends (Python's, not SQL's)."""
     return unicodedata.normalize("NFKC", text).casefold()
 
 
@@ -163,7 +164,8 @@ def _encode_json(value: object, what: str) -> str:
         encoded = json.dumps(value, allow_nan=False, ensure_ascii=False)
     except ValueError:
         raise InvalidInput(
-            f"The {what} contains NaN or Infinity, which JSON cannot hold: use null or a number."
+            f"The {what} contains NaN or Infinity, which JSON cannot hold: "
+            "use null or a number."
         ) from None
     except TypeError as exc:
         raise InvalidInput(f"The {what} is not JSON: {exc}.") from None
@@ -183,7 +185,8 @@ def parse_agent_config(text: str) -> dict:
         ) from None
     except json.JSONDecodeError as exc:
         raise InvalidInput(
-            f"The agent_config is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+            f"The agent_config is not valid JSON "
+            f"(line {exc.lineno}, column {exc.colno}: "
             f"{exc.msg}): fix the cell and save again."
         ) from None
     except RecursionError:
@@ -202,7 +205,7 @@ def _refuse_constant(name: str):
 
 
 def check_content(resource_type: str, content: object) -> object:
-    """Refuse content the type cannot hold, NaN, NUL, too deep or too large; return it."""
+    """Refuse content the type cannot hold, NaN, NUL, too deep or too big."""
     if resource_type == "agent_config":
         if isinstance(content, str):
             content = parse_agent_config(content)
@@ -240,7 +243,8 @@ def check_parameters(parameters: object) -> dict | None:
     for key in parameters:
         if not isinstance(key, str) or not key.isidentifier():
             raise InvalidInput(
-                f"Parameter name {key!r} is not a Python identifier: use letters, digits "
+                f"Parameter name {key!r} is not a Python identifier: "
+                "use letters, digits "
                 "and _ (not starting with a digit)."
             )
     _encode_json(parameters, "parameters")
@@ -280,7 +284,8 @@ def _parse_expiry_text(text: str, now: datetime) -> datetime:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput(
-            f"Cannot read {text!r} as an expiry: use a duration like 30m, 12h, 7d or an "
+            f"Cannot read {text!r} as an expiry: "
+            "use a duration like 30m, 12h, 7d or an "
             "ISO date-time with a zone like 2026-12-31T18:00Z."
         ) from None
     return _aware(moment, text)

@@ -1,9 +1,9 @@
 """Fixtures build on each other: backend URL -> store -> shell.
 
-Every store test runs twice, on SQLite (a temporary file) and on PostgreSQL: the server named by
-RESOURCE_MAGIC_TEST_POSTGRES_URL when set, else a throwaway server started with pgserver. Each
-test run gets its own fresh PostgreSQL database. Without any PostgreSQL the PostgreSQL variants
-skip with the reason, except under CI, where that is a failure.
+Every store test runs twice, on SQLite (a temporary file) and on PostgreSQL: the server
+named by RESOURCE_MAGIC_TEST_POSTGRES_URL when set, else a throwaway server started with
+pgserver. Each test run gets its own fresh PostgreSQL database. Without any PostgreSQL
+the PostgreSQL variants skip with the reason, except under CI, where that is a failure.
 """
 
 from __future__ import annotations
@@ -22,7 +22,14 @@ from resource_magic.store import ResourceStore
 
 PG_ENV = "RESOURCE_MAGIC_TEST_POSTGRES_URL"
 IN_CI = bool(os.environ.get("CI"))
-TABLES = ("attachment", "resource_version", "resource_tag", "resource_share", "resource", "user")
+TABLES = (
+    "attachment",
+    "resource_version",
+    "resource_tag",
+    "resource_share",
+    "resource",
+    "user",
+)
 
 
 def _unavailable(reason: str):
@@ -51,7 +58,8 @@ class PostgresServer:
         except ImportError:
             self.reason = f"{PG_ENV} is not set and pgserver is not installed"
             return
-        # Short path: the server's Unix socket lives in it (sockets allow ~100 characters).
+        # Short path: the server's Unix socket lives in it (sockets allow ~100
+        # characters).
         self._pgdir = tempfile.mkdtemp(prefix="rmpg")
         try:
             self._pgserver = pgserver.get_server(self._pgdir, cleanup_mode="stop")
@@ -68,7 +76,11 @@ class PostgresServer:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
         self.databases.append(name)
-        return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+        return (
+            make_url(self.admin_url)
+            .set(database=name)
+            .render_as_string(hide_password=False)
+        )
 
     def stop(self) -> None:
         dispose_engines()
@@ -151,5 +163,7 @@ def store(make_store) -> ResourceStore:
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch, tmp_path):
     """Never touch the user's real database or identity from a test."""
-    monkeypatch.setenv("RESOURCE_MAGIC_DATABASE_URL", f"sqlite:///{tmp_path / 'default.db'}")
+    monkeypatch.setenv(
+        "RESOURCE_MAGIC_DATABASE_URL", f"sqlite:///{tmp_path / 'default.db'}"
+    )
     monkeypatch.setenv("RESOURCE_MAGIC_USER", "tester")

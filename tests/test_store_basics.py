@@ -1,4 +1,4 @@
-"""The store foundation on both backends: create, version, find, list, update, delete, scope."""
+"""The store foundation on both backends: create, version, find, list, change, scope."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from resource_magic.models import Resource, ResourceShare, ResourceVersion, User
 
 
 def test_save_creates_then_versions(store):
-    first = store.save("etl-daily", "df = load()\n", description="Daily clean", tags=["etl"])
+    first = store.save(
+        "etl-daily", "df = load()\n", description="Daily clean", tags=["etl"]
+    )
     assert first.created and first.version == 1
     second = store.save("etl-daily", "df = load()\ndf = df.dropna()\n")
     assert not second.created and second.version == 2
@@ -38,11 +40,13 @@ def test_name_is_trimmed_and_nfkc_normalised(store):
         ("a" * 256, "The name is 256 characters long: use at most 255."),
         (
             "bad\x00name",
-            "The name contains control characters (such as NUL or a newline): remove them.",
+            "The name contains control characters (such as NUL or a newline): "
+            "remove them.",
         ),
         (
             "two\nlines",
-            "The name contains control characters (such as NUL or a newline): remove them.",
+            "The name contains control characters (such as NUL or a newline): "
+            "remove them.",
         ),
         (
             "alice/etl",
@@ -71,12 +75,16 @@ def test_name_of_255_characters_is_accepted(store):
             "The agent_config contains NaN or Infinity, which JSON cannot hold: "
             "use null or a number.",
         ),
-        ({"a": float("inf")}, "The agent_config contains NaN or Infinity, which JSON cannot "
-         "hold: use null or a number."),
+        (
+            {"a": float("inf")},
+            "The agent_config contains NaN or Infinity, which JSON cannot "
+            "hold: use null or a number.",
+        ),
         ({"a": "nul\x00"}, "The agent_config contains a NUL character: remove it."),
         (
             '{"a": 1',
-            "The agent_config is not valid JSON (line 1, column 8: Expecting ',' delimiter): "
+            "The agent_config is not valid JSON (line 1, column 8: "
+            "Expecting ',' delimiter): "
             "fix the cell and save again.",
         ),
     ],
@@ -124,7 +132,9 @@ def test_unknown_name_suggests_the_nearest(store):
     store.save("etl-daily", "x = 1")
     with pytest.raises(NotFound) as caught:
         store.get("etl-dialy")
-    assert str(caught.value) == "No resource named 'etl-dialy'. Did you mean 'etl-daily'?"
+    assert (
+        str(caught.value) == "No resource named 'etl-dialy'. Did you mean 'etl-daily'?"
+    )
 
 
 def test_search_is_case_insensitive_over_name_and_description(store):
@@ -153,13 +163,19 @@ def test_list_filters_sorts_pages_and_counts(store):
     page2 = store.list(sort="name", limit=3, offset=3)
     assert [r.name for r in page2.items] == ["wf-2", "wf-3", "wf-4"]
     assert store.list(resource_type="prompt").total == 1
-    assert sorted(r.name for r in store.list(tag="odd").items) == ["wf-1", "wf-3", "wf-5"]
+    assert sorted(r.name for r in store.list(tag="odd").items) == [
+        "wf-1",
+        "wf-3",
+        "wf-5",
+    ]
     assert [r.name for r in store.list(sort="-name", limit=1).items] == ["wf-6"]
 
 
 def test_update_metadata_rename_and_content(store):
     store.save("a", "x = 1", description="old")
-    record = store.update("a", rename="b", description="new", tags=["t1", "t2"], is_public=True)
+    record = store.update(
+        "a", rename="b", description="new", tags=["t1", "t2"], is_public=True
+    )
     assert (record.name, record.description, record.tags, record.is_public) == (
         "b",
         "new",
@@ -179,7 +195,9 @@ def test_rename_onto_an_existing_name_is_refused(store):
     store.save("b", "x = 2")
     with pytest.raises(NameTaken) as caught:
         store.update("a", rename="b")
-    assert str(caught.value) == "You already have a resource named 'b': pick another name."
+    assert (
+        str(caught.value) == "You already have a resource named 'b': pick another name."
+    )
     assert store.get("a").content == "x = 1"
 
 
@@ -265,7 +283,9 @@ def test_public_resource_is_readable_but_not_changeable(make_store):
     bob = make_store("bob")
     alice.save("shared", "x = 1", is_public=True)
     assert bob.get("alice/shared").content == "x = 1"
-    assert [r.qualified_name for r in bob.list(scope="public").items] == ["alice/shared"]
+    assert [r.qualified_name for r in bob.list(scope="public").items] == [
+        "alice/shared"
+    ]
     with pytest.raises(NotOwner):
         bob.update("alice/shared", description="mine now")
     with pytest.raises(NotOwner):

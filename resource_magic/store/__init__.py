@@ -1,15 +1,15 @@
 """ResourceStore: every operation on resources, always scoped to one user.
 
-Design note. The store is the only layer that builds SQL; front ends (magics, widgets) call one
-method per user action and render what comes back (plain records from `records`). Each method is
-one transaction (`with session.begin()`), so a failure changes nothing. Every query carries the
-current user's id; other users' resources are reachable only when public (by owner/name) or
-through a share token, and "not yours" reads exactly like "not there". Counters and limits are
-single conditional UPDATE ... RETURNING statements, never read-modify-write, so concurrent
-kernels cannot lose an increment or overrun a limit. The operations are grouped by job:
-core (plumbing), resources (CRUD and versions), sharing (tokens), lineage (forks), transfer
-(export/import); ResourceStore is their union.
-"""
+Design note. The store is the only layer that builds SQL; front ends (magics, widgets)
+call one method per user action and render what comes back (plain records from
+`records`). Each method is one transaction (`with session.begin()`), so a failure
+changes nothing. Every query carries the current user's id; other users' resources are
+reachable only when public (by owner/name) or through a share token, and "not yours"
+reads exactly like "not there". Counters and limits are single conditional UPDATE ...
+RETURNING statements, never read-modify-write, so concurrent kernels cannot lose an
+increment or overrun a limit. The operations are grouped by job: core (plumbing),
+resources (CRUD and versions), sharing (tokens), lineage (forks), transfer
+(export/import); ResourceStore is their union."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from .transfer import EXPORT_FORMAT, TransferOps
 
 
 class ResourceStore(TransferOps):
-    """ResourceStore(url=None, user=None): the database at `url` (default: the embedded SQLite
-    file, or RESOURCE_MAGIC_DATABASE_URL) seen as `user` (default: RESOURCE_MAGIC_USER, else the
-    login name). Opening it brings the schema up to date."""
+    """ResourceStore(url=None, user=None): the database at `url` (default: the embedded
+    SQLite file, or RESOURCE_MAGIC_DATABASE_URL) seen as `user` (default:
+    RESOURCE_MAGIC_USER, else the login name). Opening it brings the schema up to
+    date."""
 
     def __repr__(self) -> str:
         return f"ResourceStore(url={self.display_url!r}, user={self.user!r})"

@@ -1,4 +1,4 @@
-"""The store's plumbing: the current user, transactions, resolving references, building records."""
+"""The store's plumbing: the user, transactions, references and records."""
 
 from __future__ import annotations
 
@@ -57,7 +57,8 @@ class StoreCore:
         except (OperationalError, DBAPIError) as exc:
             raise self._unavailable(exc) from exc
 
-    # -- display -------------------------------------------------------------------------
+    # -- display
+    # -------------------------------------------------------------------------
     @property
     def display_url(self) -> str:
         return masked_url(self.url)
@@ -70,10 +71,12 @@ class StoreCore:
         reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0][:200]
         return DatabaseUnavailable(
             f"Cannot use the database {self.display_url} ({reason}): check that it is "
-            "running and that ResourceMagic.database_url / RESOURCE_MAGIC_DATABASE_URL is right."
+            "running and that ResourceMagic.database_url / RESOURCE_MAGIC_DATABASE_URL "
+            "is right."
         )
 
-    # -- transactions --------------------------------------------------------------------
+    # -- transactions
+    # --------------------------------------------------------------------
     @contextmanager
     def _write(self) -> Iterator[Session]:
         """One write transaction (BEGIN IMMEDIATE on SQLite); all or nothing."""
@@ -102,7 +105,8 @@ class StoreCore:
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         return dialect.insert(table)
 
-    # -- the current user ----------------------------------------------------------------
+    # -- the current user
+    # ----------------------------------------------------------------
     def _uid(self, session: Session) -> int:
         """The current user's id; the row is made on first use."""
         if self._user_id is None:
@@ -117,7 +121,8 @@ class StoreCore:
             self._user_id = user_id
         return self._user_id
 
-    # -- references ----------------------------------------------------------------------
+    # -- references
+    # ----------------------------------------------------------------------
     @staticmethod
     def _split_owner(ref: str) -> tuple[str | None, str]:
         ref = str(ref).strip()
@@ -204,7 +209,8 @@ class StoreCore:
             f"No resource named '{name}': see your resources with %resource list."
         )
 
-    # -- records -------------------------------------------------------------------------
+    # -- records
+    # -------------------------------------------------------------------------
     def _record_select(self, uid: int, with_content: bool = True):
         """Resource plus its owner's name and its parent's owner/name (when visible)."""
         visible_parent = or_(_Parent.user_id == uid, _Parent.is_public.is_(True))

@@ -1,10 +1,9 @@
 """Forks and lineage.
 
-A fork copies a resource (mine, someone's public one by owner/name, or a share token's) into a
-new resource of mine whose parent_resource_id points at the source; the source's fork_count
-grows by one in the same transaction with a single SQL increment. Lineage is one recursive CTE:
-ancestors up to the root and every descendant, with depth.
-"""
+A fork copies a resource (mine, someone's public one by owner/name, or a share token's)
+into a new resource of mine whose parent_resource_id points at the source; the source's
+fork_count grows by one in the same transaction with a single SQL increment. Lineage is
+one recursive CTE: ancestors up to the root and every descendant, with depth."""
 
 from __future__ import annotations
 
@@ -136,7 +135,7 @@ class LineageOps(SharingOps):
         return f"{base}-{n}"
 
     def lineage(self, ref: str) -> list[LineageNode]:
-        """Ancestors (negative depth), the resource (0) and descendants, in one statement."""
+        """Ancestors (depth < 0), the resource (0) and descendants, in one statement."""
         with self._read() as session:
             uid = self._uid(session)
             start = self._start_id(uid, ref)

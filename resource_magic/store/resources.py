@@ -1,4 +1,4 @@
-"""Saving, finding, listing, changing and deleting resources, and their version history."""
+"""Saving, finding, listing, changing and deleting resources; version history."""
 
 from __future__ import annotations
 
@@ -69,7 +69,8 @@ def clean_attachments(attachments: Iterable | None) -> list[tuple[str, bytes]]:
 
 
 class ResourceOps(StoreCore):
-    # -- create / new version ------------------------------------------------------------
+    # -- create / new version
+    # ------------------------------------------------------------
     def save(
         self,
         name: str,
@@ -82,7 +83,7 @@ class ResourceOps(StoreCore):
         parameters: dict | None = None,
         attachments: Iterable | None = None,
     ) -> SaveResult:
-        """Create `name`, or add a new version to it if I already have one of that type."""
+        """Create `name`, or add a version to my resource of that name and type."""
         name = clean_name(name)
         resource_type = clean_type(resource_type)
         content = check_content(resource_type, content)
@@ -176,7 +177,8 @@ class ResourceOps(StoreCore):
             )
         return version_id
 
-    # -- read ----------------------------------------------------------------------------
+    # -- read
+    # ----------------------------------------------------------------------------
     def get(self, ref: str) -> ResourceRecord:
         """Mine by name or id, or a public one by owner/name or id."""
         with self._read() as session:
@@ -194,7 +196,7 @@ class ResourceOps(StoreCore):
         limit: int = 50,
         offset: int = 0,
     ) -> Page:
-        """One page of my (or all public) resources, newest first, with the total count."""
+        """One page of my (or all public) resources, newest first, and the total."""
         needle = clean_search(search)
         if resource_type is not None:
             resource_type = clean_type(resource_type)
@@ -264,7 +266,8 @@ class ResourceOps(StoreCore):
                 )
             )
 
-    # -- change --------------------------------------------------------------------------
+    # -- change
+    # --------------------------------------------------------------------------
     def update(
         self,
         ref: str,
@@ -304,7 +307,8 @@ class ResourceOps(StoreCore):
                 )
                 if taken is not None:
                     raise NameTaken(
-                        f"You already have a resource named '{new_name}': pick another name."
+                        f"You already have a resource named '{new_name}': "
+                        "pick another name."
                     )
                 values["name"] = new_name
             if description is not None:
@@ -312,9 +316,7 @@ class ResourceOps(StoreCore):
             if new_name is not None or description is not None:
                 values["search_text"] = search_text(
                     values.get("name", resource.name),
-                    values["description"]
-                    if "description" in values
-                    else resource.description,
+                    values.get("description", resource.description),
                 )
             if is_public is not None:
                 values["is_public"] = bool(is_public)
@@ -340,21 +342,22 @@ class ResourceOps(StoreCore):
                 )
             except IntegrityError:
                 raise NameTaken(
-                    f"You already have a resource named '{new_name}': pick another name."
+                    f"You already have a resource named '{new_name}': "
+                    "pick another name."
                 ) from None
             if tag_list is not None:
                 self._set_tags(session, resource.id, tag_list)
             return self._load_record(session, resource.id)
 
     def delete(self, ref: str) -> str:
-        """Delete one of my resources (its forks keep living, parentless); returns its name."""
+        """Delete one of my resources (forks live on, parentless); returns its name."""
         with self._write() as session:
             resource = self._own(session, ref, action="delete")
             session.execute(delete(Resource).where(Resource.id == resource.id))
             return resource.name
 
     def delete_user(self) -> int:
-        """Delete the current user and everything they own; returns how many resources went."""
+        """Delete the current user and all they own; returns the number of resources."""
         with self._write() as session:
             uid = self._uid(session)
             count = session.scalar(
@@ -385,7 +388,8 @@ class ResourceOps(StoreCore):
                 self._own(session, ref, action="run")  # raises the right error
             return count
 
-    # -- versions ------------------------------------------------------------------------
+    # -- versions
+    # ------------------------------------------------------------------------
     def history(self, ref: str) -> list[VersionRecord]:
         """Every version of a resource I can see, oldest first."""
         with self._read() as session:
@@ -428,7 +432,8 @@ class ResourceOps(StoreCore):
             if old is None:
                 raise NotFound(
                     f"'{resource.name}' has no version {version}: it has versions 1 to "
-                    f"{resource.current_version} (see %resource history {resource.name})."
+                    f"{resource.current_version} "
+                    f"(see %resource history {resource.name})."
                 )
             now = self._now()
             new_version = session.scalar(

@@ -1,9 +1,8 @@
 """Substring search over name and description.
 
 Both sides are case-folded in Python (`validate.search_fold`), so the match is a plain,
-case-sensitive substring test that SQLite and PostgreSQL answer identically; `%`, `_` and `\\`
-in the query are literal.
-"""
+case-sensitive substring test that SQLite and PostgreSQL answer identically; `%`, `_`
+and `\\` in the query are literal."""
 
 from __future__ import annotations
 

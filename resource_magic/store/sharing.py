@@ -1,9 +1,9 @@
 """Share tokens: create, list, revoke, and redeem (open) them.
 
-Redemption is one conditional UPDATE ... RETURNING: the token's digest, not revoked, not expired,
-under its use limit, and the count goes up in the same statement, so concurrent holders can never
-exceed max_accesses and a redemption never succeeds after a revoke has committed. Unknown,
-expired, used-up and revoked tokens all fail with the same message.
+Redemption is one conditional UPDATE ... RETURNING: the token's digest, not revoked, not
+expired, under its use limit, and the count goes up in the same statement, so concurrent
+holders can never exceed max_accesses and a redemption never succeeds after a revoke has
+committed. Unknown, expired, used-up and revoked tokens all fail with the same message.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class SharingOps(ResourceOps):
     def share(
         self, ref: str, expires: object = None, max_accesses: object = None
     ) -> NewShare:
-        """A new token for one of my resources; the token is returned here and never again."""
+        """A new token for one of my resources, returned here and never again."""
         now = self._now()
         expires_at = parse_expiry(expires, now)
         limit = clean_max_accesses(max_accesses)
@@ -124,9 +124,10 @@ class SharingOps(ResourceOps):
                 expires_at=share_row.expires_at,
             )
 
-    # -- internals -----------------------------------------------------------------------
+    # -- internals
+    # -----------------------------------------------------------------------
     def _redeem(self, session: Session, token: str):
-        """Count one access if the token is usable, in one statement; else TokenRefused."""
+        """Count one access if the token is usable (one statement), else refuse."""
         now = self._now()
         text = tokens.clean_token(str(token)) if token is not None else ""
         row = None

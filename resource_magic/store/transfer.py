@@ -1,5 +1,6 @@
-"""Export my resources (every version, with attachments) to a JSON-ready dict, and import one
-back, all or nothing: a name I already have gets the imported versions as new versions."""
+"""Export my resources (every version, with attachments) to a JSON-ready dict, and
+import one back, all or nothing: a name I already have gets the imported versions as new
+versions."""
 
 from __future__ import annotations
 
@@ -102,7 +103,8 @@ class TransferOps(LineageOps):
                 ):
                     raise InvalidInput(
                         f"'{item['name']}' is a {existing.resource_type} here but a "
-                        f"{item['resource_type']} in the file: rename one, nothing was imported."
+                        f"{item['resource_type']} in the file: rename one; "
+                        "nothing was imported."
                     )
                 if existing is None:
                     last = item["versions"][-1]

@@ -1,0 +1,141 @@
+"""The layering rule of STYLE.md, checked by walking every module's imports."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "resource_magic"
+
+# layer -> the package's layers it may import
+ALLOWED = {
+    "errors": set(),
+    "records": set(),
+    "config": {"errors"},
+    "tokens": {"errors"},
+    "validate": {"errors", "tokens"},
+    "templates": {"errors"},
+    "frames": {"errors", "records"},
+    "models": {"errors"},
+    "db": {"errors", "models"},
+    "migrate": {"errors", "models", "db"},
+    "migrations": {"models"},
+    "store": {
+        "errors", "models", "db", "migrate", "records", "tokens", "validate", "config",
+    },
+    "magic": {
+        "store", "frames", "errors", "templates", "records", "config", "tokens",
+        "validate", "widgets",
+    },
+    "widgets": {
+        "store", "frames", "errors", "templates", "records", "tokens", "validate",
+    },
+    "__init__": {"magic", "store", "errors", "records"},
+}  # fmt: skip
+# third-party top-level names -> layers allowed to import them
+RESTRICTED = {
+    "sqlalchemy": {"models", "db", "migrate", "migrations", "store"},
+    "alembic": {"migrate", "migrations"},
+    "ipywidgets": {"widgets"},
+    "ipylab": {"widgets"},
+    "pandas": {"frames"},
+}
+MAGIC_MACHINERY = "IPython.core.magic"
+
+
+def layer_of(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return parts[0]
+
+
+def imports(source: str, module_parts: tuple[str, ...]):
+    """(imported module, is_top_level) for every import in the source."""
+    tree = ast.parse(source)
+    top_level = {id(node) for node in tree.body}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, id(node) in top_level
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = module_parts[: len(module_parts) - node.level]
+                if node.module is None:  # from .. import tokens
+                    for alias in node.names:
+                        name = ".".join(("resource_magic", *base, alias.name))
+                        yield name, id(node) in top_level
+                else:
+                    name = ".".join(("resource_magic", *base, node.module))
+                    yield name, id(node) in top_level
+            else:
+                yield node.module or "", id(node) in top_level
+
+
+def violations(layer: str, source: str, module_parts: tuple[str, ...]) -> list[str]:
+    found = []
+    for name, top_level in imports(source, module_parts):
+        root = name.split(".")[0]
+        if root == "resource_magic":
+            parts = name.split(".")
+            target = parts[1] if len(parts) > 1 else "__init__"
+            if target != layer and target not in ALLOWED[layer]:
+                found.append(f"{layer} imports {target}")
+        elif root in RESTRICTED and layer not in RESTRICTED[root]:
+            found.append(f"{layer} imports {root}")
+        elif root == "pandas" and top_level:
+            found.append(f"{layer} imports pandas at module level")
+        if name.startswith(MAGIC_MACHINERY) and layer != "magic":
+            found.append(f"{layer} imports IPython's magic machinery")
+    return found
+
+
+def modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE).with_suffix("")
+        parts = rel.parts
+        package_parts = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
+        # relative imports resolve against the module's package
+        module_parts = (*package_parts, "_")
+        yield path, layer_of(path), module_parts
+
+
+@pytest.mark.parametrize(
+    ("path", "layer", "module_parts"),
+    list(modules()),
+    ids=lambda value: (
+        str(value.relative_to(PACKAGE)) if isinstance(value, Path) else ""
+    ),
+)
+def test_module_respects_the_layering_rule(path, layer, module_parts):
+    assert layer in ALLOWED, f"{path.name}: a new layer; add it to ALLOWED and STYLE.md"
+    assert violations(layer, path.read_text(), module_parts) == []
+
+
+def test_pandas_is_only_imported_inside_frames_functions():
+    source = "import pandas as pd\n"
+    assert violations("frames", source, ("frames", "_")) == [
+        "frames imports pandas at module level"
+    ]
+    inside = (
+        "def to_frame(rows):\n    import pandas as pd\n    return pd.DataFrame(rows)\n"
+    )
+    assert violations("frames", inside, ("frames", "_")) == []
+
+
+@pytest.mark.parametrize(
+    ("layer", "source", "expected"),
+    [
+        ("magic", "from sqlalchemy import select\n", ["magic imports sqlalchemy"]),
+        ("store", "from ..magic import ResourceMagic\n", ["store imports magic"]),
+        (
+            "widgets",
+            "from IPython.core.magic import Magics\n",
+            ["widgets imports IPython's magic machinery"],
+        ),
+        ("errors", "from .models import Resource\n", ["errors imports models"]),
+    ],
+)
+def test_the_checker_catches_violations(layer, source, expected):
+    parts = (layer, "_") if layer in ("magic", "store", "widgets") else ("_",)
+    assert violations(layer, source, parts) == expected

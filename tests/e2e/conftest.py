@@ -127,7 +127,7 @@ class LabServer:
 
 
 def _write_isolated_config(base: Path) -> dict[str, str]:
-    """Temporary Jupyter/IPython/JupyterLab directories; returns the env pointing there."""
+    """Temporary Jupyter/IPython/JupyterLab dirs; returns the env that points there."""
     dirs = {
         name: base / name
         for name in ("config", "data", "runtime", "ipython", "settings", "workspaces")

@@ -113,21 +113,22 @@ class LineageOps(SharingOps):
         return copy_id
 
     @staticmethod
-    def _free_name(session: Session, uid: int, base: str) -> str:
-        """`base` if I have no such name, else the first free `base-N` (N >= 2)."""
-        base = base[: MAX_NAME - 8]
+    def _free_name(session: Session, uid: int, name: str) -> str:
+        """`name` if I have no such name, else the first free `base-N` (N >= 2), where
+        base is `name` shortened just enough for the suffix to fit."""
+        base = name[: MAX_NAME - 8]
         pattern = re.compile(re.escape(base) + r"-(\d+)$")
         taken = session.scalars(
             select(Resource.name).where(
                 Resource.user_id == uid,
                 or_(
-                    Resource.name == base,
+                    Resource.name == name,
                     Resource.name.startswith(base + "-", autoescape=True),
                 ),
             )
         ).all()
-        if base not in taken:
-            return base
+        if name not in taken:
+            return name
         used = {int(m.group(1)) for n in taken if (m := pattern.match(n))}
         n = 2
         while n in used:

@@ -1,0 +1,297 @@
+"""Forks and lineage on both backends: what a fork copies, how it is named and
+counted, and the one recursive statement that answers lineage however deep the chain."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from _sql_capture import capture_sql, one_line
+from sqlalchemy import insert, select, update
+
+from resource_magic.errors import (
+    TOKEN_REFUSED_MESSAGE,
+    NameTaken,
+    NotFound,
+    TokenRefused,
+)
+from resource_magic.models import Resource
+
+
+def _rich(store, name="etl", **extra):
+    """A resource with every forkable attribute set."""
+    return store.save(
+        name,
+        "df = load(path)\n",
+        description="Daily clean",
+        tags=["etl", "daily"],
+        parameters={"path": "in.csv"},
+        attachments=[("text/plain", "42 rows"), ("image/png", b"\x89PNG\r\n")],
+        **extra,
+    ).resource
+
+
+def test_fork_of_my_resource_is_a_full_copy_pointing_at_its_source(store):
+    source = _rich(store)
+    copy = store.fork("etl", "etl-mine")
+    assert copy.owner == "alice" and copy.name == "etl-mine"
+    assert (copy.resource_type, copy.content, copy.description, copy.tags) == (
+        "workflow",
+        "df = load(path)\n",
+        "Daily clean",
+        ("daily", "etl"),
+    )
+    assert copy.parameters == {"path": "in.csv"}
+    assert copy.parent_id == source.id and copy.parent == "alice/etl"
+    assert (copy.version, copy.fork_count, copy.execution_count) == (1, 0, 0)
+    assert copy.is_public is False and copy.id != source.id
+    assert [(a.mime_type, a.data) for a in store.attachments("etl-mine")] == [
+        ("text/plain", b"42 rows"),
+        ("image/png", b"\x89PNG\r\n"),
+    ]
+    assert store.get("etl").fork_count == 1
+    # the source itself is untouched
+    assert store.get("etl").content == "df = load(path)\n"
+    assert store.get("etl").version == 1
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "content"),
+    [("prompt", "Hello {{ name }}"), ("agent_config", {"model": "small", "k": [1]})],
+)
+def test_fork_keeps_the_type(store, resource_type, content):
+    store.save("thing", content, resource_type=resource_type)
+    copy = store.fork("thing")
+    assert (copy.name, copy.resource_type, copy.content) == (
+        "thing-2",
+        resource_type,
+        content,
+    )
+
+
+def test_default_names_are_made_unique(store):
+    store.save("etl", "x = 1")
+    assert [store.fork("etl").name for _ in range(3)] == ["etl-2", "etl-3", "etl-4"]
+    # forking a fork starts from that fork's own name
+    assert store.fork("etl-2").name == "etl-2-2"
+    store.delete("etl-3")
+    assert store.fork("etl").name == "etl-3"
+    assert store.get("etl").fork_count == 4
+
+
+def test_fork_of_another_users_public_resource_by_owner_name(make_store):
+    alice, bob = make_store("alice"), make_store("bob")
+    source = _rich(alice, is_public=True)
+    first = bob.fork("alice/etl")
+    assert (first.owner, first.name, first.parent, first.parent_id) == (
+        "bob",
+        "etl",
+        "alice/etl",
+        source.id,
+    )
+    assert first.tags == ("daily", "etl") and first.description == "Daily clean"
+    assert bob.fork("alice/etl").name == "etl-2"
+    assert alice.get("etl").fork_count == 2
+    # the copies are bob's: private, changeable by him, invisible to alice
+    bob.update("etl", description="mine now")
+    assert alice.get("etl").description == "Daily clean"
+    with pytest.raises(NotFound):
+        alice.get("bob/etl")
+
+
+def test_another_users_private_resource_cannot_be_forked_by_name(make_store):
+    alice, bob = make_store("alice"), make_store("bob")
+    secret = alice.save("secret", "x = 1").resource
+    for ref in ("alice/secret", str(secret.id)):
+        with pytest.raises(NotFound):
+            bob.fork(ref)
+    with pytest.raises(NotFound) as caught:
+        bob.fork("alice/secret")
+    assert str(caught.value) == (
+        "No public resource 'alice/secret': check the spelling, or ask alice for a "
+        "share token."
+    )
+    assert bob.list().total == 0
+    assert alice.get("secret").fork_count == 0
+
+
+def test_fork_by_share_token(make_store):
+    alice, bob = make_store("alice"), make_store("bob")
+    source = _rich(alice)
+    token = alice.share("etl", max_accesses=2).token
+    copy = bob.fork(token)
+    assert (copy.owner, copy.name, copy.content, copy.tags) == (
+        "bob",
+        "etl",
+        "df = load(path)\n",
+        ("daily", "etl"),
+    )
+    # bob may not see alice's private source: the link is kept, the name is not shown
+    assert copy.parent_id == source.id and copy.parent is None
+    assert [a.data for a in bob.attachments("etl")] == [b"42 rows", b"\x89PNG\r\n"]
+    assert bob.fork(f"  '{token}' ", "again").name == "again"
+    assert alice.get("etl").fork_count == 2
+    assert alice.shares("etl")[0].access_count == 2
+    with pytest.raises(TokenRefused) as caught:
+        bob.fork(token)
+    assert str(caught.value) == TOKEN_REFUSED_MESSAGE
+    assert bob.list().total == 2
+
+
+def test_a_taken_name_refuses_the_fork_and_changes_nothing(make_store):
+    alice, bob = make_store("alice"), make_store("bob")
+    alice.save("etl", "x = 1")
+    bob.save("mine", "y = 1")
+    token = alice.share("etl").token
+    with pytest.raises(NameTaken) as caught:
+        bob.fork(token, "mine")
+    assert str(caught.value) == (
+        "You already have a resource named 'mine': fork under another name with "
+        "--as NEW_NAME."
+    )
+    # one transaction: neither the access nor the fork count moved, no copy exists
+    assert alice.shares()[0].access_count == 0
+    assert alice.get("etl").fork_count == 0
+    assert bob.names() == ["mine"]
+    assert bob.get("mine").content == "y = 1"
+
+
+def test_long_names_are_kept_and_suffixed_within_the_limit(make_store):
+    alice, bob = make_store("alice"), make_store("bob")
+    name = "n" * 255
+    alice.save(name, "x = 1", is_public=True)
+    # nothing to collide with: the fork keeps the source's name exactly
+    assert bob.fork(f"alice/{name}").name == name
+    suffixed = bob.fork(f"alice/{name}").name
+    assert len(suffixed) <= 255 and suffixed.endswith("-2")
+    assert suffixed.startswith("n" * 200)
+    assert bob.fork(f"alice/{name}").name == suffixed[:-2] + "-3"
+
+
+def test_fork_count_is_one_sql_increment_in_the_forks_transaction(store):
+    store.save("etl", "x = 1")
+    store.fork("etl")  # warm-up: the user id is cached after this
+    with capture_sql(store.engine) as sql:
+        store.fork("etl")
+    fork_updates = [
+        one_line(s) for s in sql.statements if re.search(r"fork_count\s*=", s)
+    ]
+    assert len(fork_updates) == 1, fork_updates
+    assert re.match(
+        r"UPDATE resource SET fork_count=\(resource\.fork_count \+ \S+\) WHERE ",
+        fork_updates[0],
+    ), fork_updates[0]
+    # the copy's INSERT and the increment are in the same (single) transaction
+    transactions = sql.transactions()
+    assert len(transactions) == 1
+    kinds = [one_line(s).split(" ", 2)[:2] for s in transactions[0]]
+    assert ["INSERT", "INTO"] in kinds and ["UPDATE", "resource"] in kinds
+    assert store.get("etl").fork_count == 2
+
+
+def _chain(make_store):
+    """alice/root (public) <- bob/root (private) <- carol/root; alice/root-2 beside."""
+    alice, bob, carol = make_store("alice"), make_store("bob"), make_store("carol")
+    root = alice.save("root", "x = 1", is_public=True).resource
+    middle = bob.fork("alice/root")
+    leaf = carol.fork(bob.share("root").token)
+    sibling = alice.fork("root")
+    return (alice, bob, carol), (root, middle, leaf, sibling)
+
+
+def _shape(nodes):
+    return [(n.depth, n.owner, n.name, n.visible) for n in nodes]
+
+
+def test_lineage_shows_ancestors_and_descendants_hiding_private_ones(make_store):
+    (alice, bob, carol), (root, middle, leaf, sibling) = _chain(make_store)
+    assert _shape(carol.lineage("root")) == [
+        (-2, "alice", "root", True),
+        (-1, None, None, False),
+        (0, "carol", "root", True),
+    ]
+    from_root = alice.lineage("root")
+    assert [n.id for n in from_root] == [root.id, middle.id, sibling.id, leaf.id]
+    assert _shape(from_root) == [
+        (0, "alice", "root", True),
+        (1, None, None, False),
+        (1, "alice", "root-2", True),
+        (2, None, None, False),
+    ]
+    hidden = from_root[1]
+    assert hidden.resource_type is None and hidden.parent_id == root.id
+    assert from_root[0].fork_count == 2
+    assert _shape(bob.lineage("root")) == [
+        (-1, "alice", "root", True),
+        (0, "bob", "root", True),
+        (1, None, None, False),
+    ]
+    # a public resource's lineage can be asked for by owner/name
+    assert _shape(bob.lineage("alice/root")) == [
+        (0, "alice", "root", True),
+        (1, "bob", "root", True),
+        (1, None, None, False),
+        (2, None, None, False),
+    ]
+
+
+def test_lineage_of_what_i_cannot_see_is_not_found(make_store):
+    alice, bob = make_store("alice"), make_store("bob")
+    alice.save("secret", "x = 1")
+    for ref in ("alice/secret", "secret", "nothing"):
+        with pytest.raises(NotFound):
+            bob.lineage(ref)
+
+
+def _deep_chain(store, depth: int) -> None:
+    """n0 <- n1 <- ... <- n{depth-1}: real forks for the first links, then the same
+    rows in one batch (500 forks one by one would make the test slow, not stronger)."""
+    store.save("n0", "x = 0")
+    for i in range(1, 4):
+        store.fork(f"n{i - 1}", f"n{i}")
+    with store._write() as session:
+        last = session.scalar(select(Resource).where(Resource.name == "n3"))
+        now = datetime.now(UTC)
+        rows, parent = [], last.id
+        for i in range(4, depth):
+            rows.append(
+                {
+                    "id": uuid.uuid4(),
+                    "user_id": last.user_id,
+                    "name": f"n{i}",
+                    "resource_type": "workflow",
+                    "content": f"x = {i}",
+                    "parent_resource_id": parent,
+                    "fork_count": 1 if i < depth - 1 else 0,
+                    "search_text": f"n{i}",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            parent = rows[-1]["id"]
+        session.execute(insert(Resource), rows)
+        session.execute(
+            update(Resource).where(Resource.id == last.id).values(fork_count=1)
+        )
+
+
+def test_lineage_of_a_500_deep_chain_is_one_statement(store):
+    depth = 500
+    _deep_chain(store, depth)
+    store.lineage("n0")  # warm-up
+    with capture_sql(store.engine) as sql:
+        from_leaf = store.lineage(f"n{depth - 1}")
+    assert len(sql.statements) == 1, sql.statements
+    assert "RECURSIVE" in sql.statements[0].upper()
+    with capture_sql(store.engine) as sql:
+        from_root = store.lineage("n0")
+    assert len(sql.statements) == 1
+    assert [(n.depth, n.name) for n in from_leaf] == [
+        (d, f"n{d + depth - 1}") for d in range(-(depth - 1), 1)
+    ]
+    assert [(n.depth, n.name) for n in from_root] == [
+        (d, f"n{d}") for d in range(depth)
+    ]
+    assert all(n.fork_count == 1 for n in from_root[:-1])

@@ -1,0 +1,168 @@
+"""Store records -> pandas DataFrames with a fixed column order and readable values.
+
+pandas is imported inside each function so that loading the extension stays light. Empty
+results still carry every column, so `df = %resource list` always has the same shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import pandas as pd
+
+    from .records import LineageNode, ResourceRecord, ShareRecord, VersionRecord
+
+RESOURCE_COLUMNS = (
+    "name",
+    "type",
+    "description",
+    "tags",
+    "version",
+    "executions",
+    "forks",
+    "parent",
+    "public",
+    "updated",
+)
+PUBLIC_RESOURCE_COLUMNS = ("owner", *RESOURCE_COLUMNS)
+LINEAGE_COLUMNS = ("depth", "relation", "owner", "name", "type", "forks")
+SHARE_COLUMNS = (
+    "token",
+    "resource",
+    "status",
+    "uses",
+    "max_uses",
+    "expires",
+    "created",
+    "revoked",
+)
+HISTORY_COLUMNS = (
+    "version",
+    "current",
+    "created",
+    "parameters",
+    "attachments",
+    "preview",
+)
+
+PRIVATE = "(private)"
+_PREVIEW_CHARS = 60
+
+
+def _frame(rows: list[dict], columns: Sequence[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+def _when(series: pd.Series) -> pd.Series:
+    """UTC timestamps to the second: sortable, and short enough to read."""
+    import pandas as pd
+
+    return pd.to_datetime(series, utc=True).dt.floor("s")
+
+
+def resources_frame(
+    items: Sequence[ResourceRecord], *, with_owner: bool = False
+) -> pd.DataFrame:
+    """One row per resource; `with_owner` adds the owner first (the public scope)."""
+    rows = [
+        {
+            "owner": r.owner,
+            "name": r.name,
+            "type": r.resource_type,
+            "description": r.description or "",
+            "tags": ", ".join(r.tags),
+            "version": r.version,
+            "executions": r.execution_count,
+            "forks": r.fork_count,
+            "parent": r.parent or "",
+            "public": r.is_public,
+            "updated": r.updated_at,
+        }
+        for r in items
+    ]
+    frame = _frame(rows, PUBLIC_RESOURCE_COLUMNS if with_owner else RESOURCE_COLUMNS)
+    frame["updated"] = _when(frame["updated"])
+    return frame
+
+
+def _relation(depth: int) -> str:
+    if depth < 0:
+        return "ancestor"
+    return "this" if depth == 0 else "descendant"
+
+
+def lineage_frame(nodes: Sequence[LineageNode]) -> pd.DataFrame:
+    """Ancestors (depth < 0), the resource (0), descendants; hidden: (private)."""
+    rows = [
+        {
+            "depth": n.depth,
+            "relation": _relation(n.depth),
+            "owner": n.owner if n.visible else PRIVATE,
+            "name": n.name if n.visible else PRIVATE,
+            "type": n.resource_type if n.visible else "",
+            "forks": n.fork_count,
+        }
+        for n in nodes
+    ]
+    return _frame(rows, LINEAGE_COLUMNS)
+
+
+def shares_frame(shares: Sequence[ShareRecord]) -> pd.DataFrame:
+    """One row per share: its display prefix (never the token), status and uses."""
+    rows = [
+        {
+            "token": s.prefix + "…",
+            "resource": s.resource,
+            "status": s.status,
+            "uses": s.access_count,
+            "max_uses": s.max_accesses,
+            "expires": s.expires_at,
+            "created": s.created_at,
+            "revoked": s.revoked_at,
+        }
+        for s in shares
+    ]
+    frame = _frame(rows, SHARE_COLUMNS)
+    frame["max_uses"] = frame["max_uses"].astype("Int64")
+    for column in ("expires", "created", "revoked"):
+        frame[column] = _when(frame[column])
+    return frame
+
+
+def _preview(content: object) -> str:
+    if isinstance(content, str):
+        lines = [line for line in content.splitlines() if line.strip()]
+        text = lines[0].strip() if lines else ""
+    else:
+        import json
+
+        text = json.dumps(content, ensure_ascii=False)
+    if len(text) > _PREVIEW_CHARS:
+        text = text[: _PREVIEW_CHARS - 1] + "…"
+    return text
+
+
+def _parameters_text(parameters: dict | None) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in (parameters or {}).items())
+
+
+def history_frame(versions: Sequence[VersionRecord]) -> pd.DataFrame:
+    """One row per version, oldest first, with a one-line preview of its content."""
+    rows = [
+        {
+            "version": v.version,
+            "current": v.is_current,
+            "created": v.created_at,
+            "parameters": _parameters_text(v.parameters),
+            "attachments": v.attachment_count,
+            "preview": _preview(v.content),
+        }
+        for v in versions
+    ]
+    frame = _frame(rows, HISTORY_COLUMNS)
+    frame["created"] = _when(frame["created"])
+    return frame

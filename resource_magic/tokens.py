@@ -15,6 +15,8 @@ import secrets
 TOKEN_PREFIX = "rmshr_"
 _RANDOM_BYTES = 24  # 192 bits, 32 url-safe characters
 DISPLAY_CHARS = 4
+# The length of a display prefix, e.g. `rmshr_AbC1`.
+DISPLAY_LENGTH = len(TOKEN_PREFIX) + DISPLAY_CHARS
 _TOKEN_RE = re.compile(r"^rmshr_[A-Za-z0-9_-]{32}$")
 
 
@@ -29,7 +31,7 @@ def digest(token: str) -> str:
 
 def display_prefix(token: str) -> str:
     """The non-secret start shown in share lists, e.g. `rmshr_AbC1`."""
-    return token[: len(TOKEN_PREFIX) + DISPLAY_CHARS]
+    return token[:DISPLAY_LENGTH]
 
 
 def looks_like_token(text: str) -> bool:

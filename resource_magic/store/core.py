@@ -131,11 +131,18 @@ class StoreCore:
             return owner.strip(), name.strip()
         return None, ref
 
+    @staticmethod
+    def _names_a_token(name: str) -> bool:
+        """True when `name` is a share token pasted where a name belongs. No resource
+        can have such a name, and a plaintext token must never reach the database (its
+        logs, our echo), so such names are answered without a query."""
+        return name.startswith(TOKEN_PREFIX)
+
     def _own_clause(self, session: Session, ref: str):
         """WHERE for one of my resources named or identified by `ref`."""
         uid = self._uid(session)
         owner, name = self._split_owner(ref)
-        if owner is not None and owner != self.user:
+        if (owner is not None and owner != self.user) or self._names_a_token(name):
             return None
         ident = parse_uuid(name)
         match = Resource.name == name
@@ -165,6 +172,8 @@ class StoreCore:
         """Mine by name or id, or anyone's public one by owner/name or id."""
         uid = self._uid(session)
         owner, name = self._split_owner(ref)
+        if self._names_a_token(name):
+            return None
         visible = or_(Resource.user_id == uid, Resource.is_public.is_(True))
         if owner is not None:
             stmt = (

@@ -139,6 +139,8 @@ class LineageOps(SharingOps):
         """Ancestors (depth < 0), the resource (0) and descendants, in one statement."""
         with self._read() as session:
             uid = self._uid(session)
+            if self._names_a_token(self._split_owner(ref)[1]):
+                raise self._not_found(session, ref)
             start = self._start_id(uid, ref)
             r = Resource.__table__
             up = (

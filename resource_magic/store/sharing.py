@@ -89,7 +89,9 @@ class SharingOps(ResourceOps):
                 .join(Resource, ResourceShare.resource_id == Resource.id)
                 .where(Resource.user_id == self._uid(session))
             )
-            if tokens.looks_like_token(text):
+            # Only a display prefix is looked up as text; anything longer (a token, or
+            # one damaged in copy-paste) only by digest, so it never reaches the server.
+            if len(text) > tokens.DISPLAY_LENGTH:
                 mine = mine.where(ResourceShare.token_digest == tokens.digest(text))
             else:
                 mine = mine.where(ResourceShare.token_prefix == text)

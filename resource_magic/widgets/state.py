@@ -1,0 +1,502 @@
+"""The browser's state: what the user asked for, what the store answered, what went
+wrong.
+
+A traitlets `HasTraits` object with no ipywidgets in it, so every behaviour (search,
+paging, selection, each action and its error) can be driven and checked without a front
+end; the view only mirrors these traits into widgets and calls these methods. Each
+action is one store call (plus re-reading what it changed), and a listing asks the store
+for one page, never more. Errors never escape: a `ResourceError` becomes the status line
+as it is, anything else becomes "what failed: ExceptionType: message" there and its
+traceback goes to the log.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from dataclasses import dataclass, replace
+
+from traitlets import Any, Enum, HasTraits, Instance, Int, Tuple, Unicode, observe
+
+from .. import tokens
+from ..errors import NameTaken, ResourceError
+from ..records import AttachmentRecord, NewShare, ResourceRecord
+from ..store import SCOPES, SORTS, ResourceStore
+from ..templates import missing_values, render_prompt
+from .debounce import Debouncer
+from .render import source_text
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZES = (10, 25, 50, 100)
+STATUS_KINDS = ("info", "success", "error")
+
+
+@dataclass(frozen=True)
+class Preview:
+    """The previewed resource and its outputs; `token` when opened through one."""
+
+    record: ResourceRecord
+    attachments: tuple[AttachmentRecord, ...]
+    mine: bool
+    token: str | None = None
+    access_count: int | None = None
+    max_accesses: int | None = None
+
+    @property
+    def ref(self) -> str:
+        """How the store finds it again: its id (names can be ambiguous or change)."""
+        return str(self.record.id)
+
+    @property
+    def uses_left(self) -> int | None:
+        if self.token is None or self.max_accesses is None:
+            return None
+        return max(0, self.max_accesses - (self.access_count or 0))
+
+
+def _action(what: str):
+    """Run a state action; any failure becomes the status line (True: it worked)."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapper(self: BrowserState, *args, **kwargs) -> bool:
+            try:
+                return bool(method(self, *args, **kwargs))
+            except ResourceError as exc:
+                self.say(str(exc), "error")
+            except Exception as exc:
+                logger.exception("resource browser: %s failed", what)
+                self.say(f"{what} failed: {type(exc).__name__}: {exc}", "error")
+            return False
+
+        return wrapper
+
+    return decorate
+
+
+class BrowserState(HasTraits):
+    """BrowserState(store, shell=None): the query, a page of results, the selection."""
+
+    # -- the query ---------------------------------------------------------------------
+    query = Unicode("", help="Search text (substring of name or description).")
+    resource_type = Unicode("", help="'' for every type, else one resource type.")
+    tag = Unicode("", help="'' for any tag, else one tag.")
+    scope = Enum(SCOPES, default_value="mine")
+    sort = Enum(tuple(SORTS), default_value="updated")
+    page_size = Int(25)
+    # -- the answer --------------------------------------------------------------------
+    page = Int(0, help="Zero-based page number.")
+    total = Int(0)
+    items = Tuple(help="ResourceRecords of the current page (without content).")
+    # -- the selection and what was loaded for it --------------------------------------
+    selected_id = Unicode("", help="Id of the result picked in the list ('' for none).")
+    preview = Instance(Preview, allow_none=True)
+    shares = Tuple(allow_none=True, default_value=None)
+    versions = Tuple(allow_none=True, default_value=None)
+    new_share = Instance(NewShare, allow_none=True)
+    run_outputs = Tuple(help="Notebook-format outputs of the last Run.")
+    # -- feedback ----------------------------------------------------------------------
+    status = Unicode("")
+    status_kind = Enum(STATUS_KINDS, default_value="info")
+    shell = Any(None)
+
+    def __init__(
+        self,
+        store: ResourceStore,
+        shell=None,
+        *,
+        page_size: int = 25,
+        debounce_seconds: float = 0.3,
+    ) -> None:
+        self._ready = False  # no queries while the traits get their first values
+        super().__init__(shell=shell, page_size=page_size)
+        self.store = store
+        self._lock = threading.RLock()
+        self._debouncer = Debouncer(self._requery, debounce_seconds)
+        self._query_failed = False
+        self._ready = True
+
+    # -- feedback ----------------------------------------------------------------------
+    def say(self, message: str, kind: str = "info") -> None:
+        with self.hold_trait_notifications():
+            self.status_kind = kind
+            self.status = message
+
+    # -- querying ----------------------------------------------------------------------
+    @observe("query", "tag")
+    def _typed(self, change) -> None:
+        if self._ready:
+            self._debouncer.trigger()
+
+    @observe("resource_type", "scope", "sort", "page_size")
+    def _picked(self, change) -> None:
+        if not self._ready:
+            return
+        self._debouncer.cancel()  # this query includes whatever was typed
+        self._requery()
+
+    def flush(self) -> None:
+        """Run a query still waiting for typing to pause, now."""
+        self._debouncer.flush()
+
+    def _requery(self) -> None:
+        with self._lock:
+            self.page = 0
+            self.refresh()
+
+    def _tag_filter(self) -> str | None:
+        tag = self.tag.strip()
+        if any(ch.isspace() or ch == "," for ch in tag):
+            raise BrowserProblem(
+                "Filter by one tag at a time: remove the space or comma."
+            )
+        return tag or None
+
+    def refresh(self) -> bool:
+        """Ask the store for the current page (one page: limit/offset) and the total."""
+        with self._lock:
+            try:
+                result = self._list_page()
+                if not result.items and result.total and self.page > 0:
+                    # the page vanished (deletions elsewhere): show the last one instead
+                    self.page = (result.total - 1) // self.page_size
+                    result = self._list_page()
+            except ResourceError as exc:
+                self._query_failed = True
+                self.say(str(exc), "error")
+                return False
+            except Exception as exc:
+                logger.exception("resource browser: search failed")
+                self._query_failed = True
+                self.say(f"Search failed: {type(exc).__name__}: {exc}", "error")
+                return False
+            with self.hold_trait_notifications():
+                self.total = result.total
+                self.items = result.items
+            if self._query_failed:  # the problem is gone: clear its message
+                self._query_failed = False
+                self.say("")
+            return True
+
+    def _list_page(self):
+        return self.store.list(
+            self.query or None,
+            resource_type=self.resource_type or None,
+            tag=self._tag_filter(),
+            scope=self.scope,
+            sort=self.sort,
+            limit=self.page_size,
+            offset=self.page * self.page_size,
+        )
+
+    @property
+    def page_count(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    def next_page(self) -> bool:
+        with self._lock:
+            if self.page + 1 >= self.page_count:
+                return False
+            self.page += 1
+            return self.refresh()
+
+    def previous_page(self) -> bool:
+        with self._lock:
+            if self.page == 0:
+                return False
+            self.page -= 1
+            return self.refresh()
+
+    @_action("Refresh")
+    def reload(self) -> bool:
+        """Refresh: the page again, and the preview and its open panels."""
+        with self._lock:
+            ok = self.refresh()
+            preview = self.preview
+            if preview is None or preview.token is not None:
+                return ok  # re-opening a token would use it once more
+            try:
+                record = self.store.get(preview.ref)
+            except ResourceError:
+                self._show_nothing()
+                self.say(
+                    f"'{preview.record.qualified_name}' is gone (deleted or made "
+                    "private elsewhere).",
+                    "info",
+                )
+                return ok
+            self.preview = replace(
+                preview,
+                record=record,
+                attachments=self.store.attachments(preview.ref),
+            )
+            if self.shares is not None:
+                self.shares = tuple(self.store.shares(preview.ref))
+            if self.versions is not None:
+                self.versions = tuple(self.store.history(preview.ref))
+            return ok
+
+    # -- selection ---------------------------------------------------------------------
+    @_action("Preview")
+    def select(self, resource_id: str | None) -> bool:
+        """Pick a result by id: load its content and outputs into the preview."""
+        with self._lock:
+            self.selected_id = resource_id or ""
+            if not resource_id:
+                return True
+            record = self.store.get(resource_id)
+            attachments = self.store.attachments(resource_id)
+            self._show(
+                Preview(record, attachments, mine=record.owner == self.store.user)
+            )
+            return True
+
+    def _show(self, preview: Preview) -> None:
+        with self.hold_trait_notifications():
+            self.preview = preview
+            self.shares = None
+            self.versions = None
+            self.new_share = None
+            self.run_outputs = ()
+
+    def _show_nothing(self) -> None:
+        with self.hold_trait_notifications():
+            self.preview = None
+            self.selected_id = ""
+            self.shares = None
+            self.versions = None
+            self.new_share = None
+            self.run_outputs = ()
+
+    def _current(self, action: str, own: bool = False) -> Preview:
+        preview = self.preview
+        if preview is None:
+            raise BrowserProblem(f"Pick a resource first, then {action} it.")
+        if own and not preview.mine:
+            raise BrowserProblem(
+                f"'{preview.record.qualified_name}' belongs to {preview.record.owner}, "
+                f"so you cannot {action} it: fork it, then {action} your copy."
+            )
+        return preview
+
+    def source(self) -> str:
+        """The selected resource's source, as Insert puts it in a cell."""
+        return source_text(self._current("insert").record)
+
+    # -- actions -----------------------------------------------------------------------
+    @_action("Run")
+    def run(self) -> bool:
+        """Workflow: run in the user namespace (its parameters' defaults set first);
+        prompt: render with its defaults; agent_config: show it. Counts one run."""
+        preview = self._current("run", own=True)
+        record = preview.record
+        if record.resource_type == "workflow":
+            if self.shell is None:
+                raise BrowserProblem(
+                    "Running a workflow needs IPython: open the browser in a notebook."
+                )
+            from .runner import run_code
+
+            outputs, ok = run_code(self.shell, record.content, record.parameters)
+        elif record.resource_type == "prompt":
+            values = dict(record.parameters or {})
+            missing = missing_values(record.content, values)
+            if missing:
+                names = ", ".join(f"'{name}'" for name in missing)
+                flags = " ".join(f"-p {name}=VALUE" for name in missing)
+                raise BrowserProblem(
+                    f"The prompt has no default for {names}: render it with "
+                    f"`%resource run {record.name} {flags}`."
+                )
+            text = render_prompt(record.content, values)
+            outputs, ok = [_text_output(text)], True
+        else:
+            outputs, ok = [_json_output(record.content)], True
+        self.run_outputs = tuple(outputs)
+        count = self.store.record_execution(preview.ref)
+        self._reread(preview)
+        self.refresh()
+        if ok:
+            self.say(f"Ran '{record.name}' (run {count}).", "success")
+        else:
+            error = next((o for o in outputs if o["output_type"] == "error"), None)
+            what = error["ename"] if error else "an error"
+            self.say(
+                f"'{record.name}' stopped with {what}: see its output below "
+                f"(run {count}).",
+                "error",
+            )
+        return ok
+
+    @_action("Fork")
+    def fork(self, new_name: str = "") -> bool:
+        """Copy the previewed resource into mine (through its token if opened so)."""
+        preview = self._current("fork")
+        copy = self._fork(preview.token or preview.ref, new_name)
+        self._after_fork(copy, preview.record.qualified_name, preview.token is not None)
+        return True
+
+    @_action("Fork")
+    def fork_token(self, token: str, new_name: str = "") -> bool:
+        """Fork straight from a pasted token (uses it once), without opening it."""
+        copy = self._fork(self._token(token), new_name)
+        self._after_fork(copy, "a share token", via_token=True)
+        return True
+
+    def _fork(self, source: str, new_name: str) -> ResourceRecord:
+        name = new_name.strip() or None
+        try:
+            return self.store.fork(source, name)
+        except NameTaken:
+            raise BrowserProblem(
+                f"You already have a resource named '{name}': type another name "
+                "for the copy."
+            ) from None
+
+    def _after_fork(self, copy: ResourceRecord, source: str, via_token: bool) -> None:
+        with self._lock:
+            if self.scope != "mine":
+                self.scope = "mine"  # the copy is private: show my resources
+            self.refresh()
+            self.select(str(copy.id))
+        used = " (that used the share token once)" if via_token else ""
+        self.say(f"Forked {source} as '{copy.name}', now yours{used}.", "success")
+
+    @_action("Share")
+    def share(self, expires: str = "", max_uses: str = "") -> bool:
+        """A new token for the previewed resource; shown once in `new_share`."""
+        preview = self._current("share", own=True)
+        new = self.store.share(
+            preview.ref,
+            expires=expires.strip() or None,
+            max_accesses=max_uses.strip() or None,
+        )
+        self.new_share = new
+        if self.shares is not None:
+            self.shares = tuple(self.store.shares(preview.ref))
+        self.say(
+            f"Shared '{preview.record.name}': copy the token now, it is shown only "
+            "once.",
+            "success",
+        )
+        return True
+
+    @_action("Shares")
+    def load_shares(self) -> bool:
+        preview = self._current("list the shares of", own=True)
+        self.shares = tuple(self.store.shares(preview.ref))
+        return True
+
+    @_action("Revoke")
+    def revoke(self, prefix: str) -> bool:
+        preview = self._current("revoke shares of", own=True)
+        revoked = self.store.revoke(prefix)
+        self.shares = tuple(self.store.shares(preview.ref))
+        self.say(
+            f"Revoked {revoked.prefix}\u2026 of '{revoked.resource}': "
+            "that token no longer opens anything.",
+            "success",
+        )
+        return True
+
+    @_action("History")
+    def load_history(self) -> bool:
+        preview = self._current("see the history of", own=True)
+        self.versions = tuple(self.store.history(preview.ref))
+        return True
+
+    @_action("Restore")
+    def restore(self, version: int) -> bool:
+        preview = self._current("restore", own=True)
+        record = self.store.restore(preview.ref, version)
+        self._reread(preview)
+        self.versions = tuple(self.store.history(preview.ref))
+        self.refresh()
+        self.say(
+            f"Restored '{record.name}' to version {version}, saved as version "
+            f"{record.version}.",
+            "success",
+        )
+        return True
+
+    @_action("Delete")
+    def delete(self) -> bool:
+        preview = self._current("delete", own=True)
+        name = self.store.delete(preview.ref)
+        self._show_nothing()
+        self.refresh()
+        self.say(f"Deleted '{name}' and its history.", "success")
+        return True
+
+    @_action("Open")
+    def open_token(self, token: str) -> bool:
+        """Preview a shared resource through its token (uses the token once)."""
+        text = self._token(token)
+        shared = self.store.open(text)
+        record = shared.resource
+        preview = Preview(
+            record,
+            shared.attachments,
+            mine=record.owner == self.store.user,
+            token=text,
+            access_count=shared.access_count,
+            max_accesses=shared.max_accesses,
+        )
+        with self._lock:
+            self.selected_id = ""
+            self._show(preview)
+        limit = (
+            f"use {shared.access_count} of {shared.max_accesses}"
+            if shared.max_accesses is not None
+            else f"use {shared.access_count}, no limit"
+        )
+        if preview.uses_left == 0:
+            tail = (
+                "That was its last use, so it cannot fork this: ask "
+                f"{record.owner} for a new token."
+            )
+        else:
+            tail = "Fork keeps a copy; forking uses the token once more."
+        self.say(
+            f"Opened {record.qualified_name} through a share token ({limit}). {tail}",
+            "info",
+        )
+        return True
+
+    # -- helpers -----------------------------------------------------------------------
+    @staticmethod
+    def _token(token: str) -> str:
+        text = tokens.clean_token(token or "")
+        if not text:
+            raise BrowserProblem("Paste a share token (it starts with rmshr_) first.")
+        return text
+
+    def _reread(self, preview: Preview) -> None:
+        """The previewed record again, after an action changed it."""
+        record = self.store.get(preview.ref)
+        self.preview = replace(
+            preview, record=record, attachments=self.store.attachments(preview.ref)
+        )
+
+
+def _text_output(text: str) -> dict:
+    return {"output_type": "stream", "name": "stdout", "text": text}
+
+
+def _json_output(value: object) -> dict:
+    import json
+
+    return {
+        "output_type": "display_data",
+        "data": {
+            "application/json": value,
+            "text/plain": json.dumps(value, indent=2, ensure_ascii=False),
+        },
+        "metadata": {"application/json": {"expanded": True}},
+    }
+
+
+class BrowserProblem(ResourceError):
+    """A mistake only the browser can make (nothing picked, no token pasted...)."""

@@ -295,6 +295,10 @@ class ResourceOps(StoreCore):
         parameters = check_parameters(parameters)
         with self._write() as session:
             resource = self._own(session, ref, action="update")
+            # Lock the row and read it again: on PostgreSQL another update may have
+            # committed since the read above, and the new search text (and content, for
+            # a parameters-only change) are computed from these values.
+            session.refresh(resource, with_for_update=True)
             if content is not None:
                 content = check_content(resource.resource_type, content)
             now = self._now()

@@ -9,6 +9,7 @@ import binascii
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..errors import InvalidInput
 from ..models import Attachment, Resource, ResourceVersion
@@ -92,11 +93,12 @@ class TransferOps(LineageOps):
         with self._write() as session:
             uid = self._uid(session)
             for item in items:
-                existing = session.scalar(
-                    select(Resource).where(
-                        Resource.user_id == uid, Resource.name == item["name"]
-                    )
-                )
+                existing = self._named(session, uid, item["name"])
+                resource = None
+                if existing is None:
+                    resource = self._create_imported(session, uid, item, now)
+                    if resource is None:  # made meanwhile by another kernel: append
+                        existing = self._named(session, uid, item["name"])
                 if (
                     existing is not None
                     and existing.resource_type != item["resource_type"]
@@ -107,25 +109,6 @@ class TransferOps(LineageOps):
                         "nothing was imported."
                     )
                 if existing is None:
-                    last = item["versions"][-1]
-                    resource = Resource(
-                        user_id=uid,
-                        name=item["name"],
-                        description=item["description"],
-                        resource_type=item["resource_type"],
-                        content=last["content"],
-                        parameters=last["parameters"],
-                        execution_count=0,
-                        fork_count=0,
-                        is_public=item["is_public"],
-                        current_version=0,
-                        search_text=search_text(item["name"], item["description"]),
-                        created_at=now,
-                        updated_at=now,
-                    )
-                    session.add(resource)
-                    session.flush()
-                    self._set_tags(session, resource.id, item["tags"])
                     created.append(item["name"])
                 else:
                     resource = existing
@@ -154,6 +137,44 @@ class TransferOps(LineageOps):
                 if progress is not None:
                     progress(1)
         return ImportResult(created=tuple(created), new_versions=tuple(appended))
+
+    @staticmethod
+    def _named(session, uid: int, name: str) -> Resource | None:
+        return session.scalar(
+            select(Resource).where(Resource.user_id == uid, Resource.name == name)
+        )
+
+    def _create_imported(self, session, uid: int, item: dict, now) -> Resource | None:
+        """A new resource for `item`, no versions yet; None if its name was just taken.
+
+        Between the check for the name and this insert another kernel may create it (on
+        PostgreSQL the check does not lock a row that does not exist yet): the savepoint
+        turns that unique violation into "append to it", as the name had existed before.
+        """
+        last = item["versions"][-1]
+        resource = Resource(
+            user_id=uid,
+            name=item["name"],
+            description=item["description"],
+            resource_type=item["resource_type"],
+            content=last["content"],
+            parameters=last["parameters"],
+            execution_count=0,
+            fork_count=0,
+            is_public=item["is_public"],
+            current_version=0,
+            search_text=search_text(item["name"], item["description"]),
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            with session.begin_nested():
+                session.add(resource)
+                session.flush()
+        except IntegrityError:
+            return None
+        self._set_tags(session, resource.id, item["tags"])
+        return resource
 
 
 def _parse_export(data: object) -> list[dict]:

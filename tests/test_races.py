@@ -1,0 +1,125 @@
+"""Races the mixed load turned up, replayed deterministically on both backends.
+
+A random load hits these interleavings only now and then, so each test forces one: the
+first writer is stopped just before a chosen statement (a `before_cursor_execute` hook
+that waits on an event), a second writer runs meanwhile, then the first one goes on. On
+SQLite the second writer queues on BEGIN IMMEDIATE, so the gate opens after a short
+grace period instead; on PostgreSQL it runs to completion in between, which is the
+interleaving that used to break.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from _invariants import violations
+from sqlalchemy import event
+
+from resource_magic.store import EXPORT_FORMAT, ResourceStore
+
+GRACE_S = 1.0  # how long the second writer may run while the first one waits
+
+
+@contextmanager
+def paused_before(store: ResourceStore, statement: str) -> Iterator[threading.Event]:
+    """Threads named 'first' stop before `statement` until the yielded event is set."""
+    gate, reached = threading.Event(), threading.Event()
+
+    def before(conn, cursor, sql, parameters, context, executemany):
+        if (
+            threading.current_thread().name == "first"
+            and " ".join(sql.split()).upper().startswith(statement)
+            and not reached.is_set()
+        ):
+            reached.set()
+            gate.wait(30)
+
+    event.listen(store.engine, "before_cursor_execute", before)
+    try:
+        yield gate, reached
+    finally:
+        gate.set()
+        event.remove(store.engine, "before_cursor_execute", before)
+
+
+def interleave(
+    store: ResourceStore,
+    statement: str,
+    first: Callable[[], object],
+    second: Callable[[], object],
+) -> list[object]:
+    """Run `first` up to `statement`, then `second`, then the rest of `first`."""
+    results: dict[str, object] = {}
+
+    def run(name, fn):
+        try:
+            results[name] = fn()
+        except Exception as exc:  # reported below, with its type
+            results[name] = exc
+
+    with paused_before(store, statement) as (gate, reached):
+        one = threading.Thread(target=run, args=("first", first), name="first")
+        one.start()
+        assert reached.wait(30), f"the first writer never reached {statement}"
+        two = threading.Thread(target=run, args=("second", second), name="second")
+        two.start()
+        two.join(GRACE_S)
+        gate.set()
+        one.join(60)
+        two.join(60)
+    return [results["first"], results["second"]]
+
+
+def test_rename_racing_a_new_description_keeps_search_text_right(make_store):
+    alice = make_store("alice")
+    rid = str(alice.save("report", "x = 1", description="old words").resource.id)
+    other = make_store("alice")
+    first, second = interleave(
+        alice,
+        "UPDATE RESOURCE SET",
+        lambda: alice.update(rid, rename="quarterly"),
+        lambda: other.update(rid, description="fresh words"),
+    )
+    assert not isinstance(first, Exception), first
+    assert not isinstance(second, Exception), second
+    record = alice.get(rid)
+    assert (record.name, record.description) == ("quarterly", "fresh words")
+    assert violations(alice.url) == []
+    assert [r.name for r in alice.list("quarterly").items] == ["quarterly"]
+    assert [r.name for r in alice.list("fresh words").items] == ["quarterly"]
+
+
+def _export(name: str, content: str) -> dict:
+    return {
+        "format": EXPORT_FORMAT,
+        "resources": [
+            {
+                "name": name,
+                "resource_type": "workflow",
+                "versions": [{"content": content}],
+            }
+        ],
+    }
+
+
+def test_two_imports_of_one_new_name_both_land(make_store):
+    alice = make_store("alice")
+    other = make_store("alice")
+    alice.save("unrelated", "x = 0")  # the user row exists: no wait on its insert
+    first, second = interleave(
+        alice,
+        "INSERT INTO RESOURCE ",
+        lambda: alice.import_(_export("shared", "x = 'first'")),
+        lambda: other.import_(_export("shared", "x = 'second'")),
+    )
+    assert not isinstance(first, Exception), repr(first)
+    assert not isinstance(second, Exception), repr(second)
+    assert {first.created + second.created} == {("shared",)}
+    assert first.new_versions + second.new_versions == ("shared",)
+    assert sorted(v.content for v in alice.history("shared")) == [
+        "x = 'first'",
+        "x = 'second'",
+    ]
+    assert violations(alice.url) == []

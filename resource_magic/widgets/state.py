@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from traitlets import Any, Enum, HasTraits, Instance, Int, Tuple, Unicode, observe
 
 from .. import tokens
-from ..errors import NameTaken, ResourceError
+from ..errors import TOKEN_REFUSED_MESSAGE, NameTaken, ResourceError, TokenRefused
 from ..records import AttachmentRecord, NewShare, ResourceRecord
 from ..store import SCOPES, SORTS, ResourceStore
 from ..templates import missing_values, render_prompt
@@ -216,7 +216,10 @@ class BrowserState(HasTraits):
             ok = self.refresh()
             preview = self.preview
             if preview is None or preview.token is not None:
-                return ok  # re-opening a token would use it once more
+                # (re-opening a token would use it once more)
+                if ok:
+                    self.say("Refreshed.", "info")
+                return ok
             try:
                 record = self.store.get(preview.ref)
             except ResourceError:
@@ -236,6 +239,8 @@ class BrowserState(HasTraits):
                 self.shares = tuple(self.store.shares(preview.ref))
             if self.versions is not None:
                 self.versions = tuple(self.store.history(preview.ref))
+            if ok:
+                self.say("Refreshed.", "info")
             return ok
 
     # -- selection ---------------------------------------------------------------------
@@ -471,6 +476,9 @@ class BrowserState(HasTraits):
         text = tokens.clean_token(token or "")
         if not text:
             raise BrowserProblem("Paste a share token (it starts with rmshr_) first.")
+        if not text.startswith(tokens.TOKEN_PREFIX):
+            # the store would read it as a resource name; here it can only be a token
+            raise TokenRefused(TOKEN_REFUSED_MESSAGE)
         return text
 
     def _reread(self, preview: Preview) -> None:

@@ -176,7 +176,12 @@ class ResourceBrowser(w.VBox):
 
         self._header = w.HTML()
         self._header.add_class("rm-results-header")
-        self._results = w.Select(options=(), rows=10, layout=w.Layout(width="100%"))
+        self._results = w.Select(
+            options=(),
+            rows=10,
+            tooltip="Results: pick one to preview it",
+            layout=w.Layout(width="100%"),
+        )
         self._results.add_class("rm-results")
         self._prev = _button("\u25c0 Prev", "rm-prev", "Previous page")
         self._next = _button("Next \u25b6", "rm-next", "Next page")
@@ -619,8 +624,7 @@ class ResourceBrowser(w.VBox):
 
     def _on_refresh_click(self, button) -> None:
         self.state.flush()
-        if self.state.reload():
-            self.state.say("Refreshed.", "info")
+        self.state.reload()
 
     def _on_prev_click(self, button) -> None:
         self.state.previous_page()

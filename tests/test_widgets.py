@@ -1,0 +1,786 @@
+"""The resource browser, driven headless as a user would: set `.value`, `.click()`, then
+check what the view shows and what the store holds. Every test runs on both backends."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import logging
+import shutil
+from pathlib import Path
+
+import ipywidgets as w
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from resource_magic.errors import TOKEN_REFUSED_MESSAGE, NotFound
+from resource_magic.store import ResourceStore
+from resource_magic.widgets import BrowserState, ResourceBrowser
+from resource_magic.widgets.render import NBSP
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
+
+
+@pytest.fixture
+def shell():
+    shell = InteractiveShell.instance()
+    yield shell
+    for name in ("rows", "factor", "doubled"):
+        shell.user_ns.pop(name, None)
+
+
+@pytest.fixture
+def browse(shell):
+    """browse(store, **options) -> a ResourceBrowser that queries without waiting."""
+
+    def make(store, **options) -> ResourceBrowser:
+        options.setdefault("debounce_seconds", 0)
+        return ResourceBrowser(store=store, shell=shell, **options)
+
+    return make
+
+
+def seed(store: ResourceStore, count: int, prefix: str = "wf", **options) -> None:
+    for i in range(count):
+        store.save(
+            f"{prefix}{i:02d}",
+            f"x = {i}",
+            description=f"step {i} of the pipeline",
+            **options,
+        )
+
+
+def shown(browser: ResourceBrowser) -> list[str]:
+    """The names in the results list, as the user reads them."""
+    column = 1 if browser.state.scope == "public" else 0
+    return [
+        [cell for cell in label.split(NBSP) if cell][column]
+        for label, _ in browser._results.options
+    ]
+
+
+def pick(browser: ResourceBrowser, name: str) -> None:
+    """Click a result by its name."""
+    names = shown(browser)
+    browser._results.value = browser._results.options[names.index(name)][1]
+
+
+def status(browser: ResourceBrowser) -> str:
+    return browser.state.status
+
+
+# -- searching and paging -------------------------------------------------------------
+def test_first_page_shows_rows_and_total(store, browse):
+    seed(store, 30)
+    b = browse(store, page_size=25)
+    assert len(b._results.options) == 25
+    assert b._page_label.value == "Page 1 of 2 \u00b7 1-25 of 30 resources"
+    header = b._header.value
+    for column in ("name", "type", "description", "runs", "forks", "updated"):
+        assert column in header
+    assert "owner" not in header
+    first = b._results.options[0][0]
+    assert "wf29" in first and "workflow" in first and "step" in first
+
+
+def test_search_narrows_results_as_you_type(store, browse):
+    seed(store, 12)
+    store.save("report", "print('r')", description="Monthly REPORT for finance")
+    b = browse(store)
+    assert len(shown(b)) == 13
+    b._search.value = "rep"
+    assert shown(b) == ["report"]
+    b._search.value = "report for fin"
+    assert shown(b) == ["report"]
+    b._search.value = "step 1"
+    assert sorted(shown(b)) == ["wf01", "wf10", "wf11"]
+    assert b._page_label.value == "Page 1 of 1 \u00b7 1-3 of 3 resources"
+    b._search.value = "nothing like this"
+    assert shown(b) == []
+    assert b._page_label.value == "No resources match."
+    b._search.value = ""
+    assert len(shown(b)) == 13
+
+
+def test_type_tag_scope_and_sort_filters(make_store, browse):
+    alice, bob = make_store("alice"), make_store("bob")
+    alice.save("clean", "df = 1", tags=["etl"])
+    alice.save("ask", "Say {{ x }}", resource_type="prompt", parameters={"x": "hi"})
+    alice.save("cfg", {"model": "m"}, resource_type="agent_config", tags=["etl"])
+    bob.save("bobs-public", "y = 2", is_public=True, description="shared by bob")
+    bob.save("bobs-private", "z = 3")
+    b = browse(alice)
+    b._type.value = "prompt"
+    assert shown(b) == ["ask"]
+    b._type.value = ""
+    b._tag.value = "etl"
+    assert sorted(shown(b)) == ["cfg", "clean"]
+    b._tag.value = "two tags"
+    assert status(b) == "Filter by one tag at a time: remove the space or comma."
+    b._tag.value = ""
+    assert status(b) == ""  # the problem is gone, so is its message
+    b._sort.value = "name"
+    assert shown(b) == ["ask", "cfg", "clean"]
+    b._scope.value = "public"
+    assert "owner" in b._header.value
+    assert shown(b) == ["bobs-public"]
+    assert b._results.options[0][0].startswith("bob" + NBSP)
+
+
+def test_paging_next_previous_and_page_size(store, browse):
+    seed(store, 23)
+    b = browse(store, page_size=10)
+    assert b._prev.disabled and not b._next.disabled
+    first = shown(b)
+    b._next.click()
+    assert b._page_label.value == "Page 2 of 3 \u00b7 11-20 of 23 resources"
+    second = shown(b)
+    assert len(second) == 10 and not set(first) & set(second)
+    b._next.click()
+    assert b._page_label.value == "Page 3 of 3 \u00b7 21-23 of 23 resources"
+    assert len(shown(b)) == 3 and b._next.disabled
+    b._next.click()  # nothing beyond the last page
+    assert b.state.page == 2
+    b._prev.click()
+    assert shown(b) == second
+    b._page_size.value = 25
+    assert b._page_label.value == "Page 1 of 1 \u00b7 1-23 of 23 resources"
+    assert len(shown(b)) == 23
+
+
+class CountingStore(ResourceStore):
+    """A real store that remembers each page it was asked for."""
+
+    def list(self, *args, **kwargs):
+        page = super().list(*args, **kwargs)
+        self.pages.append((kwargs["limit"], kwargs["offset"], len(page.items)))
+        return page
+
+
+def test_every_query_loads_one_page(backend, browse):
+    store = CountingStore(backend, user="alice")
+    store.pages = []
+    seed(store, 30)
+    b = browse(store, page_size=10)
+    b._search.value = "step"
+    b._next.click()
+    b._next.click()
+    b._sort.value = "name"
+    assert store.pages == [
+        (10, 0, 10),  # opening
+        (10, 0, 10),  # typed
+        (10, 10, 10),
+        (10, 20, 10),
+        (10, 0, 10),  # sorted: back to page 1
+    ]
+
+
+def test_typing_is_debounced_on_a_timer(store, browse):
+    """Without an event loop a thread timer waits; a burst of keys makes one query."""
+    counting = CountingStore(engine=store.engine, user="alice")
+    counting.pages = []
+    seed(store, 5)
+    b = browse(counting, debounce_seconds=0.05)
+    for text in ("w", "wf", "wf0", "wf03"):
+        b._search.value = text
+    assert len(counting.pages) == 1  # only the opening query so far
+    b.state._debouncer._handle.join(timeout=10)
+    assert shown(b) == ["wf03"]
+    assert len(counting.pages) == 2
+
+
+def test_typing_is_debounced_on_the_event_loop(store, browse):
+    """In a kernel the asyncio loop is running: the query is a call_later on it."""
+    import asyncio
+
+    counting = CountingStore(engine=store.engine, user="alice")
+    counting.pages = []
+    seed(store, 5)
+
+    async def scenario():
+        b = browse(counting, debounce_seconds=0.05)
+        for text in ("w", "wf0", "wf01"):
+            b._search.value = text
+        assert isinstance(b.state._debouncer._handle, asyncio.TimerHandle)
+        for _ in range(200):
+            if shown(b) == ["wf01"]:
+                break
+            await asyncio.sleep(0.01)
+        return shown(b)
+
+    assert asyncio.run(scenario()) == ["wf01"]
+    assert len(counting.pages) == 2
+
+
+def test_refresh_shows_changes_made_elsewhere(make_store, browse):
+    store = make_store("alice")
+    store.save("first", "a = 1")
+    b = browse(store)
+    pick(b, "first")
+    elsewhere = make_store("alice")  # e.g. a magic in another cell
+    elsewhere.save("second", "b = 2")
+    elsewhere.update("first", description="now described")
+    assert shown(b) == ["first"]
+    b._refresh.click()
+    assert sorted(shown(b)) == ["first", "second"]
+    assert "now described" in b._metadata.value
+    assert status(b) == "Refreshed."
+    elsewhere.delete("first")
+    b._refresh.click()
+    assert shown(b) == ["second"]
+    assert b.state.preview is None
+    assert status(b) == "'alice/first' is gone (deleted or made private elsewhere)."
+
+
+# -- preview -------------------------------------------------------------------
+def test_selecting_a_workflow_shows_source_metadata_and_outputs(make_store, browse):
+    alice, bob = make_store("alice"), make_store("bob")
+    bob.save("base", "import math", is_public=True)
+    alice.fork("bob/base", "chart")
+    alice.save(
+        "chart",
+        "import math\nprint(math.pi)",
+        description="Draws <b>a</b> chart",
+        tags=["plots", "demo"],
+        attachments=[
+            ("image/png", PNG),
+            ("text/html", "<table><tr><td>cell</td></tr></table>"),
+            ("text/plain", "3.14 <not html>"),
+        ],
+    )
+    alice.record_execution("chart")
+    b = browse(alice)
+    assert b._insert.disabled  # nothing picked yet
+    pick(b, "chart")
+    assert "alice/chart" in b._preview_title.value and "v2" in b._preview_title.value
+    source = b._source.value
+    assert "<span" in source and "math" in source and "print" in source  # Pygments
+    meta = b._metadata.value
+    for text in (
+        "alice",
+        "demo, plots",
+        "bob/base",
+        "Draws &lt;b&gt;a&lt;/b&gt; chart",
+        '<th style="text-align:left;padding-right:1em">version</th><td>2</td>',
+        '<th style="text-align:left;padding-right:1em">executions</th><td>1</td>',
+    ):
+        assert text in meta
+    image, table, plain = b._attachments.children
+    assert isinstance(image, w.Image) and image.value == PNG and image.format == "png"
+    assert 'sandbox=""' in table.value and "&lt;td&gt;cell" in table.value
+    assert "3.14 &lt;not html&gt;" in plain.value
+    assert not b._run.disabled and not b._delete.disabled
+
+
+def test_prompt_and_agent_config_previews(store, browse):
+    store.save("greet", 'Hello {{ who }}, here is {"json": 1}', resource_type="prompt")
+    store.save("agent", {"model": "m", "tools": ["a"]}, resource_type="agent_config")
+    b = browse(store)
+    pick(b, "greet")
+    assert "{{ who }}</b>" in b._source.value
+    assert "{&quot;json&quot;: 1}" in b._source.value
+    pick(b, "agent")
+    assert '"model"' in b.state.source() and '  "tools": [' in b.state.source()
+    assert "model" in b._source.value and "<span" in b._source.value
+
+
+# -- actions -------------------------------------------------------------------
+def test_run_counts_an_execution_and_shows_output(store, browse, shell):
+    store.save(
+        "double",
+        "doubled = rows * factor\nprint('doubled', doubled)\ndoubled + 1",
+        parameters={"rows": 4, "factor": 2},
+    )
+    b = browse(store)
+    pick(b, "double")
+    b._run.click()
+    assert status(b) == "Ran 'double' (run 1)."
+    assert b._output.outputs == (
+        {"output_type": "stream", "name": "stdout", "text": "doubled 8\n"},
+        {"output_type": "display_data", "data": {"text/plain": "9"}, "metadata": {}},
+    )
+    assert shell.user_ns["doubled"] == 8
+    assert store.get("double").execution_count == 1
+    assert "<td>1</td>" in b._metadata.value
+    b._run.click()
+    assert store.get("double").execution_count == 2
+
+
+def test_run_of_a_failing_workflow_shows_its_error(store, browse):
+    store.save("broken", "1 / 0")
+    b = browse(store)
+    pick(b, "broken")
+    b._run.click()
+    assert (
+        status(b)
+        == "'broken' stopped with ZeroDivisionError: see its output below (run 1)."
+    )
+    (error,) = b._output.outputs
+    assert error["output_type"] == "error" and error["ename"] == "ZeroDivisionError"
+    assert store.get("broken").execution_count == 1
+
+
+def test_run_renders_a_prompt_with_its_defaults(store, browse):
+    store.save(
+        "greet",
+        'Hi {{ who }} {"k": 1}',
+        resource_type="prompt",
+        parameters={"who": "Ada"},
+    )
+    store.save("needs", "Hi {{ who }} and {{ other }}", resource_type="prompt")
+    b = browse(store)
+    pick(b, "greet")
+    b._run.click()
+    assert b._output.outputs == (
+        {"output_type": "stream", "name": "stdout", "text": 'Hi Ada {"k": 1}'},
+    )
+    assert store.get("greet").execution_count == 1
+    pick(b, "needs")
+    b._run.click()
+    assert status(b) == (
+        "The prompt has no default for 'who', 'other': render it with "
+        "`%resource run needs -p who=VALUE -p other=VALUE`."
+    )
+    assert store.get("needs").execution_count == 0
+
+
+def test_someone_elses_resource_cannot_run_but_can_fork(make_store, browse):
+    alice, bob = make_store("alice"), make_store("bob")
+    bob.save("tool", "t = 1", is_public=True)
+    b = browse(alice)
+    b._scope.value = "public"
+    pick(b, "tool")
+    assert b._run.disabled and b._share.disabled and b._delete.disabled
+    assert not b._fork.disabled and not b._insert.disabled
+    b._run.click()  # even if the click gets through
+    assert status(b) == (
+        "'bob/tool' belongs to bob, so you cannot run it: fork it, then run your copy."
+    )
+    assert bob.get("tool").execution_count == 0
+    b._fork.click()
+    assert b._fork_panel.layout.display == ""
+    b._fork_confirm.click()
+    assert status(b) == "Forked bob/tool as 'tool', now yours."
+    assert b.state.scope == "mine" and b._scope.value == "mine"
+    assert shown(b) == ["tool"]
+    assert "alice/tool" in b._preview_title.value
+    assert alice.get("tool").parent == "bob/tool"
+    assert bob.get("tool").fork_count == 1
+
+
+def test_fork_asks_for_a_name_and_reports_a_taken_one(store, browse):
+    store.save("etl", "e = 1")
+    store.save("taken", "t = 1")
+    b = browse(store)
+    pick(b, "etl")
+    b._fork.click()
+    assert b._fork_panel.layout.display == "" and b._fork_name.value == ""
+    b._fork_name.value = "taken"
+    b._fork_confirm.click()
+    assert status(b) == (
+        "You already have a resource named 'taken': type another name for the copy."
+    )
+    assert store.get("taken").content == "t = 1"
+    assert store.get("etl").fork_count == 0
+    b._fork_name.value = "etl-copy"
+    b._fork_confirm.click()
+    assert status(b) == "Forked alice/etl as 'etl-copy', now yours."
+    assert b._fork_panel.layout.display == "none"
+    assert "etl-copy" in shown(b)
+    assert store.get("etl-copy").parent == "alice/etl"
+    assert store.get("etl").fork_count == 1
+
+
+def test_share_shows_the_token_once_with_the_open_line(store, browse):
+    store.save("etl", "e = 1")
+    b = browse(store)
+    pick(b, "etl")
+    b._share.click()
+    b._share_expires.value = "yesterday"
+    b._share_create.click()
+    assert status(b) == (
+        "Cannot read 'yesterday' as an expiry: use a duration like 30m, 12h, 7d or an "
+        "ISO date-time with a zone like 2026-12-31T18:00Z."
+    )
+    assert store.shares("etl") == []
+    b._share_expires.value = "7d"
+    b._share_max_uses.value = "3"
+    b._share_create.click()
+    assert status(b) == "Shared 'etl': copy the token now, it is shown only once."
+    token = b.state.new_share.token
+    assert b._share_line.value == f"%resource open {token}"
+    assert token in b._share_token.value
+    (share,) = store.shares("etl")
+    assert share.max_accesses == 3 and share.expires_at is not None
+    assert share.status == "active"
+    store.save("other", "o = 1")
+    b._refresh.click()
+    pick(b, "other")  # picking another forgets the token: it was shown once
+    assert b._share_line.value == "" and b.state.new_share is None
+
+
+def test_shares_panel_revokes_a_token(make_store, browse):
+    alice, bob = make_store("alice"), make_store("bob")
+    alice.save("etl", "e = 1")
+    kept = alice.share("etl")
+    gone = alice.share("etl", max_accesses=5)
+    b = browse(alice)
+    pick(b, "etl")
+    b._shares.click()
+    assert b._shares_panel.layout.display == ""
+    rows = b._shares_panel.children
+    assert len(rows) == 2
+    revoke = next(
+        row.children[0] for row in rows if gone.share.prefix in row.children[1].value
+    )
+    assert "uses 0/5" in next(
+        row.children[1].value for row in rows if row.children[0] is revoke
+    )
+    revoke.click()
+    assert status(b) == (
+        f"Revoked {gone.share.prefix}\u2026 of 'etl': "
+        "that token no longer opens anything."
+    )
+    statuses = {s.prefix: s.status for s in alice.shares("etl")}
+    assert statuses == {gone.share.prefix: "revoked", kept.share.prefix: "active"}
+    revoked_row = next(
+        row
+        for row in b._shares_panel.children
+        if gone.share.prefix in row.children[1].value
+    )
+    assert (
+        "revoked" in revoked_row.children[1].value and revoked_row.children[0].disabled
+    )
+    other = browse(bob)
+    other._token.value = gone.token
+    other._open_token.click()
+    assert status(other) == TOKEN_REFUSED_MESSAGE
+
+
+def test_history_restores_an_old_version(store, browse):
+    store.save("etl", "v = 1")
+    store.save("etl", "v = 2")
+    b = browse(store)
+    pick(b, "etl")
+    b._history.click()
+    rows = b._history_panel.children
+    assert [row.children[0].description for row in rows] == ["Restore v2", "Restore v1"]
+    assert rows[0].children[0].disabled  # the current version
+    rows[1].children[0].click()
+    assert status(b) == "Restored 'etl' to version 1, saved as version 3."
+    record = store.get("etl")
+    assert record.version == 3 and record.content == "v = 1"
+    assert [v.version for v in store.history("etl")] == [1, 2, 3]
+    assert b._history_panel.layout.display == ""
+    assert len(b._history_panel.children) == 3
+    assert "v = 1" in b.state.source() and "v3" in b._preview_title.value
+
+
+def test_delete_asks_first(store, browse):
+    store.save("keep", "k = 1")
+    store.save("drop", "d = 1")
+    b = browse(store)
+    pick(b, "drop")
+    b._delete.click()
+    assert b._delete_panel.layout.display == ""
+    assert "Delete <b>drop</b>" in b._delete_question.value
+    b._delete_cancel.click()
+    assert b._delete_panel.layout.display == "none"
+    assert store.get("drop").name == "drop"
+    b._delete.click()
+    b._delete_confirm.click()
+    assert status(b) == "Deleted 'drop' and its history."
+    with pytest.raises(NotFound):
+        store.get("drop")
+    assert shown(b) == ["keep"]
+    assert b.state.preview is None and b._delete.disabled
+
+
+# -- tokens --------------------------------------------------------------------
+def test_open_token_previews_then_forks(make_store, browse):
+    alice, bob = make_store("alice"), make_store("bob")
+    alice.save(
+        "secret",
+        "s = 42",
+        description="private recipe",
+        attachments=[("image/png", PNG)],
+    )
+    new = alice.share("secret", max_accesses=3)
+    b = browse(bob)
+    b._token.value = f"  '{new.token}' "
+    b._open_token.click()
+    assert status(b) == (
+        "Opened alice/secret through a share token (use 1 of 3). Fork keeps a copy; "
+        "forking uses the token once more."
+    )
+    assert "alice/secret" in b._preview_title.value and "2 use(s) left" in (
+        b._preview_title.value
+    )
+    assert "s = 42" in b.state.source()
+    assert isinstance(b._attachments.children[0], w.Image)
+    assert b._run.disabled and b._share.disabled and not b._fork.disabled
+    assert shown(b) == []  # bob has nothing yet
+    b._fork.click()
+    b._fork_confirm.click()
+    assert status(b) == (
+        "Forked alice/secret as 'secret', now yours (that used the share token once)."
+    )
+    assert shown(b) == ["secret"]
+    assert bob.get("secret").content == "s = 42"
+    assert len(bob.attachments("secret")) == 1
+    (share,) = alice.shares("secret")
+    assert share.access_count == 2
+    assert alice.get("secret").fork_count == 1
+
+
+def test_last_use_of_a_token_cannot_fork(make_store, browse):
+    alice, bob = make_store("alice"), make_store("bob")
+    alice.save("once", "o = 1")
+    new = alice.share("once", max_accesses=1)
+    b = browse(bob)
+    b._token.value = new.token
+    b._open_token.click()
+    assert status(b) == (
+        "Opened alice/once through a share token (use 1 of 1). That was its last use, "
+        "so it cannot fork this: ask alice for a new token."
+    )
+    assert b._fork.disabled
+
+
+def test_fork_token_directly(make_store, browse):
+    alice, bob = make_store("alice"), make_store("bob")
+    alice.save("direct", "d = 1")
+    new = alice.share("direct", max_accesses=1)
+    b = browse(bob)
+    b._token.value = new.token
+    b._fork_token.click()
+    assert status(b) == (
+        "Forked a share token as 'direct', now yours (that used the share token once)."
+    )
+    assert shown(b) == ["direct"] and bob.get("direct").content == "d = 1"
+    assert alice.shares("direct")[0].access_count == 1
+
+
+@pytest.mark.parametrize(
+    ("pasted", "message"),
+    [
+        ("rmshr_" + "x" * 32, TOKEN_REFUSED_MESSAGE),
+        ("not a token at all", TOKEN_REFUSED_MESSAGE),
+        ("   ", "Paste a share token (it starts with rmshr_) first."),
+    ],
+)
+def test_invalid_token_shows_the_error_and_changes_nothing(
+    make_store, browse, pasted, message
+):
+    alice, bob = make_store("alice"), make_store("bob")
+    alice.save("etl", "e = 1")
+    real = alice.share("etl", max_accesses=2)
+    bob.save("mine", "m = 1")
+    b = browse(bob)
+    pick(b, "mine")
+    for button in (b._open_token, b._fork_token):
+        b._token.value = pasted
+        button.click()
+        assert status(b) == message
+        assert b.state.status_kind == "error"
+        assert message in b._status.value
+    assert "bob/mine" in b._preview_title.value  # the preview stayed
+    assert bob.names() == ["mine"]
+    assert alice.shares("etl")[0].access_count == 0
+    assert alice.get("etl").fork_count == 0
+    assert real.token  # the real token still works
+    b._token.value = real.token
+    b._open_token.click()
+    assert "use 1 of 2" in status(b)
+
+
+# -- insert --------------------------------------------------------------------
+def test_insert_without_jupyterlab_offers_the_source(store, browse, shell):
+    store.save("etl", "print('etl')")
+    b = browse(store)
+    pick(b, "etl")
+    b._insert.click()  # a terminal IPython: the next input
+    assert shell.rl_next_input == "print('etl')"
+    assert status(b) == "'etl' is ready as your next input."
+    no_shell = ResourceBrowser(store=store, shell=None, debounce_seconds=0)
+    no_shell._inserter.shell = None  # no IPython at all (e.g. a plain script)
+    pick(no_shell, "etl")
+    no_shell._insert.click()
+    assert no_shell._insert_text.layout.display == ""
+    assert no_shell._insert_text.value == "print('etl')"
+    assert status(no_shell) == (
+        "This front end cannot add cells from a widget: copy the source from the box "
+        "below into a new cell."
+    )
+
+
+def test_insert_in_jupyterlab_sends_the_commands(store, browse, monkeypatch):
+    """What reaches the front end through ipylab's comm once its model is live."""
+    import comm
+    from ipylab import JupyterFrontEnd
+
+    sent = []
+
+    class RecordingComm(comm.DummyComm):
+        def publish_msg(self, msg_type, data=None, metadata=None, buffers=None, **keys):
+            sent.append((msg_type, data))
+
+    monkeypatch.setattr(comm, "create_comm", RecordingComm)
+    frontend = JupyterFrontEnd()
+    b = browse(store, frontend=frontend, insert_delay=0)
+    store.save("etl", "print('etl')")
+    b._refresh.click()
+    pick(b, "etl")
+    b._insert.click()  # ipylab's model is not live: no JupyterLab here yet
+    assert status(b) == "'etl' is ready as your next input."
+    assert [m for t, m in sent if t == "comm_msg" and m.get("method") == "custom"] == []
+    frontend.set_state({"version": "4.2.0"})  # the Lab front end reports in
+    b._insert.click()
+    commands = [
+        data["content"]
+        for msg_type, data in sent
+        if msg_type == "comm_msg" and data.get("method") == "custom"
+    ]
+    assert commands == [
+        {
+            "func": "execute",
+            "payload": {"id": "notebook:insert-cell-below", "args": {}},
+        },
+        {
+            "func": "execute",
+            "payload": {
+                "id": "notebook:replace-selection",
+                "args": {"text": "print('etl')"},
+            },
+        },
+    ]
+    assert status(b) == "Inserted 'etl' in a new cell below."
+
+
+# -- errors --------------------------------------------------------------------
+class BrokenStore(ResourceStore):
+    """A real store with a bug in one method, to see how the browser reports it."""
+
+    def attachments(self, ref, version=None):
+        raise KeyError("position")
+
+
+def test_unexpected_errors_reach_the_status_line_and_the_log(backend, browse, caplog):
+    store = BrokenStore(backend, user="alice")
+    store.save("etl", "e = 1")
+    b = browse(store)
+    with caplog.at_level(logging.ERROR, logger="resource_magic.widgets"):
+        pick(b, "etl")
+    assert status(b) == "Preview failed: KeyError: 'position'"
+    assert b.state.status_kind == "error"
+    (entry,) = [
+        r for r in caplog.records if r.name.startswith("resource_magic.widgets")
+    ]
+    assert entry.exc_info and entry.exc_info[0] is KeyError
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def doomed_url(request, tmp_path):
+    """A database of its own that the test may break."""
+    if request.param == "sqlite":
+        (tmp_path / "doomed").mkdir()
+        return f"sqlite:///{tmp_path / 'doomed' / 'resources.db'}"
+    return request.getfixturevalue("fresh_postgres_url")
+
+
+def test_database_unavailable_shows_in_the_status_line(doomed_url, browse, tmp_path):
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from resource_magic.db import dispose_engines
+
+    store = ResourceStore(doomed_url, user="alice")
+    store.save("etl", "e = 1")
+    b = browse(store)
+    assert shown(b) == ["etl"]
+    url = make_url(doomed_url)
+    dispose_engines()
+    if url.get_backend_name() == "sqlite":
+        shutil.rmtree(Path(url.database).parent)  # e.g. an unmounted share
+    else:
+        admin = create_engine(
+            url.set(database="postgres"), isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{url.database}" WITH (FORCE)'))
+        admin.dispose()
+    store.engine.dispose()
+    b._search.value = "e"
+    assert status(b).startswith("Cannot use the database ")
+    assert status(b).endswith(
+        "check that it is running and that ResourceMagic.database_url / "
+        "RESOURCE_MAGIC_DATABASE_URL is right."
+    )
+    pick_before = b.state.preview
+    b._refresh.click()
+    assert status(b).startswith("Cannot use the database ")
+    assert b.state.preview is pick_before
+
+
+def test_browser_without_a_reachable_default_database(monkeypatch, tmp_path):
+    """ResourceBrowser() on a broken default database: a message, no traceback."""
+    bad = tmp_path / "garbage.db"
+    bad.write_bytes(b"not sqlite at all" * 100)
+    monkeypatch.setenv("RESOURCE_MAGIC_DATABASE_URL", f"sqlite:///{bad}")
+    b = ResourceBrowser()
+    assert b.state is None
+    assert "Cannot use the database" in b._status.value
+
+
+def test_default_store_comes_from_the_environment(monkeypatch, tmp_path, shell):
+    url = f"sqlite:///{tmp_path / 'env.db'}"
+    monkeypatch.setenv("RESOURCE_MAGIC_DATABASE_URL", url)
+    ResourceStore(url, user="tester").save("from-env", "e = 1")
+    b = ResourceBrowser(debounce_seconds=0)
+    assert b.state.store.user == "tester" and b.state.shell is shell
+    assert shown(b) == ["from-env"]
+
+
+# -- structure -----------------------------------------------------------------
+def test_state_module_has_no_widgets():
+    """The state must stay usable (and testable) without ipywidgets."""
+    from resource_magic.widgets import state
+
+    tree = ast.parse(Path(state.__file__).read_text())
+    imported = {
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    } | {
+        (node.module or "").split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and not node.level
+    }
+    assert "ipywidgets" not in imported and "ipylab" not in imported
+    assert issubclass(BrowserState, __import__("traitlets").HasTraits)
+
+
+def test_every_control_has_a_css_class_and_a_label(store, browse):
+    b = browse(store)
+    controls = [
+        value
+        for name, value in vars(b).items()
+        if name.startswith("_")
+        and isinstance(value, w.DOMWidget)
+        and isinstance(
+            value, (w.Button, w.Text, w.Dropdown, w.Select, w.ToggleButtons, w.Textarea)
+        )
+    ]
+    assert len(controls) >= 25
+    for control in controls:
+        assert any(c.startswith("rm-") for c in control._dom_classes), control
+        label = (
+            getattr(control, "description", "")
+            or getattr(control, "placeholder", "")
+            or control.tooltip
+            or getattr(control, "tooltips", None)
+        )
+        assert label, control

@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -167,3 +168,84 @@ def _isolated_environment(monkeypatch, tmp_path):
         "RESOURCE_MAGIC_DATABASE_URL", f"sqlite:///{tmp_path / 'default.db'}"
     )
     monkeypatch.setenv("RESOURCE_MAGIC_USER", "tester")
+
+
+# -- IPython: a real shell with the extension loaded ----------------------------------
+
+
+@dataclass
+class CellRun:
+    """What running one cell showed: the last expression's value, the captured streams,
+    the display outputs (bundles, in order) and the error raised, if any."""
+
+    result: object
+    stdout: str
+    stderr: str
+    outputs: list[dict]
+    error: BaseException | None
+
+    @property
+    def text(self) -> str:
+        """stdout, stderr and each display's text/plain, as a terminal shows them."""
+        shown = [o["text/plain"] for o in self.outputs if "text/plain" in o]
+        return "\n".join([self.stdout, self.stderr, *shown])
+
+    @property
+    def traceback_shown(self) -> bool:
+        return "Traceback (most recent call last)" in self.text
+
+    @property
+    def usage_error(self) -> str | None:
+        """The one-line message of a UsageError (None if the cell had none)."""
+        from IPython.core.error import UsageError
+
+        return str(self.error) if type(self.error) is UsageError else None
+
+
+def run_cell(shell, source: str) -> CellRun:
+    """Run `source` as one notebook cell (in the history) and capture what it shows."""
+    from IPython.utils.capture import capture_output
+
+    with capture_output(stdout=True, stderr=True, display=True) as captured:
+        result = shell.run_cell(source, store_history=True)
+    return CellRun(
+        result=result.result,
+        stdout=captured.stdout,
+        stderr=captured.stderr,
+        outputs=[dict(o.data) for o in captured.outputs],
+        error=result.error_before_exec or result.error_in_exec,
+    )
+
+
+@pytest.fixture
+def shell(backend, tmp_path, monkeypatch):
+    """A real IPython InteractiveShell after `%load_ext resource_magic`, configured
+    with `%config` onto this test's `backend` database as user alice (so it runs on
+    SQLite and PostgreSQL). Switch user as a notebook would:
+    `shell.run_line_magic("config", "ResourceMagic.user = 'bob'")`.
+    It is the InteractiveShell singleton, so IPython.display.display() reaches it; the
+    input history lives in memory and IPYTHONDIR in tmp_path."""
+    import atexit
+
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    InteractiveShell.clear_instance()
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    config.InteractiveShell.colors = "nocolor"  # plain tracebacks, easy to assert on
+    ip = InteractiveShell.instance(config=config)
+    ip.run_line_magic("load_ext", "resource_magic")
+    ip.run_line_magic("config", f"ResourceMagic.database_url = {backend!r}")
+    ip.run_line_magic("config", "ResourceMagic.user = 'alice'")
+    yield ip
+    ip.atexit_operations()
+    atexit.unregister(ip.atexit_operations)
+    InteractiveShell.clear_instance()
+
+
+@pytest.fixture
+def run(shell):
+    """run(source) -> CellRun: run one cell in `shell` and see what it showed."""
+    return lambda source: run_cell(shell, source)

@@ -1,0 +1,82 @@
+"""%resource list: a page of my (or everyone's public) resources as a DataFrame."""
+
+from __future__ import annotations
+
+import argparse
+
+from ...frames import resources_frame
+from ..parser import CommandParser, positive_int
+from ..registry import Context, subcommand
+
+# Kept in step with store.SORTS by a test; named here so `help list` opens no database.
+SORT_FIELDS = ("updated", "created", "name", "type", "executions", "forks", "version")
+DEFAULT_LIMIT = 50
+
+
+def _configure(parser: CommandParser) -> None:
+    parser.add_argument(
+        "-s", "--search", metavar="TEXT", help="text in the name or description"
+    )
+    parser.add_argument(
+        "-t",
+        "--type",
+        dest="resource_type",
+        metavar="TYPE",
+        help="workflow, prompt or agent_config",
+    )
+    parser.add_argument("--tag", metavar="TAG", help="only resources with this tag")
+    parser.add_argument(
+        "--public",
+        action="store_true",
+        help="everyone's public resources instead of mine (adds an owner column)",
+    )
+    parser.add_argument(
+        "--sort",
+        default="updated",
+        metavar="FIELD",
+        help=f"one of {', '.join(SORT_FIELDS)} (default updated, newest first); "
+        "a leading - reverses it: --sort=-name",
+    )
+    parser.add_argument(
+        "--limit",
+        type=positive_int("limit"),
+        default=DEFAULT_LIMIT,
+        metavar="N",
+        help=f"rows per page (default {DEFAULT_LIMIT})",
+    )
+    parser.add_argument("--offset", type=positive_int("offset"), default=0, metavar="N")
+
+
+@subcommand(
+    "list",
+    "List my resources (or everyone's public ones) as a DataFrame.",
+    "df = %resource list -s clean -t workflow --tag etl --sort=-executions",
+    configure=_configure,
+)
+def list_(ctx: Context, args: argparse.Namespace):
+    page = ctx.store.list(
+        args.search,
+        resource_type=args.resource_type,
+        tag=args.tag,
+        scope="public" if args.public else "mine",
+        sort=args.sort,
+        limit=args.limit,
+        offset=args.offset,
+    )
+    shown = len(page.items)
+    filtered = any((args.search, args.resource_type, args.tag))
+    if page.total == 0:
+        if args.public:
+            print("No public resources match.")
+        elif filtered:
+            print("None of your resources match.")
+        else:
+            print("You have no resources yet: save a cell with %%resource save NAME.")
+    elif shown == 0:
+        print(f"No resources at offset {page.offset}: {page.total} match in total.")
+    elif shown < page.total:
+        first = page.offset + 1
+        last = page.offset + shown
+        more = f"; see more with --offset {last}" if last < page.total else ""
+        print(f"Showing {first}-{last} of {page.total} matching resources{more}.")
+    return resources_frame(page.items, with_owner=args.public)

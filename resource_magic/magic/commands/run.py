@@ -1,0 +1,94 @@
+"""%resource run: run a workflow, render a prompt or read an agent config; count it."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import difflib
+
+from ...errors import InvalidInput, NotOwner
+from ...templates import parse_parameters, placeholders, render_prompt
+from ..capture import run_nested
+from ..parser import CommandParser
+from ..registry import Context, subcommand
+from ..render import PlainText
+
+
+def _configure(parser: CommandParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="one of your resources")
+    parser.add_argument(
+        "-p",
+        "--param",
+        dest="params",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a value for a declared parameter or a prompt placeholder (a Python "
+        "literal, else text); for an agent_config, a top-level key to override",
+    )
+
+
+@subcommand(
+    "run",
+    "Run a workflow here, render a prompt (returns text) or return an agent_config.",
+    "%resource run etl-daily -p n=10 -p city=Paris",
+    'text = %resource run summarise -p topic="unit tests"',
+    configure=_configure,
+    target="resource",
+    description="workflow: its declared parameters (overridden by -p) are set in "
+    "your namespace, then its code runs here, outputs shown as usual. prompt: "
+    "{{ name }} placeholders are filled from its parameters and -p; the text is "
+    "returned. agent_config: the dict is returned, -p overriding top-level keys. "
+    "Each successful run is counted.",
+)
+def run(ctx: Context, args: argparse.Namespace) -> object:
+    store = ctx.store
+    record = store.get(args.name)
+    if record.owner != store.user:
+        raise NotOwner(
+            f"'{args.name}' belongs to another user, so you cannot run it: "
+            f"fork it first with `%resource fork {args.name}`."
+        )
+    given = parse_parameters(args.params)
+    declared = dict(record.parameters or {})
+    if record.resource_type == "workflow":
+        _check_known(record.name, given, declared, "parameter")
+        ctx.shell.user_ns.update({**declared, **given})
+        result = run_nested(ctx.shell, record.content)
+        error = result.error_before_exec or result.error_in_exec
+        if error is not None:
+            raise InvalidInput(
+                f"The workflow '{record.name}' raised {type(error).__name__} (see "
+                "above), so this run was not counted."
+            )
+        value = None
+    elif record.resource_type == "prompt":
+        known = dict.fromkeys([*placeholders(record.content), *declared])
+        _check_known(record.name, given, known, "placeholder")
+        value = PlainText(render_prompt(record.content, {**declared, **given}))
+    else:
+        value = {**copy.deepcopy(record.content), **given}
+    store.record_execution(str(record.id))
+    return value
+
+
+def _check_known(name: str, given: dict, known: dict, what: str) -> None:
+    """Refuse -p keys the resource does not use (usually a typo)."""
+    for key in given:
+        if key in known:
+            continue
+        if not known:
+            hint = (
+                f"declare it when saving with --param {key}=DEFAULT"
+                if what == "parameter"
+                else "there is nothing to fill"
+            )
+            raise InvalidInput(f"'{name}' has no {what}s: {hint}.")
+        close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+        if close:
+            raise InvalidInput(
+                f"'{name}' has no {what} '{key}'. Did you mean '{close[0]}'?"
+            )
+        raise InvalidInput(
+            f"'{name}' has no {what} '{key}': it has {', '.join(known)}."
+        )

@@ -1,0 +1,177 @@
+"""%%resource save: the cell (or input-history lines) becomes a resource or version."""
+
+from __future__ import annotations
+
+import argparse
+
+from ...errors import InvalidInput, NotFound
+from ...templates import parse_parameters
+from ..capture import OutputRecorder, run_nested
+from ..parser import CommandParser
+from ..registry import Context, subcommand
+
+
+def _configure(parser: CommandParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="the resource's name")
+    parser.add_argument(
+        "lines",
+        metavar="LINES",
+        nargs="*",
+        help="line form: input-history numbers to save, like 3-7 or 3 5 8 (as %%save)",
+    )
+    parser.add_argument(
+        "-t",
+        "--type",
+        dest="resource_type",
+        metavar="TYPE",
+        help="workflow (the default for a new name), prompt or agent_config (a JSON "
+        "object); an existing name keeps its type",
+    )
+    parser.add_argument("-d", "--description", metavar="TEXT")
+    parser.add_argument(
+        "--tag", dest="tags", action="append", metavar="TAG", help="repeat for more"
+    )
+    parser.add_argument(
+        "--public",
+        action="store_true",
+        default=None,
+        help="let every user of this database see and fork it",
+    )
+    parser.add_argument(
+        "--param",
+        dest="params",
+        action="append",
+        metavar="KEY=DEFAULT",
+        help="declare a parameter and its default (a Python literal, else text); "
+        "without --param a new version keeps the current parameters",
+    )
+    parser.add_argument(
+        "--run",
+        action="store_true",
+        help="workflows: run the cell first and store its outputs with the version; "
+        "if it raises, nothing is saved",
+    )
+
+
+@subcommand(
+    "save",
+    "Save the cell as a resource; an existing name gets a new version.",
+    '%%resource save etl-daily -d "Daily clean" --tag etl --param n=5 --run',
+    "%resource save etl-daily 3-7",
+    configure=_configure,
+    target="resource",
+    cell=True,
+)
+def save(ctx: Context, args: argparse.Namespace) -> None:
+    content = _content(ctx, args)
+    store = ctx.store
+    existing = _mine(ctx, args.name)
+    same_type = existing is not None and (
+        args.resource_type in (None, existing.resource_type)
+    )
+    resource_type = args.resource_type or (
+        existing.resource_type if existing else "workflow"
+    )
+    if args.params is not None:
+        parameters = parse_parameters(args.params)
+    else:
+        parameters = existing.parameters if same_type else None
+    attachments = None
+    if args.run:
+        attachments = _run_first(ctx, args, resource_type, content, parameters)
+    result = store.save(
+        args.name,
+        content,
+        resource_type=resource_type,
+        description=args.description,
+        tags=args.tags,
+        is_public=args.public,
+        parameters=parameters,
+        attachments=attachments,
+    )
+    record = result.resource
+    if result.created:
+        print(f"Saved {record.resource_type} '{record.name}' (version 1).")
+    else:
+        print(
+            f"Saved '{record.name}' as version {record.version}: it already existed "
+            f"and version {record.version - 1} stays in its history."
+        )
+    if args.params is None and parameters:
+        shown = ", ".join(f"{k}={v!r}" for k, v in parameters.items())
+        print(f"Kept its parameters: {shown}.")
+    if attachments:
+        count = len(attachments)
+        print(f"Stored {count} captured output{'s' if count != 1 else ''} with it.")
+
+
+def _content(ctx: Context, args: argparse.Namespace) -> str:
+    has_body = ctx.cell is not None and bool(ctx.cell.strip())
+    if args.lines:
+        if has_body:
+            raise InvalidInput(
+                "Give the content either as the cell body or as input lines, not both."
+            )
+        ranges = " ".join(args.lines)
+        text = ctx.shell.extract_input_lines(ranges, raw=True)
+        if not text.strip():
+            raise InvalidInput(
+                f"No input history matches {ranges!r}: give input numbers like 3-7 "
+                "or 3 5 8 (see %history -n)."
+            )
+        return text + "\n"
+    if ctx.cell is None:
+        raise InvalidInput(
+            f"Nothing to save: put the content in a cell that starts with "
+            f"%%resource save {args.name}, or name input lines like "
+            f"%resource save {args.name} 3-7."
+        )
+    return ctx.cell
+
+
+def _mine(ctx: Context, name: str):
+    """My resource called `name`, or None (also when the name is not a valid name)."""
+    if "/" in name:
+        return None  # never someone else's; the store refuses the name itself
+    try:
+        record = ctx.store.get(name)
+    except (NotFound, InvalidInput):
+        return None
+    return record if record.owner == ctx.store.user else None
+
+
+def _run_first(
+    ctx: Context,
+    args: argparse.Namespace,
+    resource_type: str,
+    content: str,
+    parameters: dict | None,
+) -> list[tuple[str, bytes]]:
+    """Check what the store will check, run the cell, return its outputs or raise."""
+    from ...validate import (
+        check_content,
+        check_parameters,
+        clean_description,
+        clean_name,
+        clean_tags,
+        clean_type,
+    )
+
+    if clean_type(resource_type) != "workflow":
+        raise InvalidInput(
+            f"--run only works for workflows: a {resource_type} is not Python code."
+        )
+    clean_name(args.name)
+    check_content(resource_type, content)
+    clean_description(args.description)
+    clean_tags(args.tags)
+    check_parameters(parameters)
+    recorder = OutputRecorder(ctx.shell)
+    result = run_nested(ctx.shell, content, recorder)
+    error = result.error_before_exec or result.error_in_exec
+    if error is not None:
+        raise InvalidInput(
+            f"The cell raised {type(error).__name__}, so '{args.name}' was not saved: "
+            "fix the cell and run it again."
+        )
+    return recorder.attachments()

@@ -1,0 +1,124 @@
+"""%resource share / shares / revoke / open: share tokens, from both sides."""
+
+from __future__ import annotations
+
+import argparse
+
+from ...frames import shares_frame
+from ..parser import CommandParser
+from ..registry import Context, subcommand
+from ..render import show_resource, when
+
+
+def _configure_share(parser: CommandParser) -> None:
+    parser.add_argument("name", metavar="NAME", help="one of your resources")
+    parser.add_argument(
+        "--expires",
+        metavar="WHEN",
+        help="a duration (30m, 12h, 7d, 2w) or an ISO date-time with a zone "
+        "(2026-12-31T18:00Z); default: never",
+    )
+    parser.add_argument(
+        "--max-uses",
+        dest="max_uses",
+        metavar="N",
+        help="how many times the token may be used (default: no limit)",
+    )
+
+
+@subcommand(
+    "share",
+    "Make a share token for a resource (shown once) to give to someone.",
+    "%resource share etl-daily --expires 7d --max-uses 5",
+    configure=_configure_share,
+    target="resource",
+)
+def share(ctx: Context, args: argparse.Namespace) -> None:
+    new = ctx.store.share(args.name, expires=args.expires, max_accesses=args.max_uses)
+    record = new.share
+    limits = [
+        f"expires {when(record.expires_at)}" if record.expires_at else "never expires",
+        f"up to {record.max_accesses} uses" if record.max_accesses else "no use limit",
+    ]
+    print(f"Shared '{record.resource}' ({', '.join(limits)}). The token:")
+    print(f"    {new.token}")
+    print("Give the recipient this line:")
+    print(f"    %resource open {new.token}")
+    print(
+        "The token is shown only this once; see your shares with %resource shares "
+        f"and stop this one with %resource revoke {record.prefix}."
+    )
+
+
+def _configure_shares(parser: CommandParser) -> None:
+    parser.add_argument(
+        "name", metavar="NAME", nargs="?", help="only the shares of this resource"
+    )
+
+
+@subcommand(
+    "shares",
+    "My share tokens (prefixes only), their status and uses, as a DataFrame.",
+    "%resource shares etl-daily",
+    configure=_configure_shares,
+    target="resource",
+)
+def shares(ctx: Context, args: argparse.Namespace):
+    found = ctx.store.shares(args.name)
+    if not found:
+        if args.name is None:
+            print("You have no shares yet: make one with %resource share NAME.")
+        else:
+            print(
+                f"'{args.name}' has no shares: make one with "
+                f"%resource share {args.name}."
+            )
+    return shares_frame(found)
+
+
+def _configure_revoke(parser: CommandParser) -> None:
+    parser.add_argument(
+        "token",
+        metavar="TOKEN_OR_PREFIX",
+        help="the token, or the prefix %resource shares shows (like rmshr_AbC1)",
+    )
+
+
+@subcommand(
+    "revoke",
+    "Stop a share token from working (the token or its prefix).",
+    "%resource revoke rmshr_AbC1",
+    configure=_configure_revoke,
+    target="share",
+)
+def revoke(ctx: Context, args: argparse.Namespace) -> None:
+    record = ctx.store.revoke(args.token)
+    uses = record.access_count
+    print(
+        f"Revoked the share {record.prefix}… of '{record.resource}' (used {uses} "
+        f"time{'s' if uses != 1 else ''}): the token no longer works."
+    )
+
+
+def _configure_open(parser: CommandParser) -> None:
+    parser.add_argument("token", metavar="TOKEN", help="a share token you were given")
+
+
+@subcommand(
+    "open",
+    "Show a resource someone shared with you (counts one use of the token).",
+    "%resource open rmshr_AbC...  # the line the owner gave you",
+    configure=_configure_open,
+    target="token",
+)
+def open_(ctx: Context, args: argparse.Namespace) -> None:
+    shared = ctx.store.open(args.token)
+    uses = f"use {shared.access_count}"
+    if shared.max_accesses is not None:
+        uses += f" of {shared.max_accesses}"
+    expiry = f", expires {when(shared.expires_at)}" if shared.expires_at else ""
+    note = (
+        f"Opened with a share token ({uses}{expiry}). Keep your own copy with "
+        "%resource fork TOKEN (that uses the token once more)."
+    )
+    show_resource(shared.resource, shared.attachments, note=note)

@@ -1,0 +1,119 @@
+"""%resource export / import: my resources to and from a JSON file."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+from pathlib import Path
+
+from ...errors import InvalidInput
+from ..parser import CommandParser
+from ..registry import Context, subcommand
+
+# From this many resources on, an import shows a progress bar.
+PROGRESS_FROM = 20
+_NAMES_SHOWN = 10
+
+
+def _configure_export(parser: CommandParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="the JSON file to write")
+    parser.add_argument(
+        "names", metavar="NAME", nargs="*", help="what to export (default: all yours)"
+    )
+
+
+@subcommand(
+    "export",
+    "Write your resources (all, or these) with every version and output to JSON.",
+    "%resource export backup.json",
+    "%resource export two.json etl-daily summarise",
+    configure=_configure_export,
+    target="file",
+)
+def export(ctx: Context, args: argparse.Namespace) -> None:
+    data = ctx.store.export(args.names or None)
+    path = Path(args.file).expanduser()
+    partial = path.with_name(path.name + ".partial")
+    try:
+        with partial.open("w", encoding="utf-8") as handle:
+            json.dump(data, handle, ensure_ascii=False, indent=1)
+        os.replace(partial, path)  # readers never see half a file
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise InvalidInput(f"Cannot write {args.file}: {exc.strerror}.") from None
+    items = data["resources"]
+    versions = sum(len(item["versions"]) for item in items)
+    print(
+        f"Exported {_count(len(items), 'resource')} ({_count(versions, 'version')}) "
+        f"to {args.file}."
+    )
+
+
+def _configure_import(parser: CommandParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="a file %%resource export wrote")
+
+
+@subcommand(
+    "import",
+    "Read resources from an export file: all or nothing; names you have get new "
+    "versions.",
+    "%resource import backup.json",
+    configure=_configure_import,
+    target="file",
+)
+def import_(ctx: Context, args: argparse.Namespace) -> None:
+    data = _read(args.file)
+    items = data.get("resources") if isinstance(data, dict) else None
+    total = len(items) if isinstance(items, list) else 0
+    bar = None
+    if total >= PROGRESS_FROM:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, desc="import", unit="resource")
+    try:
+        result = ctx.store.import_(data, progress=bar.update if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    done = len(result.created) + len(result.new_versions)
+    parts = []
+    if result.created:
+        parts.append(f"new: {_names(result.created)}")
+    if result.new_versions:
+        parts.append(f"new versions of: {_names(result.new_versions)}")
+    detail = f" ({'; '.join(parts)})" if parts else ""
+    print(f"Imported {_count(done, 'resource')} from {args.file}{detail}.")
+
+
+def _read(file: str) -> object:
+    try:
+        text = Path(file).expanduser().read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"Cannot read {file}: {exc.strerror}.") from None
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            f"{file} is not a text file: give a file written by %resource export."
+        ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"{file} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg}): give a file written by %resource export."
+        ) from None
+    except RecursionError:
+        raise InvalidInput(f"{file} is nested too deeply to be an export.") from None
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def _names(names: tuple[str, ...]) -> str:
+    shown = ", ".join(names[:_NAMES_SHOWN])
+    if len(names) > _NAMES_SHOWN:
+        shown += f" and {len(names) - _NAMES_SHOWN} more"
+    return shown

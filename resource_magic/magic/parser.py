@@ -1,0 +1,80 @@
+"""Argument parsing that raises IPython's UsageError instead of exiting the kernel.
+
+IPython shows a `UsageError` as one line ("UsageError: ...") with no traceback, but only
+for that exact class, so `error()` raises it, never a subclass. `-h` prints the help and
+stops through `HelpShown`, which the router swallows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import re
+from typing import NoReturn
+
+from IPython.core.error import UsageError
+
+_UNRECOGNIZED = re.compile(r"^unrecognized arguments: (.*)$")
+
+
+class HelpShown(Exception):  # noqa: N818 - a signal, not an error
+    """Raised after `-h` printed the help: the command stops, nothing else happens."""
+
+
+class CommandParser(argparse.ArgumentParser):
+    """An ArgumentParser for one subcommand; mistakes become one-line UsageErrors."""
+
+    def __init__(self, subcommand: str, **kwargs) -> None:
+        kwargs.setdefault("prog", f"%resource {subcommand}")
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        super().__init__(**kwargs)
+        self.subcommand = subcommand
+
+    def error(self, message: str) -> NoReturn:
+        message = _readable(message)
+        suggestion = self._suggest_option(message)
+        raise UsageError(
+            f"{self.prog}: {message}.{suggestion} See %resource help {self.subcommand}."
+        )
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if status:  # argparse only exits non-zero through error(); be safe anyway
+            self.error((message or "invalid arguments").strip())
+        raise HelpShown
+
+    def _suggest_option(self, message: str) -> str:
+        match = _UNRECOGNIZED.match(message)
+        if not match:
+            return ""
+        first = match.group(1).split()[0]
+        if not first.startswith("-"):
+            return ""
+        options = [o for action in self._actions for o in action.option_strings]
+        close = difflib.get_close_matches(first.split("=")[0], options, n=1, cutoff=0.6)
+        return f" Did you mean {close[0]}?" if close else ""
+
+
+def _readable(message: str) -> str:
+    """argparse's wording, tidied into one line without a trailing period."""
+    return " ".join(message.split()).rstrip(".")
+
+
+def positive_int(what: str):
+    """An argparse `type` for whole numbers >= 0 with a message that names `what`."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"the {what} must be a whole number, not {text!r}"
+            ) from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(
+                f"the {what} must be 0 or more, not {value}"
+            )
+        return value
+
+    convert.__name__ = what  # argparse names the type in some messages
+    return convert

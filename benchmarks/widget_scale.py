@@ -1,0 +1,222 @@
+"""How the resource browser feels with many resources: first page, keystrokes, paging.
+
+    python benchmarks/widget_scale.py                    # 100,000 resources, SQLite
+    python benchmarks/widget_scale.py --count 1000000
+    python benchmarks/widget_scale.py --url postgresql+psycopg://postgres@127.0.0.1/bench
+
+One user owns all the resources (the worst case for the "mine" scope), a quarter of them
+public. They are seeded in bulk through SQLAlchemy Core on the store's own engine and
+tables, then the real ResourceBrowser is driven headless exactly as the tests do
+(debounce 0, so each keystroke is one query plus one redraw). Prints a Markdown table of
+the median and p95 in milliseconds, and the Python memory peak of building the browser
+(tracemalloc), which must be bounded by the page, not the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, insert, select
+
+from resource_magic.models import Resource, ResourceVersion, User
+from resource_magic.store import ResourceStore
+from resource_magic.validate import search_text
+from resource_magic.widgets import ResourceBrowser
+
+USER = "bench-browser"
+_WORDS = """
+clean load transform join merge filter daily weekly report model train evaluate sales
+customer churn forecast plot chart summary export pivot aggregate sample feature score
+metric pipeline query json csv parquet warehouse stream batch cache
+"""
+WORDS = tuple(_WORDS.split())
+RARE = "quokka"  # in exactly 3 descriptions: a search that must find needles
+BATCH = 10_000
+
+
+def seed(store: ResourceStore, count: int) -> float:
+    """Bulk-insert resources (and their version 1) until the user has `count`."""
+    engine = store.engine
+    with engine.begin() as conn:
+        uid = conn.scalar(select(User.id).where(User.name == store.user))
+        if uid is None:
+            uid = conn.scalar(
+                insert(User)
+                .values(name=store.user, created_at=datetime.now(UTC))
+                .returning(User.id)
+            )
+        have = conn.scalar(
+            select(func.count()).select_from(Resource).where(Resource.user_id == uid)
+        )
+    if have >= count:
+        return 0.0
+    rng = random.Random(20261126)
+    start = time.perf_counter()
+    base = datetime(2025, 1, 1, tzinfo=UTC)
+    rare_at = {have + 7, (have + count) // 2, count - 3}
+    for first in range(have, count, BATCH):
+        resources, versions = [], []
+        for i in range(first, min(first + BATCH, count)):
+            name = f"{rng.choice(WORDS)}-{rng.choice(WORDS)}-{i:07d}"
+            words = rng.sample(WORDS, 6) + ([RARE] if i in rare_at else [])
+            description = " ".join(words)
+            rid = uuid.uuid4()
+            moment = base + timedelta(seconds=i)
+            code = f"df = load('{name}')\nprint(len(df))"
+            resources.append(
+                {
+                    "id": rid,
+                    "user_id": uid,
+                    "name": name,
+                    "description": description,
+                    "resource_type": "workflow",
+                    "content": code,
+                    "parameters": None,
+                    "execution_count": rng.randrange(50),
+                    "fork_count": rng.randrange(5),
+                    "is_public": i % 4 == 0,
+                    "current_version": 1,
+                    "search_text": search_text(name, description),
+                    "created_at": moment,
+                    "updated_at": moment,
+                }
+            )
+            versions.append(
+                {
+                    "resource_id": rid,
+                    "version": 1,
+                    "content": code,
+                    "parameters": None,
+                    "created_at": moment,
+                }
+            )
+        with engine.begin() as conn:
+            conn.execute(insert(Resource), resources)
+            conn.execute(insert(ResourceVersion), versions)
+    return time.perf_counter() - start
+
+
+def timed(fn, repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def summary(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="database URL (default: a temporary SQLite file)")
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--page-size", type=int, default=25)
+    args = parser.parse_args(argv)
+    url = args.url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'browser.db'}"
+    store = ResourceStore(url, user=USER)
+    seconds = seed(store, args.count)
+    rows: list[tuple[str, list[float]]] = []
+
+    def build():
+        return ResourceBrowser(
+            store=store, shell=None, page_size=args.page_size, debounce_seconds=0
+        )
+
+    tracemalloc.start()
+    browser = build()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rows.append(("open the browser (first page shown)", timed(build, args.repeat)))
+    state = browser.state
+    rows.append(
+        ("first page query alone (state.refresh)", timed(state.refresh, args.repeat))
+    )
+
+    keys = "clean"
+    prefixes = [keys[: n + 1] for n in range(len(keys))]
+
+    def type_word():
+        for text in prefixes:
+            browser._search.value = text
+        browser._search.value = ""
+
+    samples = []
+    for _ in range(args.repeat):
+        for text in [*prefixes, ""]:
+            start = time.perf_counter()
+            browser._search.value = text
+            samples.append((time.perf_counter() - start) * 1000)
+    rows.append(("one keystroke, common text (query + redraw)", samples))
+
+    def rare():
+        browser._search.value = RARE
+        assert state.total >= 1, "the rare term must be found"
+        browser._search.value = ""
+
+    rows.append(("type a rare term and clear it (2 updates)", timed(rare, args.repeat)))
+
+    def next_page():
+        browser._next.click()
+
+    rows.append(("next page", timed(next_page, args.repeat)))
+
+    def last_page():
+        state.page = state.page_count - 2
+        browser._next.click()
+
+    rows.append(("jump to the last page (deep offset)", timed(last_page, args.repeat)))
+    browser._page_size.value = args.page_size
+
+    def pick():
+        browser._results.value = browser._results.options[0][1]
+        browser._results.value = browser._results.options[1][1]
+
+    rows.append(("select a result (2 previews)", timed(pick, args.repeat)))
+
+    def resort():
+        browser._sort.value = "name"
+        browser._sort.value = "updated"
+
+    rows.append(("sort by name and back (2 queries)", timed(resort, args.repeat)))
+
+    def public():
+        browser._scope.value = "public"
+        browser._scope.value = "mine"
+
+    rows.append(("scope public and back (2 queries)", timed(public, args.repeat)))
+
+    print(f"# Resource browser at {args.count:,} resources\n")
+    print(
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC \u00b7 {store.backend} \u00b7 "
+        f"Python {platform.python_version()} \u00b7 {platform.machine()} \u00b7 "
+        f"{platform.processor() or platform.platform()} \u00b7 "
+        f"page size {args.page_size} \u00b7 {args.repeat} repetitions"
+    )
+    if seconds:
+        print(f"\nSeeded in {seconds:.1f} s.")
+    print("\n| action | median ms | p95 ms |\n| --- | ---: | ---: |")
+    for label, samples in rows:
+        median, p95 = summary(samples)
+        print(f"| {label} | {median:.1f} | {p95:.1f} |")
+    print(f"\nPython memory peak while opening the browser: {peak / 1e6:.2f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -23,6 +23,10 @@ from ..tokens import TOKEN_PREFIX
 from ..validate import clean_user
 
 _Parent = aliased(Resource, name="parent")
+# session.info key: the id of a user row made in this (not yet committed) transaction.
+_NEW_USER_ID = "resource_magic.new_user_id"
+# The user id a read uses before the user's first write: no row has it.
+_NO_USER = -1
 _ParentOwner = aliased(User, name="parent_owner")
 
 
@@ -81,11 +85,10 @@ class StoreCore:
     def _write(self) -> Iterator[Session]:
         """One write transaction (BEGIN IMMEDIATE on SQLite); all or nothing."""
         try:
-            with (
-                Session(self.engine, expire_on_commit=False) as session,
-                session.begin(),
-            ):
-                yield session
+            with Session(self.engine, expire_on_commit=False) as session:
+                with session.begin():
+                    yield session
+                self._remember_new_user(session)
         except OperationalError as exc:
             raise self._unavailable(exc) from exc
 
@@ -108,18 +111,36 @@ class StoreCore:
     # -- the current user
     # ----------------------------------------------------------------
     def _uid(self, session: Session) -> int:
-        """The current user's id; the row is made on first use."""
+        """The current user's id; the row is made by the user's first write."""
+        if self._user_id is not None:
+            return self._user_id
+        made = session.info.get(_NEW_USER_ID)
+        if made is not None:
+            return made
+        user_id = session.scalar(select(User.id).where(User.name == self.user))
+        if user_id is not None:
+            self._user_id = user_id  # a committed row: safe to remember
+            return user_id
+        if session.bind is self._read_engine:
+            # Reads never write: on SQLite a read transaction that tries to write fails
+            # with "database is locked" once another kernel has written. No row yet
+            # simply means nothing is mine.
+            return _NO_USER
+        session.execute(
+            self._insert(User)
+            .values(name=self.user, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        user_id = session.scalar(select(User.id).where(User.name == self.user))
+        # Remembered only once this transaction commits (_remember_new_user): if it
+        # rolls back, SQLite gives the same id to the next new user, who is not us.
+        session.info[_NEW_USER_ID] = user_id
+        return user_id
+
+    def _remember_new_user(self, session: Session) -> None:
+        """After a commit: keep the id of the user row that transaction made."""
         if self._user_id is None:
-            user_id = session.scalar(select(User.id).where(User.name == self.user))
-            if user_id is None:
-                session.execute(
-                    self._insert(User)
-                    .values(name=self.user, created_at=utcnow())
-                    .on_conflict_do_nothing(index_elements=["name"])
-                )
-                user_id = session.scalar(select(User.id).where(User.name == self.user))
-            self._user_id = user_id
-        return self._user_id
+            self._user_id = session.info.get(_NEW_USER_ID)
 
     # -- references
     # ----------------------------------------------------------------------

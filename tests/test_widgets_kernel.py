@@ -1,0 +1,109 @@
+"""The browser inside a real ipykernel, driven by the messages a front end sends.
+
+Headless tests run without an event loop; here the kernel's own loop runs the debounce
+timer and a click on Run arrives as a comm message, so the run's output must land in the
+browser's Output area and nowhere else. Both backends.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from jupyter_client.manager import start_new_kernel
+
+SETUP = """
+from resource_magic.store import ResourceStore
+from resource_magic.widgets import ResourceBrowser
+store = ResourceStore({url!r}, user="alice")
+for name in ("alpha", "beta", "gamma"):
+    store.save(name, f"print('{{name}} ran')\\n'{{name}}'.upper()")
+b = ResourceBrowser(store=store, debounce_seconds=0.05)
+print(b._search.model_id, b._run.model_id)
+"""
+
+
+class Kernel:
+    def __init__(self) -> None:
+        self.manager, self.client = start_new_kernel(kernel_name="python3")
+
+    def run(self, code: str) -> str:
+        msg_id = self.client.execute(code)
+        out = []
+        while True:
+            msg = self.client.get_iopub_msg(timeout=60)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind = msg["msg_type"]
+            if kind == "stream":
+                out.append(msg["content"]["text"])
+            elif kind == "error":
+                raise AssertionError("\n".join(msg["content"]["traceback"]))
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                return "".join(out)
+
+    def send_comm(self, comm_id: str, data: dict) -> str:
+        """A comm_msg as the front end sends it; returns its message id."""
+        msg = self.client.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
+        self.client.session.send(self.client.shell_channel.socket, msg)
+        return msg["header"]["msg_id"]
+
+    def outputs_of(self, msg_id: str, wait: float = 2.0) -> list[str]:
+        """Output messages the kernel published in reply to one message."""
+        kinds = []
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                msg = self.client.get_iopub_msg(timeout=0.2)
+            except Exception:  # queue.Empty: nothing more for now
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id:
+                kinds.append(msg["msg_type"])
+        return kinds
+
+    def until(self, expression: str, expected: str, timeout: float = 30) -> str:
+        """Re-evaluate `expression` in the kernel until it prints `expected`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            got = self.run(f"print({expression})").strip()
+            if got == expected or time.monotonic() > deadline:
+                return got
+
+    def close(self) -> None:
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+
+@pytest.fixture
+def kernel():
+    k = Kernel()
+    yield k
+    k.close()
+
+
+def test_typing_and_run_inside_a_kernel(backend, kernel):
+    search_id, run_id = kernel.run(SETUP.format(url=backend)).split()
+    assert kernel.run("print(len(b._results.options))").strip() == "3"
+    for text in ("g", "ga", "gam"):  # three keystrokes in quick succession
+        kernel.send_comm(
+            search_id,
+            {"method": "update", "state": {"value": text}, "buffer_paths": []},
+        )
+    shown = "[o[0].split()[0] for o in b._results.options]"
+    assert kernel.until(shown, "['gamma']") == "['gamma']"
+    assert kernel.run("print(b.state.query)").strip() == "gam"
+    kernel.run("b._results.value = b._results.options[0][1]")
+    click = kernel.send_comm(
+        run_id, {"method": "custom", "content": {"event": "click"}}
+    )
+    published = kernel.outputs_of(click)
+    status = kernel.until("b.state.status", "Ran 'gamma' (run 1).")
+    assert status == "Ran 'gamma' (run 1)."
+    assert kernel.run("print(b._output.outputs)").strip() == (
+        "({'output_type': 'stream', 'name': 'stdout', 'text': 'gamma ran\\n'}, "
+        "{'output_type': 'display_data', 'data': {'text/plain': \"'GAMMA'\"}, "
+        "'metadata': {}})"
+    )
+    # captured, not also sent to the front end as loose output of the click
+    assert not {"stream", "execute_result", "display_data", "error"} & set(published)
+    assert kernel.run("print(store.get('gamma').execution_count)").strip() == "1"

@@ -313,13 +313,13 @@ def test_run_of_a_failing_workflow_shows_its_error(store, browse):
     b = browse(store)
     pick(b, "broken")
     b._run.click()
-    assert (
-        status(b)
-        == "'broken' stopped with ZeroDivisionError: see its output below (run 1)."
+    assert status(b) == (
+        "'broken' raised ZeroDivisionError (see its output below), so this run was "
+        "not counted."
     )
     (error,) = b._output.outputs
     assert error["output_type"] == "error" and error["ename"] == "ZeroDivisionError"
-    assert store.get("broken").execution_count == 1
+    assert store.get("broken").execution_count == 0  # as %resource run counts
 
 
 def test_run_renders_a_prompt_with_its_defaults(store, browse):

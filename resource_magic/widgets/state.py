@@ -294,7 +294,8 @@ class BrowserState(HasTraits):
     @_action("Run")
     def run(self) -> bool:
         """Workflow: run in the user namespace (its parameters' defaults set first);
-        prompt: render with its defaults; agent_config: show it. Counts one run."""
+        prompt: render with its defaults; agent_config: show it. Counts a run that
+        worked."""
         preview = self._current("run", own=True)
         record = preview.record
         if record.resource_type == "workflow":
@@ -320,19 +321,19 @@ class BrowserState(HasTraits):
         else:
             outputs, ok = [_json_output(record.content)], True
         self.run_outputs = tuple(outputs)
-        count = self.store.record_execution(preview.ref)
-        self._reread(preview)
-        self.refresh()
-        if ok:
-            self.say(f"Ran '{record.name}' (run {count}).", "success")
-        else:
+        if not ok:  # like %resource run: only a run that worked is counted
             error = next((o for o in outputs if o["output_type"] == "error"), None)
             what = error["ename"] if error else "an error"
             self.say(
-                f"'{record.name}' stopped with {what}: see its output below "
-                f"(run {count}).",
+                f"'{record.name}' raised {what} (see its output below), so this run "
+                "was not counted.",
                 "error",
             )
+            return False
+        count = self.store.record_execution(preview.ref)
+        self._reread(preview)
+        self.refresh()
+        self.say(f"Ran '{record.name}' (run {count}).", "success")
         return ok
 
     @_action("Fork")

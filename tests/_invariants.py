@@ -22,8 +22,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from resource_magic.db import get_engine, is_sqlite
 from resource_magic.models import (
@@ -76,7 +77,7 @@ def violations(url: str, *, exact_forks: bool = True) -> list[str]:
                 problems.append(f"PRAGMA foreign_key_check: {broken_keys[:5]}")
         resources = conn.execute(select(Resource.__table__)).all()
         versions = conn.execute(select(ResourceVersion.__table__)).all()
-        attachments = conn.execute(select(Attachment.__table__)).all()
+        attachments = _attachment_digests(conn, url)
         shares = conn.execute(select(ResourceShare.__table__)).all()
     by_id = {r.id: r for r in resources}
     children: dict = defaultdict(int)
@@ -115,12 +116,12 @@ def violations(url: str, *, exact_forks: bool = True) -> list[str]:
             files = sorted(files_of[v.id], key=lambda a: a.position)
             if [a.position for a in files] != list(range(len(files))):
                 problems.append(f"{vlabel}: attachment positions are not contiguous")
-            if any(a.size != len(a.data) for a in files):
+            if any(a.size != a.length for a in files):
                 problems.append(f"{vlabel}: an attachment's size is wrong")
             manifest = _manifest(v.content)
             wanted = (manifest or {}).get("attachments")
             if wanted is not None:
-                got = [hashlib.sha256(a.data).hexdigest() for a in files]
+                got = [a.sha256 for a in files]
                 if got != wanted:
                     problems.append(
                         f"{vlabel}: {len(got)} attachments, its manifest says "
@@ -150,6 +151,32 @@ def violations(url: str, *, exact_forks: bool = True) -> list[str]:
         if s.resource_id not in by_id:
             problems.append(f"share {s.token_prefix}: its resource is gone")
     return problems
+
+
+@dataclass(frozen=True)
+class _File:
+    id: int
+    version_id: int
+    position: int
+    size: int
+    length: int
+    sha256: str
+
+
+def _attachment_digests(conn, url: str) -> list[_File]:
+    """Every attachment with its SHA-256, computed inside the database."""
+    a = Attachment.__table__.c
+    if conn.dialect.name == "sqlite":
+        conn.connection.driver_connection.create_function(
+            "rm_sha256", 1, lambda data: hashlib.sha256(data).hexdigest()
+        )
+        digest = func.rm_sha256(a.data)
+    else:
+        digest = func.encode(func.sha256(a.data), "hex")
+    rows = conn.execute(
+        select(a.id, a.version_id, a.position, a.size, func.length(a.data), digest)
+    ).all()
+    return [_File(*row) for row in rows]
 
 
 # How each table's rows are tied to one user; every table in the schema must be listed.

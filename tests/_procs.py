@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 from multiprocessing.context import BaseContext
 
-PRELOAD = ["_load_worker", "_crash_worker", "resource_magic.store"]
+PRELOAD = ["__main__", "_load_worker", "_crash_worker", "resource_magic.store"]
 
 
 def mp_context() -> BaseContext:

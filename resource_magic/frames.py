@@ -147,7 +147,8 @@ def _preview(content: object) -> str:
 
 
 def _parameters_text(parameters: dict | None) -> str:
-    return ", ".join(f"{k}={v!r}" for k, v in (parameters or {}).items())
+    # Sorted: PostgreSQL's JSONB does not keep key order, SQLite does.
+    return ", ".join(f"{k}={v!r}" for k, v in sorted((parameters or {}).items()))
 
 
 def history_frame(versions: Sequence[VersionRecord]) -> pd.DataFrame:

@@ -3,27 +3,9 @@
 from __future__ import annotations
 
 import base64
-import struct
-import zlib
 
 import pytest
-
-
-def png(width: int = 3, height: int = 2) -> bytes:
-    """A real, valid PNG (red pixels) built with zlib and struct, no imaging library."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
+from _images import png
 
 
 def test_save_workflow_then_new_version(run, store):
@@ -66,7 +48,7 @@ def test_parameters_are_declared_and_kept(run, store):
     assert store.get("etl").parameters == {"n": 5, "city": "Paris", "ratio": 0.5}
     shown = run("%%resource save etl\nx = n + 1")
     assert shown.stdout.splitlines()[-1] == (
-        "Kept its parameters: n=5, city='Paris', ratio=0.5."
+        "Kept its parameters: city='Paris', n=5, ratio=0.5."
     )
     assert store.get("etl").parameters == {"n": 5, "city": "Paris", "ratio": 0.5}
     run("%%resource save etl --param n=1\nx = n")

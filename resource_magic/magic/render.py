@@ -45,7 +45,12 @@ def content_text(record: ResourceRecord) -> str:
 
 
 def parameters_text(parameters: dict | None) -> str:
-    return ", ".join(f"{key}={value!r}" for key, value in (parameters or {}).items())
+    """`a=1, b='x'`, sorted by name (PostgreSQL's JSONB does not keep key order)."""
+    return ", ".join(f"{key}={value!r}" for key, value in sorted_items(parameters))
+
+
+def sorted_items(parameters: dict | None) -> list[tuple[str, object]]:
+    return sorted((parameters or {}).items())
 
 
 def metadata(record: ResourceRecord) -> list[tuple[str, str]]:

@@ -90,5 +90,5 @@ def _check_known(name: str, given: dict, known: dict, what: str) -> None:
                 f"'{name}' has no {what} '{key}'. Did you mean '{close[0]}'?"
             )
         raise InvalidInput(
-            f"'{name}' has no {what} '{key}': it has {', '.join(known)}."
+            f"'{name}' has no {what} '{key}': it has {', '.join(sorted(known))}."
         )

@@ -9,6 +9,7 @@ from ...templates import parse_parameters
 from ..capture import OutputRecorder, run_nested
 from ..parser import CommandParser
 from ..registry import Context, subcommand
+from ..render import parameters_text
 
 
 def _configure(parser: CommandParser) -> None:
@@ -98,8 +99,7 @@ def save(ctx: Context, args: argparse.Namespace) -> None:
             f"and version {record.version - 1} stays in its history."
         )
     if args.params is None and parameters:
-        shown = ", ".join(f"{k}={v!r}" for k, v in parameters.items())
-        print(f"Kept its parameters: {shown}.")
+        print(f"Kept its parameters: {parameters_text(parameters)}.")
     if attachments:
         count = len(attachments)
         print(f"Stored {count} captured output{'s' if count != 1 else ''} with it.")

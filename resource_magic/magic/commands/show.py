@@ -8,7 +8,7 @@ import shlex
 
 from ..parser import CommandParser
 from ..registry import Context, subcommand
-from ..render import PlainText, content_text, show_resource
+from ..render import PlainText, content_text, show_resource, sorted_items
 
 
 def _configure_ref(parser: CommandParser) -> None:
@@ -53,7 +53,7 @@ def load(ctx: Context, args: argparse.Namespace) -> None:
         if record.parameters:
             header += "".join(
                 f" --param {_quoted(f'{key}={value!r}')}"
-                for key, value in record.parameters.items()
+                for key, value in sorted_items(record.parameters)
             )
         source = f"{header}\n{text}"
     ctx.shell.set_next_input(source, replace=True)

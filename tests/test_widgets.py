@@ -225,7 +225,7 @@ def test_refresh_shows_changes_made_elsewhere(make_store, browse):
     assert shown(b) == ["first"]
     b._refresh.click()
     assert sorted(shown(b)) == ["first", "second"]
-    assert "now described" in b._metadata.value
+    assert "now described" in b._preview._metadata.value
     assert status(b) == "Refreshed."
     elsewhere.delete("first")
     b._refresh.click()
@@ -252,12 +252,15 @@ def test_selecting_a_workflow_shows_source_metadata_and_outputs(make_store, brow
     )
     alice.record_execution("chart")
     b = browse(alice)
-    assert b._insert.disabled  # nothing picked yet
+    assert b._preview._insert.disabled  # nothing picked yet
     pick(b, "chart")
-    assert "alice/chart" in b._preview_title.value and "v2" in b._preview_title.value
-    source = b._source.value
+    assert (
+        "alice/chart" in b._preview._preview_title.value
+        and "v2" in b._preview._preview_title.value
+    )
+    source = b._preview._source.value
     assert "<span" in source and "math" in source and "print" in source  # Pygments
-    meta = b._metadata.value
+    meta = b._preview._metadata.value
     for text in (
         "alice",
         "demo, plots",
@@ -267,11 +270,11 @@ def test_selecting_a_workflow_shows_source_metadata_and_outputs(make_store, brow
         '<th style="text-align:left;padding-right:1em">executions</th><td>1</td>',
     ):
         assert text in meta
-    image, table, plain = b._attachments.children
+    image, table, plain = b._preview._attachments.children
     assert isinstance(image, w.Image) and image.value == PNG and image.format == "png"
     assert 'sandbox=""' in table.value and "&lt;td&gt;cell" in table.value
     assert "3.14 &lt;not html&gt;" in plain.value
-    assert not b._run.disabled and not b._delete.disabled
+    assert not b._preview._run.disabled and not b._preview._delete.disabled
 
 
 def test_prompt_and_agent_config_previews(store, browse):
@@ -279,11 +282,11 @@ def test_prompt_and_agent_config_previews(store, browse):
     store.save("agent", {"model": "m", "tools": ["a"]}, resource_type="agent_config")
     b = browse(store)
     pick(b, "greet")
-    assert "{{ who }}</b>" in b._source.value
-    assert "{&quot;json&quot;: 1}" in b._source.value
+    assert "{{ who }}</b>" in b._preview._source.value
+    assert "{&quot;json&quot;: 1}" in b._preview._source.value
     pick(b, "agent")
     assert '"model"' in b.state.source() and '  "tools": [' in b.state.source()
-    assert "model" in b._source.value and "<span" in b._source.value
+    assert "model" in b._preview._source.value and "<span" in b._preview._source.value
 
 
 # -- actions -------------------------------------------------------------------
@@ -295,16 +298,16 @@ def test_run_counts_an_execution_and_shows_output(store, browse, shell):
     )
     b = browse(store)
     pick(b, "double")
-    b._run.click()
+    b._preview._run.click()
     assert status(b) == "Ran 'double' (run 1)."
-    assert b._output.outputs == (
+    assert b._preview._output.outputs == (
         {"output_type": "stream", "name": "stdout", "text": "doubled 8\n"},
         {"output_type": "display_data", "data": {"text/plain": "9"}, "metadata": {}},
     )
     assert shell.user_ns["doubled"] == 8
     assert store.get("double").execution_count == 1
-    assert "<td>1</td>" in b._metadata.value
-    b._run.click()
+    assert "<td>1</td>" in b._preview._metadata.value
+    b._preview._run.click()
     assert store.get("double").execution_count == 2
 
 
@@ -312,12 +315,12 @@ def test_run_of_a_failing_workflow_shows_its_error(store, browse):
     store.save("broken", "1 / 0")
     b = browse(store)
     pick(b, "broken")
-    b._run.click()
+    b._preview._run.click()
     assert status(b) == (
         "'broken' raised ZeroDivisionError (see its output below), so this run was "
         "not counted."
     )
-    (error,) = b._output.outputs
+    (error,) = b._preview._output.outputs
     assert error["output_type"] == "error" and error["ename"] == "ZeroDivisionError"
     assert store.get("broken").execution_count == 0  # as %resource run counts
 
@@ -332,13 +335,13 @@ def test_run_renders_a_prompt_with_its_defaults(store, browse):
     store.save("needs", "Hi {{ who }} and {{ other }}", resource_type="prompt")
     b = browse(store)
     pick(b, "greet")
-    b._run.click()
-    assert b._output.outputs == (
+    b._preview._run.click()
+    assert b._preview._output.outputs == (
         {"output_type": "stream", "name": "stdout", "text": 'Hi Ada {"k": 1}'},
     )
     assert store.get("greet").execution_count == 1
     pick(b, "needs")
-    b._run.click()
+    b._preview._run.click()
     assert status(b) == (
         "The prompt has no default for 'who', 'other': render it with "
         "`%resource run needs -p who=VALUE -p other=VALUE`."
@@ -352,20 +355,24 @@ def test_someone_elses_resource_cannot_run_but_can_fork(make_store, browse):
     b = browse(alice)
     b._scope.value = "public"
     pick(b, "tool")
-    assert b._run.disabled and b._share.disabled and b._delete.disabled
-    assert not b._fork.disabled and not b._insert.disabled
-    b._run.click()  # even if the click gets through
+    assert (
+        b._preview._run.disabled
+        and b._preview._share.disabled
+        and b._preview._delete.disabled
+    )
+    assert not b._preview._fork.disabled and not b._preview._insert.disabled
+    b._preview._run.click()  # even if the click gets through
     assert status(b) == (
         "'bob/tool' belongs to bob, so you cannot run it: fork it, then run your copy."
     )
     assert bob.get("tool").execution_count == 0
-    b._fork.click()
-    assert b._fork_panel.layout.display == ""
-    b._fork_confirm.click()
+    b._preview._fork.click()
+    assert b._preview._fork_panel.layout.display == ""
+    b._preview._fork_confirm.click()
     assert status(b) == "Forked bob/tool as 'tool', now yours."
     assert b.state.scope == "mine" and b._scope.value == "mine"
     assert shown(b) == ["tool"]
-    assert "alice/tool" in b._preview_title.value
+    assert "alice/tool" in b._preview._preview_title.value
     assert alice.get("tool").parent == "bob/tool"
     assert bob.get("tool").fork_count == 1
 
@@ -375,19 +382,22 @@ def test_fork_asks_for_a_name_and_reports_a_taken_one(store, browse):
     store.save("taken", "t = 1")
     b = browse(store)
     pick(b, "etl")
-    b._fork.click()
-    assert b._fork_panel.layout.display == "" and b._fork_name.value == ""
-    b._fork_name.value = "taken"
-    b._fork_confirm.click()
+    b._preview._fork.click()
+    assert (
+        b._preview._fork_panel.layout.display == ""
+        and b._preview._fork_name.value == ""
+    )
+    b._preview._fork_name.value = "taken"
+    b._preview._fork_confirm.click()
     assert status(b) == (
         "You already have a resource named 'taken': type another name for the copy."
     )
     assert store.get("taken").content == "t = 1"
     assert store.get("etl").fork_count == 0
-    b._fork_name.value = "etl-copy"
-    b._fork_confirm.click()
+    b._preview._fork_name.value = "etl-copy"
+    b._preview._fork_confirm.click()
     assert status(b) == "Forked alice/etl as 'etl-copy', now yours."
-    assert b._fork_panel.layout.display == "none"
+    assert b._preview._fork_panel.layout.display == "none"
     assert "etl-copy" in shown(b)
     assert store.get("etl-copy").parent == "alice/etl"
     assert store.get("etl").fork_count == 1
@@ -397,28 +407,28 @@ def test_share_shows_the_token_once_with_the_open_line(store, browse):
     store.save("etl", "e = 1")
     b = browse(store)
     pick(b, "etl")
-    b._share.click()
-    b._share_expires.value = "yesterday"
-    b._share_create.click()
+    b._preview._share.click()
+    b._preview._share_expires.value = "yesterday"
+    b._preview._share_create.click()
     assert status(b) == (
         "Cannot read 'yesterday' as an expiry: use a duration like 30m, 12h, 7d or an "
         "ISO date-time with a zone like 2026-12-31T18:00Z."
     )
     assert store.shares("etl") == []
-    b._share_expires.value = "7d"
-    b._share_max_uses.value = "3"
-    b._share_create.click()
+    b._preview._share_expires.value = "7d"
+    b._preview._share_max_uses.value = "3"
+    b._preview._share_create.click()
     assert status(b) == "Shared 'etl': copy the token now, it is shown only once."
     token = b.state.new_share.token
-    assert b._share_line.value == f"%resource open {token}"
-    assert token in b._share_token.value
+    assert b._preview._share_line.value == f"%resource open {token}"
+    assert token in b._preview._share_token.value
     (share,) = store.shares("etl")
     assert share.max_accesses == 3 and share.expires_at is not None
     assert share.status == "active"
     store.save("other", "o = 1")
     b._refresh.click()
     pick(b, "other")  # picking another forgets the token: it was shown once
-    assert b._share_line.value == "" and b.state.new_share is None
+    assert b._preview._share_line.value == "" and b.state.new_share is None
 
 
 def test_shares_panel_revokes_a_token(make_store, browse):
@@ -428,9 +438,9 @@ def test_shares_panel_revokes_a_token(make_store, browse):
     gone = alice.share("etl", max_accesses=5)
     b = browse(alice)
     pick(b, "etl")
-    b._shares.click()
-    assert b._shares_panel.layout.display == ""
-    rows = b._shares_panel.children
+    b._preview._shares.click()
+    assert b._preview._shares_panel.layout.display == ""
+    rows = b._preview._shares_panel.children
     assert len(rows) == 2
     revoke = next(
         row.children[0] for row in rows if gone.share.prefix in row.children[1].value
@@ -447,7 +457,7 @@ def test_shares_panel_revokes_a_token(make_store, browse):
     assert statuses == {gone.share.prefix: "revoked", kept.share.prefix: "active"}
     revoked_row = next(
         row
-        for row in b._shares_panel.children
+        for row in b._preview._shares_panel.children
         if gone.share.prefix in row.children[1].value
     )
     assert (
@@ -464,8 +474,8 @@ def test_history_restores_an_old_version(store, browse):
     store.save("etl", "v = 2")
     b = browse(store)
     pick(b, "etl")
-    b._history.click()
-    rows = b._history_panel.children
+    b._preview._history.click()
+    rows = b._preview._history_panel.children
     assert [row.children[0].description for row in rows] == ["Restore v2", "Restore v1"]
     assert rows[0].children[0].disabled  # the current version
     rows[1].children[0].click()
@@ -473,9 +483,9 @@ def test_history_restores_an_old_version(store, browse):
     record = store.get("etl")
     assert record.version == 3 and record.content == "v = 1"
     assert [v.version for v in store.history("etl")] == [1, 2, 3]
-    assert b._history_panel.layout.display == ""
-    assert len(b._history_panel.children) == 3
-    assert "v = 1" in b.state.source() and "v3" in b._preview_title.value
+    assert b._preview._history_panel.layout.display == ""
+    assert len(b._preview._history_panel.children) == 3
+    assert "v = 1" in b.state.source() and "v3" in b._preview._preview_title.value
 
 
 def test_delete_asks_first(store, browse):
@@ -483,19 +493,19 @@ def test_delete_asks_first(store, browse):
     store.save("drop", "d = 1")
     b = browse(store)
     pick(b, "drop")
-    b._delete.click()
-    assert b._delete_panel.layout.display == ""
-    assert "Delete <b>drop</b>" in b._delete_question.value
-    b._delete_cancel.click()
-    assert b._delete_panel.layout.display == "none"
+    b._preview._delete.click()
+    assert b._preview._delete_panel.layout.display == ""
+    assert "Delete <b>drop</b>" in b._preview._delete_question.value
+    b._preview._delete_cancel.click()
+    assert b._preview._delete_panel.layout.display == "none"
     assert store.get("drop").name == "drop"
-    b._delete.click()
-    b._delete_confirm.click()
+    b._preview._delete.click()
+    b._preview._delete_confirm.click()
     assert status(b) == "Deleted 'drop' and its history."
     with pytest.raises(NotFound):
         store.get("drop")
     assert shown(b) == ["keep"]
-    assert b.state.preview is None and b._delete.disabled
+    assert b.state.preview is None and b._preview._delete.disabled
 
 
 # -- tokens --------------------------------------------------------------------
@@ -515,15 +525,19 @@ def test_open_token_previews_then_forks(make_store, browse):
         "Opened alice/secret through a share token (use 1 of 3). Fork keeps a copy; "
         "forking uses the token once more."
     )
-    assert "alice/secret" in b._preview_title.value and "2 use(s) left" in (
-        b._preview_title.value
+    assert "alice/secret" in b._preview._preview_title.value and "2 use(s) left" in (
+        b._preview._preview_title.value
     )
     assert "s = 42" in b.state.source()
-    assert isinstance(b._attachments.children[0], w.Image)
-    assert b._run.disabled and b._share.disabled and not b._fork.disabled
+    assert isinstance(b._preview._attachments.children[0], w.Image)
+    assert (
+        b._preview._run.disabled
+        and b._preview._share.disabled
+        and not b._preview._fork.disabled
+    )
     assert shown(b) == []  # bob has nothing yet
-    b._fork.click()
-    b._fork_confirm.click()
+    b._preview._fork.click()
+    b._preview._fork_confirm.click()
     assert status(b) == (
         "Forked alice/secret as 'secret', now yours (that used the share token once)."
     )
@@ -546,7 +560,7 @@ def test_last_use_of_a_token_cannot_fork(make_store, browse):
         "Opened alice/once through a share token (use 1 of 1). That was its last use, "
         "so it cannot fork this: ask alice for a new token."
     )
-    assert b._fork.disabled
+    assert b._preview._fork.disabled
 
 
 def test_fork_token_directly(make_store, browse):
@@ -586,7 +600,7 @@ def test_invalid_token_shows_the_error_and_changes_nothing(
         assert status(b) == message
         assert b.state.status_kind == "error"
         assert message in b._status.value
-    assert "bob/mine" in b._preview_title.value  # the preview stayed
+    assert "bob/mine" in b._preview._preview_title.value  # the preview stayed
     assert bob.names() == ["mine"]
     assert alice.shares("etl")[0].access_count == 0
     assert alice.get("etl").fork_count == 0
@@ -601,15 +615,15 @@ def test_insert_without_jupyterlab_offers_the_source(store, browse, shell):
     store.save("etl", "print('etl')")
     b = browse(store)
     pick(b, "etl")
-    b._insert.click()  # a terminal IPython: the next input
+    b._preview._insert.click()  # a terminal IPython: the next input
     assert shell.rl_next_input == "print('etl')"
     assert status(b) == "'etl' is ready as your next input."
     no_shell = ResourceBrowser(store=store, shell=None, debounce_seconds=0)
-    no_shell._inserter.shell = None  # no IPython at all (e.g. a plain script)
+    no_shell._preview._inserter.shell = None  # no IPython at all (e.g. a plain script)
     pick(no_shell, "etl")
-    no_shell._insert.click()
-    assert no_shell._insert_text.layout.display == ""
-    assert no_shell._insert_text.value == "print('etl')"
+    no_shell._preview._insert.click()
+    assert no_shell._preview._insert_text.layout.display == ""
+    assert no_shell._preview._insert_text.value == "print('etl')"
     assert status(no_shell) == (
         "This front end cannot add cells from a widget: copy the source from the box "
         "below into a new cell."
@@ -633,11 +647,11 @@ def test_insert_in_jupyterlab_sends_the_commands(store, browse, monkeypatch):
     store.save("etl", "print('etl')")
     b._refresh.click()
     pick(b, "etl")
-    b._insert.click()  # ipylab's model is not live: no JupyterLab here yet
+    b._preview._insert.click()  # ipylab's model is not live: no JupyterLab here yet
     assert status(b) == "'etl' is ready as your next input."
     assert [m for t, m in sent if t == "comm_msg" and m.get("method") == "custom"] == []
     frontend.set_state({"version": "4.2.0"})  # the Lab front end reports in
-    b._insert.click()
+    b._preview._insert.click()
     commands = [
         data["content"]
         for msg_type, data in sent
@@ -744,11 +758,13 @@ def test_default_store_comes_from_the_environment(monkeypatch, tmp_path, shell):
 
 
 # -- structure -----------------------------------------------------------------
-def test_state_module_has_no_widgets():
+@pytest.mark.parametrize("module", ["state", "actions", "debounce", "render", "runner"])
+def test_state_modules_have_no_widgets(module):
     """The state must stay usable (and testable) without ipywidgets."""
-    from resource_magic.widgets import state
+    import importlib
 
-    tree = ast.parse(Path(state.__file__).read_text())
+    path = importlib.import_module(f"resource_magic.widgets.{module}").__file__
+    tree = ast.parse(Path(path).read_text())
     imported = {
         alias.name.split(".")[0]
         for node in ast.walk(tree)
@@ -767,7 +783,7 @@ def test_every_control_has_a_css_class_and_a_label(store, browse):
     b = browse(store)
     controls = [
         value
-        for name, value in vars(b).items()
+        for name, value in [*vars(b).items(), *vars(b._preview).items()]
         if name.startswith("_")
         and isinstance(value, w.DOMWidget)
         and isinstance(

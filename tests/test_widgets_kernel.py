@@ -19,7 +19,7 @@ store = ResourceStore({url!r}, user="alice")
 for name in ("alpha", "beta", "gamma"):
     store.save(name, f"print('{{name}} ran')\\n'{{name}}'.upper()")
 b = ResourceBrowser(store=store, debounce_seconds=0.05)
-print(b._search.model_id, b._run.model_id)
+print(b._search.model_id, b._preview._run.model_id)
 """
 
 
@@ -99,7 +99,7 @@ def test_typing_and_run_inside_a_kernel(backend, kernel):
     published = kernel.outputs_of(click)
     status = kernel.until("b.state.status", "Ran 'gamma' (run 1).")
     assert status == "Ran 'gamma' (run 1)."
-    assert kernel.run("print(b._output.outputs)").strip() == (
+    assert kernel.run("print(b._preview._output.outputs)").strip() == (
         "({'output_type': 'stream', 'name': 'stdout', 'text': 'gamma ran\\n'}, "
         "{'output_type': 'display_data', 'data': {'text/plain': \"'GAMMA'\"}, "
         "'metadata': {}})"

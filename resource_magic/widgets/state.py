@@ -1,13 +1,13 @@
 """The browser's state: what the user asked for, what the store answered, what went
 wrong.
 
-A traitlets `HasTraits` object with no ipywidgets in it, so every behaviour (search,
+Traitlets `HasTraits` objects with no ipywidgets in them, so every behaviour (search,
 paging, selection, each action and its error) can be driven and checked without a front
-end; the view only mirrors these traits into widgets and calls these methods. Each
-action is one store call (plus re-reading what it changed), and a listing asks the store
-for one page, never more. Errors never escape: a `ResourceError` becomes the status line
-as it is, anything else becomes "what failed: ExceptionType: message" there and its
-traceback goes to the log.
+end; the view only mirrors these traits into widgets and calls these methods. This
+module holds the query and the selection (`QueryState`); actions.py adds what a user can
+do to the selection (`BrowserState`). A listing asks the store for one page, never more.
+Errors never escape: a `ResourceError` becomes the status line as it is, anything else
+becomes "what failed: ExceptionType: message" there and its traceback goes to the log.
 """
 
 from __future__ import annotations
@@ -19,11 +19,9 @@ from dataclasses import dataclass, replace
 
 from traitlets import Any, Enum, HasTraits, Instance, Int, Tuple, Unicode, observe
 
-from .. import tokens
-from ..errors import TOKEN_REFUSED_MESSAGE, NameTaken, ResourceError, TokenRefused
+from ..errors import ResourceError
 from ..records import AttachmentRecord, NewShare, ResourceRecord
 from ..store import SCOPES, SORTS, ResourceStore
-from ..templates import missing_values, render_prompt
 from .debounce import Debouncer
 from .render import source_text
 
@@ -56,12 +54,12 @@ class Preview:
         return max(0, self.max_accesses - (self.access_count or 0))
 
 
-def _action(what: str):
+def action(what: str):
     """Run a state action; any failure becomes the status line (True: it worked)."""
 
     def decorate(method):
         @functools.wraps(method)
-        def wrapper(self: BrowserState, *args, **kwargs) -> bool:
+        def wrapper(self: QueryState, *args, **kwargs) -> bool:
             try:
                 return bool(method(self, *args, **kwargs))
             except ResourceError as exc:
@@ -76,8 +74,8 @@ def _action(what: str):
     return decorate
 
 
-class BrowserState(HasTraits):
-    """BrowserState(store, shell=None): the query, a page of results, the selection."""
+class QueryState(HasTraits):
+    """The query, one page of results, the selection; BrowserState adds the actions."""
 
     # -- the query ---------------------------------------------------------------------
     query = Unicode("", help="Search text (substring of name or description).")
@@ -209,7 +207,7 @@ class BrowserState(HasTraits):
             self.page -= 1
             return self.refresh()
 
-    @_action("Refresh")
+    @action("Refresh")
     def reload(self) -> bool:
         """Refresh: the page again, and the preview and its open panels."""
         with self._lock:
@@ -244,7 +242,7 @@ class BrowserState(HasTraits):
             return ok
 
     # -- selection ---------------------------------------------------------------------
-    @_action("Preview")
+    @action("Preview")
     def select(self, resource_id: str | None) -> bool:
         """Pick a result by id: load its content and outputs into the preview."""
         with self._lock:
@@ -290,221 +288,13 @@ class BrowserState(HasTraits):
         """The selected resource's source, as Insert puts it in a cell."""
         return source_text(self._current("insert").record)
 
-    # -- actions -----------------------------------------------------------------------
-    @_action("Run")
-    def run(self) -> bool:
-        """Workflow: run in the user namespace (its parameters' defaults set first);
-        prompt: render with its defaults; agent_config: show it. Counts a run that
-        worked."""
-        preview = self._current("run", own=True)
-        record = preview.record
-        if record.resource_type == "workflow":
-            if self.shell is None:
-                raise BrowserProblem(
-                    "Running a workflow needs IPython: open the browser in a notebook."
-                )
-            from .runner import run_code
-
-            outputs, ok = run_code(self.shell, record.content, record.parameters)
-        elif record.resource_type == "prompt":
-            values = dict(record.parameters or {})
-            missing = missing_values(record.content, values)
-            if missing:
-                names = ", ".join(f"'{name}'" for name in missing)
-                flags = " ".join(f"-p {name}=VALUE" for name in missing)
-                raise BrowserProblem(
-                    f"The prompt has no default for {names}: render it with "
-                    f"`%resource run {record.name} {flags}`."
-                )
-            text = render_prompt(record.content, values)
-            outputs, ok = [_text_output(text)], True
-        else:
-            outputs, ok = [_json_output(record.content)], True
-        self.run_outputs = tuple(outputs)
-        if not ok:  # like %resource run: only a run that worked is counted
-            error = next((o for o in outputs if o["output_type"] == "error"), None)
-            what = error["ename"] if error else "an error"
-            self.say(
-                f"'{record.name}' raised {what} (see its output below), so this run "
-                "was not counted.",
-                "error",
-            )
-            return False
-        count = self.store.record_execution(preview.ref)
-        self._reread(preview)
-        self.refresh()
-        self.say(f"Ran '{record.name}' (run {count}).", "success")
-        return ok
-
-    @_action("Fork")
-    def fork(self, new_name: str = "") -> bool:
-        """Copy the previewed resource into mine (through its token if opened so)."""
-        preview = self._current("fork")
-        copy = self._fork(preview.token or preview.ref, new_name)
-        self._after_fork(copy, preview.record.qualified_name, preview.token is not None)
-        return True
-
-    @_action("Fork")
-    def fork_token(self, token: str, new_name: str = "") -> bool:
-        """Fork straight from a pasted token (uses it once), without opening it."""
-        copy = self._fork(self._token(token), new_name)
-        self._after_fork(copy, "a share token", via_token=True)
-        return True
-
-    def _fork(self, source: str, new_name: str) -> ResourceRecord:
-        name = new_name.strip() or None
-        try:
-            return self.store.fork(source, name)
-        except NameTaken:
-            raise BrowserProblem(
-                f"You already have a resource named '{name}': type another name "
-                "for the copy."
-            ) from None
-
-    def _after_fork(self, copy: ResourceRecord, source: str, via_token: bool) -> None:
-        with self._lock:
-            if self.scope != "mine":
-                self.scope = "mine"  # the copy is private: show my resources
-            self.refresh()
-            self.select(str(copy.id))
-        used = " (that used the share token once)" if via_token else ""
-        self.say(f"Forked {source} as '{copy.name}', now yours{used}.", "success")
-
-    @_action("Share")
-    def share(self, expires: str = "", max_uses: str = "") -> bool:
-        """A new token for the previewed resource; shown once in `new_share`."""
-        preview = self._current("share", own=True)
-        new = self.store.share(
-            preview.ref,
-            expires=expires.strip() or None,
-            max_accesses=max_uses.strip() or None,
-        )
-        self.new_share = new
-        if self.shares is not None:
-            self.shares = tuple(self.store.shares(preview.ref))
-        self.say(
-            f"Shared '{preview.record.name}': copy the token now, it is shown only "
-            "once.",
-            "success",
-        )
-        return True
-
-    @_action("Shares")
-    def load_shares(self) -> bool:
-        preview = self._current("list the shares of", own=True)
-        self.shares = tuple(self.store.shares(preview.ref))
-        return True
-
-    @_action("Revoke")
-    def revoke(self, prefix: str) -> bool:
-        preview = self._current("revoke shares of", own=True)
-        revoked = self.store.revoke(prefix)
-        self.shares = tuple(self.store.shares(preview.ref))
-        self.say(
-            f"Revoked {revoked.prefix}\u2026 of '{revoked.resource}': "
-            "that token no longer opens anything.",
-            "success",
-        )
-        return True
-
-    @_action("History")
-    def load_history(self) -> bool:
-        preview = self._current("see the history of", own=True)
-        self.versions = tuple(self.store.history(preview.ref))
-        return True
-
-    @_action("Restore")
-    def restore(self, version: int) -> bool:
-        preview = self._current("restore", own=True)
-        record = self.store.restore(preview.ref, version)
-        self._reread(preview)
-        self.versions = tuple(self.store.history(preview.ref))
-        self.refresh()
-        self.say(
-            f"Restored '{record.name}' to version {version}, saved as version "
-            f"{record.version}.",
-            "success",
-        )
-        return True
-
-    @_action("Delete")
-    def delete(self) -> bool:
-        preview = self._current("delete", own=True)
-        name = self.store.delete(preview.ref)
-        self._show_nothing()
-        self.refresh()
-        self.say(f"Deleted '{name}' and its history.", "success")
-        return True
-
-    @_action("Open")
-    def open_token(self, token: str) -> bool:
-        """Preview a shared resource through its token (uses the token once)."""
-        text = self._token(token)
-        shared = self.store.open(text)
-        record = shared.resource
-        preview = Preview(
-            record,
-            shared.attachments,
-            mine=record.owner == self.store.user,
-            token=text,
-            access_count=shared.access_count,
-            max_accesses=shared.max_accesses,
-        )
-        with self._lock:
-            self.selected_id = ""
-            self._show(preview)
-        limit = (
-            f"use {shared.access_count} of {shared.max_accesses}"
-            if shared.max_accesses is not None
-            else f"use {shared.access_count}, no limit"
-        )
-        if preview.uses_left == 0:
-            tail = (
-                "That was its last use, so it cannot fork this: ask "
-                f"{record.owner} for a new token."
-            )
-        else:
-            tail = "Fork keeps a copy; forking uses the token once more."
-        self.say(
-            f"Opened {record.qualified_name} through a share token ({limit}). {tail}",
-            "info",
-        )
-        return True
-
-    # -- helpers -----------------------------------------------------------------------
-    @staticmethod
-    def _token(token: str) -> str:
-        text = tokens.clean_token(token or "")
-        if not text:
-            raise BrowserProblem("Paste a share token (it starts with rmshr_) first.")
-        if not text.startswith(tokens.TOKEN_PREFIX):
-            # the store would read it as a resource name; here it can only be a token
-            raise TokenRefused(TOKEN_REFUSED_MESSAGE)
-        return text
-
+    # -- helpers for the actions (actions.py) -------------------------------------
     def _reread(self, preview: Preview) -> None:
         """The previewed record again, after an action changed it."""
         record = self.store.get(preview.ref)
         self.preview = replace(
             preview, record=record, attachments=self.store.attachments(preview.ref)
         )
-
-
-def _text_output(text: str) -> dict:
-    return {"output_type": "stream", "name": "stdout", "text": text}
-
-
-def _json_output(value: object) -> dict:
-    import json
-
-    return {
-        "output_type": "display_data",
-        "data": {
-            "application/json": value,
-            "text/plain": json.dumps(value, indent=2, ensure_ascii=False),
-        },
-        "metadata": {"application/json": {"expanded": True}},
-    }
 
 
 class BrowserProblem(ResourceError):

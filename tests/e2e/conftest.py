@@ -294,8 +294,9 @@ def lab_factory(browser_requirements, tmp_path_factory):
 
 @pytest.fixture
 def page(chromium):
-    """A fresh browser tab of a laptop's size; closed after the test."""
-    context = chromium.new_context(viewport={"width": 1440, "height": 900})
+    """A fresh browser tab, tall enough to show the whole browser widget; closed after
+    the test."""
+    context = chromium.new_context(viewport={"width": 1440, "height": 1200})
     context.set_default_timeout(30_000)
     tab = context.new_page()
     yield tab

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 from pathlib import Path
 
 DATABASE_URL_ENV = "RESOURCE_MAGIC_DATABASE_URL"
@@ -37,3 +38,13 @@ def default_user() -> str:
         return getpass.getuser()
     except Exception:  # no login name (some containers): a stable fallback
         return "default"
+
+
+# scheme://user:PASSWORD@host -> scheme://user:***@host (no SQLAlchemy needed, so
+# `%resource whoami` works without opening or even importing the database layer)
+_PASSWORD_RE = re.compile(r"^(?P<head>[\w+.-]+://[^:/@?#]*:)(?P<password>[^@]*)@")
+
+
+def masked_url(url: str) -> str:
+    """The database URL with its password replaced by ***, for display."""
+    return _PASSWORD_RE.sub(lambda m: f"{m.group('head')}***@", url, count=1)

@@ -42,14 +42,6 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def masked_url(url: str) -> str:
-    """The URL with its password replaced by ***, for display."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<invalid URL>"
-
-
 def get_engine(url: str) -> Engine:
     """One engine (and pool) per URL for the whole process."""
     url = normalise_url(url)

@@ -32,7 +32,7 @@ ALLOWED = {
     "widgets": {
         "store", "frames", "errors", "templates", "records", "tokens", "validate",
     },
-    "__init__": {"magic", "store", "errors", "records"},
+    "__init__": {"magic", "store", "errors", "records", "templates"},
 }  # fmt: skip
 # third-party top-level names -> layers allowed to import them
 RESTRICTED = {

@@ -13,8 +13,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, aliased, defer, selectinload
 
-from ..config import default_database_url, default_user
-from ..db import get_engine, masked_url, normalise_url
+from ..config import default_database_url, default_user, masked_url
+from ..db import get_engine, normalise_url
 from ..errors import DatabaseUnavailable, NotFound, NotOwner
 from ..migrate import ensure_current
 from ..models import Resource, ResourceTag, User, utcnow

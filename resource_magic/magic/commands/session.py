@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from ...config import masked_url
 from ...errors import InvalidInput
 from ..docs import overview
 from ..parser import CommandParser
@@ -45,8 +46,6 @@ def browse(ctx: Context, args: argparse.Namespace) -> None:
     configure=_no_arguments,
 )
 def whoami(ctx: Context, args: argparse.Namespace) -> None:
-    from ...db import masked_url
-
     # From the settings, not the store: this works even when the database is down.
     url, user = ctx.magic.settings()
     print(f"user: {user}")

@@ -1,0 +1,44 @@
+"""Defaults for the database and the user, and how URLs are shown."""
+
+from __future__ import annotations
+
+import pytest
+
+from resource_magic.config import (
+    default_database_path,
+    default_database_url,
+    default_user,
+    masked_url,
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "postgresql+psycopg://bob:s3cret@db:5432/team",
+            "postgresql+psycopg://bob:***@db:5432/team",
+        ),
+        ("postgresql://:pw@/team?host=/tmp", "postgresql://:***@/team?host=/tmp"),
+        ("postgresql://bob@db/team", "postgresql://bob@db/team"),
+        ("sqlite:////home/me/resources.db", "sqlite:////home/me/resources.db"),
+    ],
+)
+def test_masked_url_hides_only_the_password(url, shown):
+    assert masked_url(url) == shown
+
+
+def test_defaults_follow_the_environment(monkeypatch):
+    monkeypatch.setenv("RESOURCE_MAGIC_DATABASE_URL", "sqlite:////tmp/elsewhere.db")
+    monkeypatch.setenv("RESOURCE_MAGIC_USER", "dora")
+    assert default_database_url() == "sqlite:////tmp/elsewhere.db"
+    assert default_user() == "dora"
+
+
+def test_without_configuration_sqlite_lives_in_the_user_data_dir(monkeypatch):
+    monkeypatch.delenv("RESOURCE_MAGIC_DATABASE_URL")
+    monkeypatch.delenv("RESOURCE_MAGIC_USER")
+    path = default_database_path()
+    assert default_database_url() == f"sqlite:///{path}"
+    assert path.name == "resources.db" and "resource_magic" in path.parts
+    assert default_user()  # the login name (or "default" where there is none)

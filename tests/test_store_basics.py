@@ -298,3 +298,25 @@ def test_user_defaults_come_from_the_environment(backend, monkeypatch):
 
     monkeypatch.setenv("RESOURCE_MAGIC_USER", "carol")
     assert ResourceStore(backend).user == "carol"
+
+
+def test_a_damaged_sqlite_file_reads_as_unavailable(tmp_path):
+    from resource_magic.db import dispose_engines
+    from resource_magic.errors import DatabaseUnavailable
+    from resource_magic.store import ResourceStore
+
+    path = tmp_path / "damaged.db"
+    store = ResourceStore(f"sqlite:///{path}", user="alice")
+    store.save("a", "x = 1")
+    dispose_engines()  # drop pooled connections, as a new kernel would have none
+    for suffix in ("", "-wal", "-shm"):
+        extra = path.with_name(path.name + suffix)
+        if extra.exists():
+            extra.write_bytes(b"this is not a database" * 200)
+    with pytest.raises(DatabaseUnavailable) as caught:
+        store.list()
+    assert str(caught.value).startswith(f"Cannot use the database sqlite:///{path} (")
+    assert str(caught.value).endswith(
+        "check that it is running and that ResourceMagic.database_url / "
+        "RESOURCE_MAGIC_DATABASE_URL is right."
+    )

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, aliased, defer, selectinload
 
 from ..config import default_database_url, default_user, masked_url
@@ -35,6 +35,12 @@ def parse_uuid(text: str) -> uuid.UUID | None:
         return uuid.UUID(str(text))
     except (ValueError, AttributeError, TypeError):
         return None
+
+
+def _unusable_database(exc: DatabaseError) -> bool:
+    """Unreachable, locked or damaged (a corrupt SQLite file raises the bare
+    DatabaseError); constraint and programming errors are bugs and keep their type."""
+    return isinstance(exc, OperationalError) or type(exc) is DatabaseError
 
 
 class StoreCore:
@@ -89,7 +95,9 @@ class StoreCore:
                 with session.begin():
                     yield session
                 self._remember_new_user(session)
-        except OperationalError as exc:
+        except DatabaseError as exc:
+            if not _unusable_database(exc):
+                raise
             raise self._unavailable(exc) from exc
 
     @contextmanager
@@ -100,7 +108,9 @@ class StoreCore:
                 session.begin(),
             ):
                 yield session
-        except OperationalError as exc:
+        except DatabaseError as exc:
+            if not _unusable_database(exc):
+                raise
             raise self._unavailable(exc) from exc
 
     def _insert(self, table):

@@ -120,7 +120,7 @@ def test_list_sort_fields_match_the_store():
     assert set(SORT_FIELDS) == set(SORTS)
 
 
-# -- configuration and users ----------------------------------------------------------
+# -- configuration and users -------------------------------------------------------
 
 
 def test_whoami_masks_the_password(run, backend):
@@ -171,6 +171,33 @@ def test_two_users_in_one_shell(run, make_store):
     assert make_store("bob").get("etl").content == "y = 2\n"
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "ResourceMagic.user = 'a/b'",
+            "The user name 'a/b' contains '/', which is kept for owner/name: use "
+            "another character.",
+        ),
+        (
+            "ResourceMagic.database_url = 'mysql://db/x'",
+            "'mysql' databases are not supported: use a sqlite:/// or "
+            "postgresql+psycopg:// URL.",
+        ),
+        (
+            "ResourceMagic.database_url = 'not a url'",
+            "'not a url' is not a database URL: use e.g. sqlite:///path/to/file.db or "
+            "postgresql+psycopg://user@host/dbname.",
+        ),
+    ],
+)
+def test_bad_settings_are_one_line_at_the_next_magic(run, setting, message):
+    assert run(f"%config {setting}").error is None
+    shown = run("%resource list")
+    assert shown.usage_error == message
+    assert not shown.traceback_shown
+
+
 def test_one_store_per_database_and_user(shell, run):
     magic = shell.magics_manager.registry["ResourceMagic"]
     run("%resource list")
@@ -208,7 +235,7 @@ def test_unreachable_database_is_one_line(run):
     assert not shown.traceback_shown
 
 
-# -- routing and errors ---------------------------------------------------------------
+# -- routing and errors ------------------------------------------------------------
 
 
 @pytest.mark.parametrize(

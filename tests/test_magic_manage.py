@@ -170,6 +170,7 @@ def test_export_then_import_as_another_user(run, store, make_store, tmp_path):
     shown = run(f"%resource export {path}")
     assert shown.stdout == f"Exported 2 resources (3 versions) to {path}.\n"
     data = json.loads(path.read_text(encoding="utf-8"))
+    assert data == store.export()
     assert [r["name"] for r in data["resources"]] == ["ask", "etl"]
     assert not list(tmp_path.glob("*.partial"))
     run(f"%resource export {tmp_path / 'one.json'} etl")
@@ -197,7 +198,9 @@ def test_import_shows_a_progress_bar_when_there_are_many(
     for i in range(PROGRESS_FROM):
         store.save(f"r{i:02d}", f"x = {i}")
     path = tmp_path / "many.json"
-    run(f"%resource export {path}")
+    shown = run(f"%resource export {path}")
+    assert f"{PROGRESS_FROM}/{PROGRESS_FROM}" in shown.stderr
+    assert json.loads(path.read_text(encoding="utf-8")) == store.export()
     run("%config ResourceMagic.user = 'carol'")
     shown = run(f"%resource import {path}")
     assert shown.error is None

@@ -128,6 +128,15 @@ def test_run_respects_a_trailing_semicolon_and_saves_a_new_version(run, store):
     ]
 
 
+def test_run_does_not_store_live_widgets(run, store):
+    shown = run(
+        "%%resource save slider --run\nimport ipywidgets\nipywidgets.IntSlider()\n"
+    )
+    assert shown.error is None
+    assert "application/vnd.jupyter.widget-view+json" in shown.outputs[0]
+    assert store.attachments("slider") == ()
+
+
 def test_run_checks_the_save_before_running(run, store, shell):
     shown = run("%%resource save bad/name --run\nran = True\n")
     assert shown.usage_error == (

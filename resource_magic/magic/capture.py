@@ -38,6 +38,7 @@ PREFERRED_MIMES = (
     "text/plain",
 )
 BINARY_MIMES = ("image/png", "image/jpeg", "image/gif")
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 _MAGIC_BYTES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8")
 
 
@@ -147,6 +148,8 @@ class _TeePublisher(DisplayPublisher):
 
 def richest(data: dict) -> tuple[str, bytes] | None:
     """The preferred (mime, bytes) of one display's bundle; None for widgets etc."""
+    if WIDGET_MIME in data:  # a live widget means nothing once its kernel is gone
+        return None
     for mime in PREFERRED_MIMES:
         if mime in data and data[mime] is not None:
             return mime, _to_bytes(mime, data[mime])

@@ -12,7 +12,7 @@ from ...errors import InvalidInput
 from ..parser import CommandParser
 from ..registry import Context, subcommand
 
-# From this many resources on, an import shows a progress bar.
+# From this many resources on, export and import show a progress bar.
 PROGRESS_FROM = 20
 _NAMES_SHOWN = 10
 
@@ -38,7 +38,7 @@ def export(ctx: Context, args: argparse.Namespace) -> None:
     partial = path.with_name(path.name + ".partial")
     try:
         with partial.open("w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, indent=1)
+            _write(handle, data)
         os.replace(partial, path)  # readers never see half a file
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -50,6 +50,35 @@ def export(ctx: Context, args: argparse.Namespace) -> None:
         f"Exported {_count(len(items), 'resource')} ({_count(versions, 'version')}) "
         f"to {args.file}."
     )
+
+
+def _write(handle, data: dict) -> None:
+    """json.dump(data), one resource at a time so a progress bar can follow."""
+    items = data["resources"]
+    head = {key: value for key, value in data.items() if key != "resources"}
+    handle.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "resources": [')
+    with _progress(len(items), "export") as advance:
+        for position, item in enumerate(items):
+            handle.write(("," if position else "") + "\n")
+            handle.write(json.dumps(item, ensure_ascii=False))
+            advance(1)
+    handle.write("\n]}\n")
+
+
+@contextlib.contextmanager
+def _progress(total: int, label: str):
+    """A tqdm.auto bar (notebook widget or terminal) when there are many; yields its
+    update function, or a no-op."""
+    if total < PROGRESS_FROM:
+        yield lambda n: None
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc=label, unit="resource")
+    try:
+        yield bar.update
+    finally:
+        bar.close()
 
 
 def _configure_import(parser: CommandParser) -> None:
@@ -68,16 +97,8 @@ def import_(ctx: Context, args: argparse.Namespace) -> None:
     data = _read(args.file)
     items = data.get("resources") if isinstance(data, dict) else None
     total = len(items) if isinstance(items, list) else 0
-    bar = None
-    if total >= PROGRESS_FROM:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total, desc="import", unit="resource")
-    try:
-        result = ctx.store.import_(data, progress=bar.update if bar else None)
-    finally:
-        if bar is not None:
-            bar.close()
+    with _progress(total, "import") as advance:
+        result = ctx.store.import_(data, progress=advance)
     done = len(result.created) + len(result.new_versions)
     parts = []
     if result.created:

@@ -116,6 +116,15 @@ def test_dash_h_prints_help_and_changes_nothing(run, shell):
     assert run("%resource list").result.empty
 
 
+def test_readme_tour_mentions_every_subcommand():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    tour = readme.split("## Tour", 1)[1]
+    for name in SUBCOMMANDS:
+        assert f"| {name} " in tour and f"%resource {name}" in tour, name
+
+
 def test_list_sort_fields_match_the_store():
     assert set(SORT_FIELDS) == set(SORTS)
 

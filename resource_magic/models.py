@@ -69,6 +69,15 @@ class UTCDateTime(TypeDecorator):
 JSONContent = JSON().with_variant(JSONB(), "postgresql")
 
 
+# The substring-search index lives outside these models (migration 0002,
+# store/search.py): SQLite's FTS5 table (and its shadow tables) keyed by
+# resource.search_key, PostgreSQL's pg_trgm index. Each exists on one backend only, so
+# autogenerate (migrations/env.py) is told to ignore them.
+SEARCH_FTS_TABLE = "resource_fts"
+SEARCH_KEY_COLUMN = "search_key"
+SEARCH_INDEXES = ("uq_resource_search_key", "ix_resource_search_text_trgm")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

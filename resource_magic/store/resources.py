@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import InvalidInput, NameTaken, NotFound
@@ -29,7 +29,7 @@ from ..validate import (
     search_text,
 )
 from .core import StoreCore
-from .search import search_clause
+from .search import SearchFilter, search_filter
 
 SORTS = {
     "updated": (Resource.updated_at, True),
@@ -224,10 +224,12 @@ class ResourceOps(StoreCore):
         descending = natural_desc != descending_flag
         with self._read() as session:
             uid = self._uid(session)
+            search = search_filter(session, needle) if needle else SearchFilter(true())
             where = [
-                Resource.user_id == uid
+                search.scoped(Resource.user_id) == uid
                 if scope == "mine"
-                else Resource.is_public.is_(True)
+                else search.scoped(Resource.is_public).is_(True),
+                search.clause,
             ]
             if resource_type:
                 where.append(Resource.resource_type == resource_type)
@@ -237,8 +239,6 @@ class ResourceOps(StoreCore):
                         select(ResourceTag.resource_id).where(ResourceTag.tag == tag)
                     )
                 )
-            if needle:
-                where.append(search_clause(session, needle))
             total = session.scalar(
                 select(func.count()).select_from(Resource).where(*where)
             )

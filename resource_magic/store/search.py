@@ -1,16 +1,108 @@
-"""Substring search over name and description.
+"""Substring search over name and description, kept fast by an index on each backend.
 
-Both sides are case-folded in Python (`validate.search_fold`), so the match is a plain,
-case-sensitive substring test that SQLite and PostgreSQL answer identically; `%`, `_`
-and `\\` in the query are literal."""
+The meaning never changes: both sides are case-folded in Python
+(`validate.search_fold`), so a match is a plain, case-sensitive substring test,
+`search_text LIKE '%needle%'` with `%`, `_` and `\\` literal, that SQLite and
+PostgreSQL answer identically. The indexes only find candidates faster; that LIKE is
+always the final test.
+
+- PostgreSQL: a pg_trgm GIN index on search_text (migration 0002), which the planner
+  uses for the LIKE itself when the needle has 3+ characters and is rare enough to be
+  worth it (its statistics tell). Without pg_trgm (pgserver's build) the LIKE scans.
+- SQLite: an FTS5 table with the trigram tokenizer (migration 0002), kept in step with
+  resource.search_text by triggers and keyed by resource.search_key. A needle of 3+
+  characters is looked up there first: the candidates are the rows holding every
+  trigram of it (with detail=none FTS5 cannot check that they are adjacent; the LIKE
+  does). The probe stops at MAX_CANDIDATES + 1 rows. Up to MAX_CANDIDATES, the query
+  starts from the candidates' keys; beyond, the needle is common and testing the rows
+  in scope is cheaper. SQLite keeps no statistics unless ANALYZE runs, and without them
+  its planner always prefers the scope's own index (user_id or is_public, which also
+  gives the order): a rare needle in the public scope would still read every public
+  row. So when the candidates lead, `SearchFilter.scoped` keeps the scope's column off
+  the indexes with SQLite's documented unary `+`.
+- A needle of 1-2 characters has no trigram: it scans the rows in scope, as before.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import Integer, and_, false, literal_column, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
-from ..models import Resource
+from ..models import SEARCH_FTS_TABLE, SEARCH_KEY_COLUMN, Resource
+
+# FTS5's trigram tokenizer indexes every run of 3 characters (code points).
+TRIGRAM = 3
+# More trigrams add little selectivity to a needle; any subset still finds every row
+# that contains it.
+MAX_TRIGRAMS = 24
+# Up to this many candidates, the index leads; beyond, the rows in scope are tested.
+MAX_CANDIDATES = 2_000
+
+_search_key = literal_column(f"resource.{SEARCH_KEY_COLUMN}", Integer)
+_fts_rowid = literal_column(f"{SEARCH_FTS_TABLE}.rowid", Integer)
+_fts_match = literal_column(SEARCH_FTS_TABLE).op("MATCH")
+_has_fts: dict[object, bool] = {}
 
 
-def search_clause(session: Session, needle: str):
-    """WHERE clause: the folded search text contains the folded needle."""
-    return Resource.search_text.contains(needle, autoescape=True)
+@dataclass(frozen=True)
+class SearchFilter:
+    """The WHERE clause for a needle, and whether the search index leads the query."""
+
+    clause: ColumnElement[bool]
+    index_leads: bool = False
+
+    def scoped(self, column):
+        """`column` for the scope's condition: kept off the indexes when ours leads."""
+        if not self.index_leads:
+            return column
+        return UnaryExpression(
+            column, operator=operators.custom_op("+"), type_=column.type
+        )
+
+
+def search_filter(session: Session, needle: str) -> SearchFilter:
+    """How to find resources whose folded search text contains the folded `needle`."""
+    exact = Resource.search_text.contains(needle, autoescape=True)
+    if len(needle) < TRIGRAM or not _fts_ready(session):
+        return SearchFilter(exact)
+    keys = session.scalars(
+        select(_fts_rowid)
+        .select_from(text(SEARCH_FTS_TABLE))
+        .where(_fts_match(fts_query(needle)))
+        .limit(MAX_CANDIDATES + 1)
+    ).all()
+    if len(keys) > MAX_CANDIDATES:
+        return SearchFilter(exact)
+    if not keys:
+        return SearchFilter(false())
+    return SearchFilter(and_(_search_key.in_(keys), exact), index_leads=True)
+
+
+def fts_query(needle: str) -> str:
+    """An FTS5 query for the rows holding every trigram of `needle` (3+ characters)."""
+    grams = [needle[i : i + TRIGRAM] for i in range(len(needle) - TRIGRAM + 1)]
+    grams = list(dict.fromkeys(grams))
+    if len(grams) > MAX_TRIGRAMS:
+        step = (len(grams) - 1) / (MAX_TRIGRAMS - 1)
+        grams = [grams[round(k * step)] for k in range(MAX_TRIGRAMS)]
+    return " AND ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
+
+
+def _fts_ready(session: Session) -> bool:
+    """Whether this is SQLite with the FTS table (builds without FTS5 have none)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return False
+    key = bind.url
+    ready = _has_fts.get(key)
+    if ready is None:
+        found = session.scalar(
+            text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n"),
+            {"n": SEARCH_FTS_TABLE},
+        )
+        ready = _has_fts[key] = found is not None
+    return ready

@@ -320,3 +320,13 @@ def test_a_damaged_sqlite_file_reads_as_unavailable(tmp_path):
         "check that it is running and that ResourceMagic.database_url / "
         "RESOURCE_MAGIC_DATABASE_URL is right."
     )
+
+
+def test_a_name_wins_over_an_id_so_one_reference_names_one_resource(store):
+    first = store.save("first", "x = 1").resource
+    impostor = store.save(str(first.id), "x = 2").resource  # named like first's id
+    assert store.get(str(first.id)).id == impostor.id
+    assert store.record_execution(str(first.id)) == 1
+    assert store.get("first").execution_count == 0
+    assert store.get(str(first.id)).execution_count == 1
+    assert [n.id for n in store.lineage(str(first.id))] == [impostor.id]

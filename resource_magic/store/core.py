@@ -37,6 +37,24 @@ def parse_uuid(text: str) -> uuid.UUID | None:
         return None
 
 
+def name_or_id(uid: int, name: str, visible=None):
+    """WHERE for my resource called `name`, else (if `name` is a UUID) the resource
+    with that id among `visible` ones (default: mine). A name wins over an id, so a
+    reference never matches two rows."""
+    mine_named = and_(Resource.user_id == uid, Resource.name == name)
+    ident = parse_uuid(name)
+    if ident is None:
+        return mine_named
+    other = aliased(Resource)
+    named_exists = (
+        select(other.id).where(other.user_id == uid, other.name == name).exists()
+    )
+    by_id = and_(Resource.id == ident, ~named_exists)
+    if visible is not None:
+        by_id = and_(by_id, visible)
+    return or_(mine_named, by_id)
+
+
 def _unusable_database(exc: DatabaseError) -> bool:
     """Unreachable, locked or damaged (a corrupt SQLite file raises the bare
     DatabaseError); constraint and programming errors are bugs and keep their type."""
@@ -175,11 +193,7 @@ class StoreCore:
         owner, name = self._split_owner(ref)
         if (owner is not None and owner != self.user) or self._names_a_token(name):
             return None
-        ident = parse_uuid(name)
-        match = Resource.name == name
-        if ident is not None:
-            match = or_(match, Resource.id == ident)
-        return and_(Resource.user_id == uid, match)
+        return and_(Resource.user_id == uid, name_or_id(uid, name))
 
     def _own(self, session: Session, ref: str, action: str = "change") -> Resource:
         """One of my resources, or NotFound (NotOwner for someone else's public one)."""
@@ -213,11 +227,7 @@ class StoreCore:
                 .where(User.name == owner, Resource.name == name, visible)
             )
         else:
-            ident = parse_uuid(name)
-            mine = and_(Resource.user_id == uid, Resource.name == name)
-            if ident is not None:
-                mine = or_(mine, and_(Resource.id == ident, visible))
-            stmt = select(Resource).where(mine).limit(1)
+            stmt = select(Resource).where(name_or_id(uid, name, visible))
         return session.scalar(stmt)
 
     def _visible(self, session: Session, ref: str) -> Resource:

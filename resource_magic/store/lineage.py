@@ -18,7 +18,7 @@ from ..errors import NameTaken
 from ..models import Attachment, Resource, ResourceTag, ResourceVersion, User
 from ..records import LineageNode, ResourceRecord
 from ..validate import MAX_NAME, clean_name, search_text
-from .core import parse_uuid
+from .core import name_or_id
 from .sharing import SharingOps
 
 # Each failed attempt means a concurrent fork took that name, so this bounds contention.
@@ -211,8 +211,5 @@ class LineageOps(SharingOps):
                 visible,
             )
         else:
-            match = and_(Resource.user_id == uid, Resource.name == name)
-            ident = parse_uuid(name)
-            if ident is not None:
-                match = or_(match, and_(Resource.id == ident, visible))
+            match = name_or_id(uid, name, visible)
         return select(Resource.id).where(match).limit(1).scalar_subquery()

@@ -16,11 +16,26 @@ import re
 from pathlib import Path
 
 import pytest
-from jupyterlab_page import Notebook, Screenshots, open_from_file_browser, open_notebook
-from playwright.sync_api import Page, expect
 
 from resource_magic.errors import TOKEN_REFUSED_MESSAGE
 from resource_magic.store import ResourceStore
+
+try:
+    from playwright.sync_api import Page, expect
+except ImportError as exc:  # locally a skip with the reason; under CI a failure
+    if os.environ.get("CI"):
+        raise
+    pytest.skip(
+        f"browser test not run: Playwright is missing ({exc}); "
+        "pip install -e '.[test]'",
+        allow_module_level=True,
+    )
+from jupyterlab_page import (  # noqa: E402 (needs Playwright, checked above)
+    Notebook,
+    Screenshots,
+    open_from_file_browser,
+    open_notebook,
+)
 
 pytestmark = pytest.mark.browser
 

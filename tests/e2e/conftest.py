@@ -37,6 +37,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-quic",
+    # Containers often give /dev/shm only 64 MB, where a JupyterLab tab can crash.
+    "--disable-dev-shm-usage",
 ]
 IN_CI = bool(os.environ.get("CI"))
 SERVER_START_TIMEOUT = 60.0

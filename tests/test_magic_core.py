@@ -93,6 +93,14 @@ def test_docstring_documents_every_subcommand_with_an_example(shell):
             assert example.split(" = ")[-1].startswith("%")
 
 
+def test_question_mark_help_shows_every_example(run):
+    shown = run("%resource?")
+    assert shown.error is None
+    for command in SUBCOMMANDS.values():
+        for example in command.examples:
+            assert example in shown.stdout
+
+
 def test_help_subcommand_shows_options_and_examples(run):
     for command in SUBCOMMANDS.values():
         shown = run(f"%resource help {command.name}")

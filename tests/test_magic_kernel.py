@@ -77,6 +77,16 @@ def test_run_captures_and_shows_outputs_in_a_kernel(kernel, backend, make_store)
         ("image/png", png()),
     ]
 
+    # a cell that raises: its traceback shows as usual, then one line; nothing saved
+    reply, messages = execute(kernel, "%%resource save broken --run\n1 / 0\n")
+    assert reply["status"] == "error" and reply["ename"] == "UsageError"
+    assert reply["evalue"] == (
+        "The cell raised ZeroDivisionError, so 'broken' was not saved: fix the cell "
+        "and run it again."
+    )
+    assert ("error", "ZeroDivisionError: division by zero") in outputs(messages)
+    assert make_store("alice").names() == ["plot"]
+
     # a user mistake is one line in the kernel too: no traceback frames
     reply, messages = execute(kernel, "%resource show nope")
     assert reply["status"] == "error"
@@ -84,6 +94,13 @@ def test_run_captures_and_shows_outputs_in_a_kernel(kernel, backend, make_store)
     assert reply["evalue"] == (
         "No resource named 'nope': see your resources with %resource list."
     )
+    assert outputs(messages) == [
+        (
+            "stderr",
+            "UsageError: No resource named 'nope': see your resources with "
+            "%resource list.\n",
+        )
+    ]
 
     # `df = %resource list` gives a DataFrame in the kernel
     reply, messages = execute(kernel, "df = %resource list\ntype(df).__name__")

@@ -177,8 +177,27 @@ def _wait_until_up(server: LabServer) -> None:
     )
 
 
+def _shut_down_kernels(server: LabServer) -> None:
+    """Ask the server to stop each kernel: kernels run in sessions of their own, so
+    they are not in the server's process group."""
+    api = f"{server.url}/api/kernels"
+    headers = {"Authorization": f"token {server.token}"}
+    try:
+        with urllib.request.urlopen(
+            urllib.request.Request(api, headers=headers), timeout=5
+        ) as response:
+            kernels = json.load(response)
+        for kernel in kernels:
+            request = urllib.request.Request(
+                f"{api}/{kernel['id']}", headers=headers, method="DELETE"
+            )
+            urllib.request.urlopen(request, timeout=15).close()
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        pass  # the server is gone; its kernels notice their parent died and exit
+
+
 def _stop(process: subprocess.Popen) -> None:
-    """Stop the server and its kernels: the whole process group it leads."""
+    """Stop the server: the whole process group it leads."""
     if process.poll() is not None:
         return
     try:
@@ -231,7 +250,7 @@ def start_lab(base: Path, database_url: str, user: str = "alice") -> LabServer:
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            start_new_session=True,  # its own process group, kernels included
+            start_new_session=True,  # its own process group, to stop as one
         )
     server = LabServer(
         url=f"http://127.0.0.1:{port}",
@@ -291,6 +310,7 @@ def lab_factory(browser_requirements, tmp_path_factory):
 
     yield start
     for server in servers:
+        _shut_down_kernels(server)
         _stop(server.process)
 
 

@@ -1,0 +1,1 @@
+"""The performance suite (not collected by pytest): `python -m benchmarks`."""

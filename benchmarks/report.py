@@ -1,0 +1,279 @@
+"""results.json (every run so far, by backend and size) -> RESULTS.md."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+HERE = Path(__file__).parent
+RESULTS_JSON = HERE / "results.json"
+RESULTS_MD = HERE / "RESULTS.md"
+MAGIC_RATIO_TARGET = 2.0
+SEARCH_TARGET_MS = 50.0
+LOAD_EXT_TARGET_MS = 150.0
+MEMORY_TARGET_MB = 10.0
+SIZE_NAMES = {10_000: "10k", 100_000: "100k", 1_000_000: "1M"}
+
+
+def load() -> dict:
+    if RESULTS_JSON.exists():
+        return json.loads(RESULTS_JSON.read_text())
+    return {"runs": {}, "load_ext": None, "machine": {}}
+
+
+def save(data: dict) -> None:
+    RESULTS_JSON.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+def _ms(stats: dict | None) -> str:
+    if not stats:
+        return "-"
+    return f"{stats['median_ms']:.1f} / {stats['p95_ms']:.1f}"
+
+
+def _met(ok: bool | None) -> str:
+    return "-" if ok is None else ("**met**" if ok else "**missed**")
+
+
+def _size(n: int) -> str:
+    return SIZE_NAMES.get(n, f"{n:,}")
+
+
+def _runs(data: dict, backend: str) -> list[tuple[int, dict]]:
+    found = []
+    for key, run in data["runs"].items():
+        b, _, n = key.partition("/")
+        if b == backend:
+            found.append((int(n), run))
+    return sorted(found, key=lambda item: item[0])
+
+
+def _run(data: dict, backend: str, n: int) -> dict | None:
+    return data["runs"].get(f"{backend}/{n}")
+
+
+def targets(data: dict) -> list[str]:
+    rows = ["| target | backend | figure | |", "| --- | --- | --- | --- |"]
+    for backend in ("sqlite", "postgresql"):
+        run = _run(data, backend, 100_000)
+        magics = run and run.get("magics")
+        if magics:
+            ratios = {op["op"]: op["ratio"] for op in magics["ops"]}
+            worst = max(ratios, key=ratios.get)
+            over = [
+                f"{op} {r:.1f}x" for op, r in ratios.items() if r > MAGIC_RATIO_TARGET
+            ]
+            figure = f"worst {worst}: {ratios[worst]:.1f}x" + (
+                f"; over 2x: {', '.join(over)}" if over else ""
+            )
+            ok = not over
+            rows.append(
+                f"| each magic <= 2x its floor at 100k | {backend} | {figure} "
+                f"| {_met(ok)} |"
+            )
+            ours, theirs = magics["jupysql_list"], magics["jupysql"]
+            if ours and theirs:
+                rows.append(
+                    "| `%resource list` faster than jupysql `%sql` at 100k "
+                    f"| {backend} | "
+                    f"{ours['median_ms']:.1f} ms vs {theirs['median_ms']:.1f} ms | "
+                    f"{_met(ours['median_ms'] < theirs['median_ms'])} |"
+                )
+        else:
+            rows.append(
+                f"| each magic <= 2x its floor at 100k | {backend} | not run | - |"
+            )
+    for backend in ("sqlite", "postgresql"):
+        run = _run(data, backend, 1_000_000)
+        search = run and run.get("search")
+        if search:
+            worst = max(search["magic"], key=lambda s: search["magic"][s]["median_ms"])
+            magic_ms = search["magic"][worst]["median_ms"]
+            store_ms = max(s["median_ms"] for s in search["store"].values())
+            rows.append(
+                f"| rare-term search at 1M <= 50 ms | {backend} | `%resource list -s` "
+                f"{magic_ms:.1f} ms ({worst} scope; store call {store_ms:.1f} ms) | "
+                f"{_met(magic_ms <= SEARCH_TARGET_MS)} |"
+            )
+        else:
+            rows.append(
+                f"| rare-term search at 1M <= 50 ms | {backend} | not run | - |"
+            )
+    load_ext = data.get("load_ext")
+    if load_ext:
+        delta = load_ext["with"]["median_ms"] - load_ext["without"]["median_ms"]
+        inside = load_ext.get("inside")
+        call = f"; the call itself {inside['median_ms']:.0f} ms" if inside else ""
+        rows.append(
+            f"| `%load_ext` adds <= 150 ms to a fresh process | both | {delta:+.0f} ms "
+            f"({load_ext['without']['median_ms']:.0f} -> "
+            f"{load_ext['with']['median_ms']:.0f} ms{call}) "
+            f"| {_met(delta <= LOAD_EXT_TARGET_MS)} |"
+        )
+    for backend in ("sqlite", "postgresql"):
+        small = _run(data, backend, 10_000)
+        big = _run(data, backend, 1_000_000)
+        if small and big and small.get("memory") and big.get("memory"):
+            parts, ok = [], True
+            for what in ("list", "browser"):
+                a, b = small["memory"][what] / 1e6, big["memory"][what] / 1e6
+                ok = ok and (b - a) <= MEMORY_TARGET_MB
+                parts.append(f"{what} {a:.1f} -> {b:.1f} MB")
+            rows.append(
+                f"| page memory at 1M within 10 MB of 10k | {backend} | "
+                f"{'; '.join(parts)} | {_met(ok)} |"
+            )
+        else:
+            rows.append(
+                f"| page memory at 1M within 10 MB of 10k | {backend} | not run | - |"
+            )
+    return rows
+
+
+def render(data: dict) -> str:
+    m = data.get("machine", {})
+    out = [
+        "# Benchmark results",
+        "",
+        "Written by `python -m benchmarks` (the README's Benchmarks section).",
+        "Times are wall-clock milliseconds, **median / p95**; each magic figure is",
+        "a whole notebook cell through a real IPython `InteractiveShell` (display",
+        "of the result included). benchmarks/magics.py says what each floor runs.",
+        "",
+        f"- date: {m.get('date', '-')}",
+        f"- machine: {m.get('cpu', '-')}, {m.get('cores', '-')} cores, "
+        f"{m.get('memory_gb', '-')} GB RAM, {m.get('os', '-')}",
+        f"- load average while measuring: {m.get('load', '-')} "
+        "(the machine is shared: figures are noisy, ratios are interleaved pairs)",
+        f"- versions: {m.get('versions', '-')}",
+        "",
+        "## Targets",
+        "",
+        *targets(data),
+        "",
+    ]
+    out += [
+        "## Seeding (executemany + one FTS pass on SQLite, COPY on PostgreSQL)",
+        "",
+    ]
+    out += ["| backend | resources | seconds | rows/s |", "| --- | --- | --- | --- |"]
+    for backend in ("sqlite", "postgresql"):
+        for n, run in _runs(data, backend):
+            seed = run.get("seed")
+            if seed:
+                out.append(
+                    f"| {backend} | {_size(n)} | {seed['seconds']:.1f} | "
+                    f"{n / seed['seconds']:,.0f} |"
+                )
+    out.append("")
+    for backend in ("sqlite", "postgresql"):
+        for n, run in _runs(data, backend):
+            magics = run.get("magics")
+            if not magics:
+                continue
+            out += [
+                f"## Magics on {backend}, {_size(n)} resources",
+                "",
+                "No-op registered magic (IPython's own share): "
+                f"{_ms(magics['noop'])} ms. "
+                f"{magics['repeat']} interleaved repetitions each.",
+                "",
+                "| cell | magic | floor | magic / floor |",
+                "| --- | --- | --- | --- |",
+            ]
+            for op in magics["ops"]:
+                out.append(
+                    f"| `{op['source'].splitlines()[0]}` | {_ms(op['magic'])} | "
+                    f"{_ms(op['floor'])} | {op['ratio']:.2f} |"
+                )
+            if magics.get("jupysql"):
+                ours_ms = magics["jupysql_list"]["median_ms"]
+                out += [
+                    "",
+                    "Peer: jupysql `%sql` (autopandas) page of 50: "
+                    f"{_ms(magics['jupysql'])} ms; `%resource list` in the same "
+                    f"interleaved run: {_ms(magics['jupysql_list'])} ms (ours / "
+                    f"jupysql = {ours_ms / magics['jupysql']['median_ms']:.2f}).",
+                ]
+            out.append("")
+    out += ["## Search worst case (rare term)", ""]
+    out += [
+        "| backend | size | scope | found | store call | `%resource list -s` cell "
+        "| plain scan (no index) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for backend in ("sqlite", "postgresql"):
+        for n, run in _runs(data, backend):
+            search = run.get("search")
+            if not search:
+                continue
+            for scope in ("mine", "public"):
+                out.append(
+                    f"| {backend} | {_size(n)} | {scope} | {search['found'][scope]} | "
+                    f"{_ms(search['store'][scope])} | {_ms(search['magic'][scope])} | "
+                    f"{_ms(search['scan'][scope])} |"
+                )
+    out += [
+        "",
+        "The plain scan column is the same LIKE with no index to help: on",
+        "PostgreSQL it is what a server without pg_trgm (pgserver's build) runs.",
+        "",
+    ]
+    load_ext = data.get("load_ext")
+    if load_ext:
+        out += [
+            "## `%load_ext resource_magic` in a fresh process",
+            "",
+            "| `ipython -c` | whole process |",
+            "| --- | --- |",
+            f"| `pass` | {_ms(load_ext['without'])} |",
+            f"| `%load_ext resource_magic` | {_ms(load_ext['with'])} |",
+            "",
+            "The whole-process difference is within the noise of a shared machine;",
+            "timed inside each fresh process, the `%load_ext resource_magic` call",
+            f"itself takes {_ms(load_ext.get('inside'))} ms.",
+            "",
+        ]
+    out += ["## Peak memory of the first page (tracemalloc)", ""]
+    out += [
+        "| backend | size | `%resource list` | browser first page |",
+        "| --- | --- | --- | --- |",
+    ]
+    for backend in ("sqlite", "postgresql"):
+        for n, run in _runs(data, backend):
+            memory = run.get("memory")
+            if memory:
+                out.append(
+                    f"| {backend} | {_size(n)} | {memory['list'] / 1e6:.2f} MB | "
+                    f"{memory['browser'] / 1e6:.2f} MB |"
+                )
+    out.append("")
+    plans = []
+    for backend in ("sqlite", "postgresql"):
+        for n, run in _runs(data, backend):
+            search = run.get("search")
+            if (
+                search
+                and search.get("plans")
+                and n == max(k for k, _ in _runs(data, backend))
+            ):
+                for scope, plan in search["plans"].items():
+                    plans += [
+                        f"{backend}, {_size(n)}, rare term, {scope}:",
+                        "",
+                        "```",
+                        plan,
+                        "```",
+                        "",
+                    ]
+    if plans:
+        out += ["## Plans of the store's search statements (largest size)", "", *plans]
+    notes = data.get("notes")
+    if notes:
+        out += ["## Notes", "", notes, ""]
+    return "\n".join(out)
+
+
+def write(data: dict) -> Path:
+    RESULTS_MD.write_text(render(data))
+    return RESULTS_MD

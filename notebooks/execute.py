@@ -1,21 +1,25 @@
-"""Re-execute the tutorial notebooks in place, so their committed outputs are current.
+"""Run the tutorial notebooks headless: show what they print, or refresh their outputs.
 
-    python notebooks/execute.py                      # every notebook in this folder
-    python notebooks/execute.py notebooks/sharing.ipynb
+    python notebooks/execute.py --show notebooks/quickstart.ipynb  # read it as text
+    python notebooks/execute.py                    # re-execute every notebook in place
+    python notebooks/execute.py notebooks/sharing.ipynb          # ... or just these
 
 Each notebook runs top to bottom in a fresh kernel started from *this* Python (so it
 uses this virtualenv's resource_magic, whatever kernels are installed elsewhere), with
-the notebook's folder as the working directory. Cells tagged `raises-exception` show a
-refused command on purpose; any other error stops the run and names the cell. Then
-`pytest notebooks` compares fresh runs against what was written here (nbval).
-team_postgres.ipynb uses RESOURCE_MAGIC_TEST_POSTGRES_URL when set, else starts a
-throwaway server with pgserver.
+the notebook's folder as the working directory. `--show` prints every code cell and
+what it showed, as text, and leaves the file alone; without it the new outputs are
+written back, which is how the committed outputs are refreshed after a command changes
+what it prints (then `pytest notebooks` compares fresh runs against them, under nbval).
+Cells tagged `raises-exception` show a refused command on purpose; any other error
+stops the run and names the cell. team_postgres.ipynb uses
+RESOURCE_MAGIC_TEST_POSTGRES_URL when set, else starts a throwaway server (pgserver).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -27,6 +31,7 @@ from nbclient.exceptions import CellExecutionError
 
 HERE = Path(__file__).resolve().parent
 CELL_TIMEOUT_S = 600
+WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 class ThisPython(KernelSpecManager):
@@ -36,8 +41,8 @@ class ThisPython(KernelSpecManager):
         return KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
 
 
-def execute(path: Path) -> None:
-    """Run `path` in a fresh kernel and write it back with its new outputs."""
+def execute(path: Path) -> nbformat.NotebookNode:
+    """Run `path` in a fresh kernel; the notebook with its new outputs."""
     notebook = nbformat.read(path, as_version=4)
     kernel = KernelManager(kernel_name="python3", kernel_spec_manager=ThisPython())
     client = NotebookClient(
@@ -49,7 +54,28 @@ def execute(path: Path) -> None:
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
-    nbformat.write(notebook, path)
+    return notebook
+
+
+def as_text(notebook: nbformat.NotebookNode) -> str:
+    """Each code cell and what it showed, as a terminal would print them."""
+    parts = []
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        parts.append(f"In [{cell.execution_count}]:")
+        parts.append(textwrap.indent(cell.source, "    "))
+        for output in cell.outputs:
+            if output.output_type == "stream":
+                parts.append(output.text.rstrip("\n"))
+            elif output.output_type == "error":
+                parts.append(f"{output.ename}: {output.evalue}")
+            elif WIDGET in output.get("data", {}):
+                parts.append("[a widget: open the notebook in JupyterLab to use it]")
+            elif "text/plain" in output.get("data", {}):
+                parts.append(output.data["text/plain"])
+        parts.append("")
+    return "\n".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,14 +86,24 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         help="default: every .ipynb in notebooks/",
     )
-    paths = parser.parse_args(argv).notebooks or sorted(HERE.glob("*.ipynb"))
+    parser.add_argument(
+        "--show",
+        action="store_true",
+        help="print the cells and their outputs as text; do not write the notebook",
+    )
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted(HERE.glob("*.ipynb"))
     for path in paths:
-        print(f"executing {path} ...", flush=True)
+        print(f"executing {path} ...", file=sys.stderr, flush=True)
         try:
-            execute(path.resolve())
+            notebook = execute(path.resolve())
         except CellExecutionError as exc:
             print(f"{path}: a cell failed, nothing written:\n{exc}", file=sys.stderr)
             return 1
+        if args.show:
+            print(as_text(notebook))
+        else:
+            nbformat.write(notebook, path)
     return 0
 
 

@@ -254,3 +254,21 @@ def test_sanitized_outputs_hold_nothing_that_changes_between_runs(name):
     for cell in code_cells(name):
         for text in output_texts(cell):
             assert not varying.search(sanitize(text)), (cell.source, sanitize(text))
+
+
+# -- notebooks/execute.py --show: the headless way to read a notebook ------------------
+def test_show_prints_each_cell_and_what_it_showed_as_text():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("execute", NOTEBOOKS / "execute.py")
+    execute = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(execute)
+    text = execute.as_text(load("quickstart"))
+    assert "In [2]:\n    %resource whoami\nuser: alice\n" in text
+    assert "Saved workflow 'clean-sales' (version 1).\n" in text
+    assert "UsageError: 'clean-sales' has no parameter 'min_amout'." in text
+    browser = execute.as_text(load("browser"))
+    assert (
+        "    %resource browse\n[a widget: open the notebook in JupyterLab to use it]\n"
+        in browser
+    )

@@ -314,6 +314,12 @@ def test_usage_mistakes_are_one_line(run, line, message):
     assert run("%resource list").result.empty  # nothing was written
 
 
+def test_an_empty_cell_is_the_line_form(run, store):
+    store.save("etl", "x = 1")
+    shown = run("%%resource list\n\n")
+    assert shown.error is None and shown.result["name"].tolist() == ["etl"]
+
+
 def test_parser_error_raises_ipythons_own_usage_error():
     parser = SUBCOMMANDS["list"].parser()
     with pytest.raises(UsageError) as caught:

@@ -34,8 +34,8 @@ def route(magic: ResourceMagic, line: str, cell: str | None = None) -> Any:
         print(overview())
         return None
     command = find_subcommand(words[0])
-    if cell is not None and not cell.strip():
-        cell = None if not command.cell else cell
+    if cell is not None and not cell.strip() and not command.cell:
+        cell = None  # an empty %%resource cell is just the line form
     if cell is not None and not command.cell:
         raise UsageError(
             f"%%resource {command.name} takes no cell body: use "

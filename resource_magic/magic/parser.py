@@ -17,7 +17,7 @@ from IPython.core.error import UsageError
 _UNRECOGNIZED = re.compile(r"^unrecognized arguments: (.*)$")
 
 
-class HelpShown(Exception):  # noqa: N818 - a signal, not an error
+class HelpShown(Exception):
     """Raised after `-h` printed the help: the command stops, nothing else happens."""
 
 

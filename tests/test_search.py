@@ -61,6 +61,8 @@ TRICKY_QUERIES = [
     'say "hi"',
     "  padded  ",
     "ocalhost",
+    "kpi revenue",
+    "kpi report",
     "zzz-no-such-thing",
 ]
 FIXED_TEXTS = [
@@ -72,6 +74,9 @@ FIXED_TEXTS = [
     ("percent", "100% of a_b and a%b, c:\\new"),
     ("quotes", "she said \"hi\" and 'bye'"),
     ("url", "http://localhost:8888/lab"),
+    # Every trigram of "kpi revenue" is here, but not the phrase: the index's
+    # candidates must still be checked.
+    ("kpi", "kpi report revenue"),
 ]
 
 
@@ -119,14 +124,14 @@ def _populate(make_store, count: int, seed: int):
     return stores, rows
 
 
-@pytest.mark.parametrize("scope", ["mine", "public"])
-def test_tricky_queries_match_python(make_store, scope):
-    stores, rows = _populate(make_store, 40, seed=1)
+def test_tricky_queries_match_python(make_store):
+    stores, rows = _populate(make_store, 30, seed=1)
     for query in TRICKY_QUERIES:
         for viewer, store in stores.items():
-            assert _found(store, query, scope) == _expected(
-                rows, query, viewer, scope
-            ), query
+            for scope in ("mine", "public"):
+                assert _found(store, query, scope) == _expected(
+                    rows, query, viewer, scope
+                ), (query, viewer, scope)
 
 
 def test_random_queries_match_python(make_store):
@@ -134,7 +139,7 @@ def test_random_queries_match_python(make_store):
     texts = [search_text(name, description) for _, name, description, _ in rows]
 
     @settings(
-        max_examples=120,
+        max_examples=60,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.too_slow],

@@ -4,7 +4,9 @@ says what to do. Pure: no database, no IPython."""
 from __future__ import annotations
 
 import json
+import math
 import re
+import sys
 import unicodedata
 from datetime import UTC, datetime, timedelta
 
@@ -35,10 +37,33 @@ def _has_control(text: str, allowed: set[str] | frozenset = frozenset()) -> bool
     return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
 
 
+def check_unicode(text: str, what: str) -> None:
+    """Refuse unpaired surrogates: neither database can store them (a notebook's JSON
+    can carry them into a cell), so they would fail deep inside the driver."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidInput(
+            f"The {what} contains an unpaired surrogate, which is not valid Unicode: "
+            "remove it."
+        ) from None
+
+
+def check_ref(ref: str) -> None:
+    """A reference (name, owner/name or id) the databases can compare: no NUL (which
+    PostgreSQL refuses in text), no unpaired surrogate. No name holds either."""
+    check_unicode(ref, "reference")
+    if "\x00" in ref:
+        raise InvalidInput(
+            "The reference contains a NUL character, which no name has: remove it."
+        )
+
+
 def clean_label(text: object, what: str, max_len: int) -> str:
     """Trim and NFKC-normalise a label; refuse empty, too long or control characters."""
     if not isinstance(text, str):
         raise InvalidInput(f"The {what} must be text.")
+    check_unicode(text, what)
     cleaned = unicodedata.normalize("NFKC", text).strip()
     if not cleaned:
         raise InvalidInput(f"The {what} is empty: give 1 to {max_len} characters.")
@@ -88,6 +113,7 @@ def clean_description(description: object) -> str | None:
         return None
     if not isinstance(description, str):
         raise InvalidInput("The description must be text.")
+    check_unicode(description, "description")
     description = description.strip()
     if len(description) > MAX_DESCRIPTION:
         raise InvalidInput(
@@ -129,6 +155,7 @@ def clean_search(text: object) -> str | None:
         )
     if "\x00" in text:
         raise InvalidInput("The search text contains a NUL character: remove it.")
+    check_unicode(text, "search text")
     folded = search_fold(text.strip())
     return folded or None
 
@@ -142,35 +169,63 @@ def search_text(name: str, description: str | None) -> str:
     return search_fold(name + "\n" + (description or ""))
 
 
-def _json_depth_ok(value: object) -> bool:
+# Python writes floats from 1e16 up with an exponent (1e+16); PostgreSQL's jsonb reads
+# such a number as an exact decimal and gives back a whole number (1e300 comes back as
+# 10**300, a different value), while SQLite keeps the text. Refused on both, so both
+# decide the same and what is read back is what was saved.
+MAX_EXACT_FLOAT = 1e16
+
+
+def _check_json_values(value: object, what: str) -> None:
+    """Depth, NaN/Infinity, floats too large to keep, keys that are not text."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > MAX_JSON_DEPTH:
-            return False
+            raise InvalidInput(
+                f"The {what} is nested more than {MAX_JSON_DEPTH} levels deep."
+            )
         if isinstance(item, dict):
+            for key in item:
+                if not isinstance(key, str):
+                    raise InvalidInput(
+                        f"The key {key!r} in the {what} is not text: "
+                        "JSON keys are strings."
+                    )
             stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
+        elif isinstance(item, list | tuple):
             stack.extend((v, depth + 1) for v in item)
-    return True
+        elif isinstance(item, float):
+            if math.isnan(item) or math.isinf(item):
+                raise InvalidInput(
+                    f"The {what} contains NaN or Infinity, which JSON cannot hold: "
+                    "use null or a number."
+                )
+            if abs(item) >= MAX_EXACT_FLOAT:
+                raise InvalidInput(
+                    f"The number {item!r} in the {what} is too large to keep exactly: "
+                    "write it as a whole number or a string."
+                )
+
+
+def _too_many_digits(what: str) -> InvalidInput:
+    return InvalidInput(
+        f"A number in the {what} has more than {sys.get_int_max_str_digits()} "
+        "digits: write it as a string."
+    )
 
 
 def _encode_json(value: object, what: str) -> str:
-    if not _json_depth_ok(value):
-        raise InvalidInput(
-            f"The {what} is nested more than {MAX_JSON_DEPTH} levels deep."
-        )
+    _check_json_values(value, what)
     try:
         encoded = json.dumps(value, allow_nan=False, ensure_ascii=False)
-    except ValueError:
-        raise InvalidInput(
-            f"The {what} contains NaN or Infinity, which JSON cannot hold: "
-            "use null or a number."
-        ) from None
+    except ValueError:  # NaN and Infinity were refused above
+        raise _too_many_digits(what) from None
     except TypeError as exc:
         raise InvalidInput(f"The {what} is not JSON: {exc}.") from None
     if "\\u0000" in encoded or "\x00" in encoded:
         raise InvalidInput(f"The {what} contains a NUL character: remove it.")
+    check_unicode(encoded, what)
     return encoded
 
 
@@ -193,6 +248,8 @@ def parse_agent_config(text: str) -> dict:
         raise InvalidInput(
             f"The agent_config is nested more than {MAX_JSON_DEPTH} levels deep."
         ) from None
+    except ValueError:  # int() refuses more than sys.get_int_max_str_digits() digits
+        raise _too_many_digits("agent_config") from None
     return value
 
 
@@ -225,6 +282,7 @@ def check_content(resource_type: str, content: object) -> object:
             raise InvalidInput(
                 f"The {resource_type} contains a NUL character: remove it."
             )
+        check_unicode(content, resource_type)
         encoded = _encode_json(content, resource_type)
     size = len(encoded.encode("utf-8"))
     if size > MAX_CONTENT_BYTES:
@@ -256,7 +314,10 @@ def parse_expiry(expires: object, now: datetime) -> datetime | None:
     if expires is None:
         return None
     if isinstance(expires, timedelta):
-        moment = now + expires
+        try:
+            moment = now + expires
+        except OverflowError:
+            raise InvalidInput(f"The duration {expires} is too long.") from None
     elif isinstance(expires, datetime):
         moment = _aware(expires, str(expires))
     elif isinstance(expires, str):
@@ -297,7 +358,14 @@ def _aware(moment: datetime, shown: str) -> datetime:
             f"The date-time {shown.strip()!r} has no time zone: add one, e.g. "
             f"{moment.strftime('%Y-%m-%dT%H:%M')}Z for UTC."
         )
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is in year 0 in UTC
+        later = moment.year < 5000
+        raise InvalidInput(
+            f"The date-time {shown.strip()!r} is outside the years 1 to 9999 in UTC: "
+            f"give {'a later' if later else 'an earlier'} one."
+        ) from None
 
 
 def clean_max_accesses(value: object) -> int | None:

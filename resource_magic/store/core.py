@@ -20,7 +20,7 @@ from ..migrate import ensure_current
 from ..models import Resource, ResourceTag, User, utcnow
 from ..records import ResourceRecord
 from ..tokens import TOKEN_PREFIX
-from ..validate import clean_user
+from ..validate import check_ref, clean_user
 
 _Parent = aliased(Resource, name="parent")
 # session.info key: the id of a user row made in this (not yet committed) transaction.
@@ -175,6 +175,7 @@ class StoreCore:
     @staticmethod
     def _split_owner(ref: str) -> tuple[str | None, str]:
         ref = str(ref).strip()
+        check_ref(ref)  # NUL would fail inside PostgreSQL's driver, not as NotFound
         if "/" in ref:
             owner, _, name = ref.partition("/")
             return owner.strip(), name.strip()

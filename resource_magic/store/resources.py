@@ -42,6 +42,10 @@ SORTS = {
 }
 SCOPES = ("mine", "public")
 MAX_PAGE = 1000
+MAX_OFFSET = 1_000_000_000
+# Version numbers are 32-bit integer columns: a larger one names no version (and
+# would overflow the database's parameter instead of simply matching nothing).
+MAX_VERSION = 2**31 - 1
 
 
 def clean_attachments(attachments: Iterable | None) -> list[tuple[str, bytes]]:
@@ -53,7 +57,12 @@ def clean_attachments(attachments: Iterable | None) -> list[tuple[str, bytes]]:
             if hasattr(item, "mime_type")
             else (item[0], item[1])
         )
-        if not isinstance(mime, str) or not 0 < len(mime) <= 100 or "/" not in mime:
+        if (
+            not isinstance(mime, str)
+            or not 0 < len(mime) <= 100
+            or "/" not in mime
+            or not mime.isprintable()  # no NUL, control characters or surrogates
+        ):
             raise InvalidInput(f"{mime!r} is not a MIME type like image/png.")
         if isinstance(data, str):
             data = data.encode("utf-8")
@@ -220,6 +229,10 @@ class ResourceOps(StoreCore):
             )
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise InvalidInput("The offset must be a whole number, 0 or more.")
+        if offset > MAX_OFFSET:  # beyond any row; past 2**63 the databases overflow
+            raise InvalidInput(
+                f"The offset must be a whole number from 0 to {MAX_OFFSET:,}."
+            )
         column, natural_desc = SORTS[key]
         descending = natural_desc != descending_flag
         with self._read() as session:
@@ -427,11 +440,15 @@ class ResourceOps(StoreCore):
             raise InvalidInput(f"The version must be a whole number, not {version!r}.")
         with self._write() as session:
             resource = self._own(session, ref, action="restore")
-            old = session.scalar(
-                select(ResourceVersion).where(
-                    ResourceVersion.resource_id == resource.id,
-                    ResourceVersion.version == version,
+            old = (
+                session.scalar(
+                    select(ResourceVersion).where(
+                        ResourceVersion.resource_id == resource.id,
+                        ResourceVersion.version == version,
+                    )
                 )
+                if abs(version) <= MAX_VERSION
+                else None
             )
             if old is None:
                 raise NotFound(
@@ -476,6 +493,8 @@ class ResourceOps(StoreCore):
         """The captured outputs of a version (the current one by default)."""
         with self._read() as session:
             resource = self._visible(session, ref)
+            if version is not None and abs(version) > MAX_VERSION:
+                return ()  # no such version, as for any other missing one
             return self._attachments_of(
                 session, resource.id, version or resource.current_version
             )

@@ -32,6 +32,10 @@ def share_status(share: ResourceShare, now: datetime) -> str:
     return "active"
 
 
+def _no_share(text: str) -> NotFound:
+    return NotFound(f"None of your shares matches '{text[:16]}': see %resource shares.")
+
+
 class SharingOps(ResourceOps):
     def share(
         self, ref: str, expires: object = None, max_accesses: object = None
@@ -82,6 +86,10 @@ class SharingOps(ResourceOps):
         text = tokens.clean_token(str(token_or_prefix))
         if not text:
             raise InvalidInput("Give the token or its prefix (see %resource shares).")
+        if not text.isprintable():
+            # NUL, control characters and surrogates are in no token, and would fail
+            # in the driver (PostgreSQL refuses NUL in text) rather than match nothing.
+            raise _no_share(text)
         now = self._now()
         with self._write() as session:
             mine = (
@@ -97,9 +105,7 @@ class SharingOps(ResourceOps):
                 mine = mine.where(ResourceShare.token_prefix == text)
             rows = session.execute(mine.limit(2)).all()
             if not rows:
-                raise NotFound(
-                    f"None of your shares matches '{text[:16]}': see %resource shares."
-                )
+                raise _no_share(text)
             if len(rows) > 1:
                 raise InvalidInput(
                     f"'{text}' matches more than one share: give the whole token."

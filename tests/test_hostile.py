@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import shlex
 import unicodedata
 import uuid
 from collections import Counter
@@ -122,12 +123,15 @@ def both(stores, fn: Callable[[ResourceStore], object]) -> tuple:
     return sqlite
 
 
-def examples(n: int):
+def examples(n: int, fixtures: bool = False):
+    """n examples, no deadline (databases), nothing kept between runs. `fixtures`:
+    the test uses function-scoped fixtures, which is fine here because every example
+    starts from a fresh user."""
+    quiet = [HealthCheck.too_slow, HealthCheck.data_too_large]
+    if fixtures:
+        quiet.append(HealthCheck.function_scoped_fixture)
     return settings(
-        max_examples=n,
-        deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-        database=None,
+        max_examples=n, deadline=None, suppress_health_check=quiet, database=None
     )
 
 
@@ -463,6 +467,132 @@ def test_expiry_and_use_limit_round_trip_or_are_refused(urls, n):
 
     check()
     report("expiry and use limit")
+
+
+# -- the magic: no traceback, whatever is typed --------------------------------------
+# Characters that end a line: a line magic's text cannot hold them (IPython would run
+# the rest as Python), so they are tried in cell bodies instead.
+_LINE_BREAKS = dict.fromkeys(map(ord, "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), " ")
+# Flags that would run the generated text as Python (whose errors are the user's own).
+_RUNS_CODE = {"--run"}
+
+
+def _options(command: str) -> list[tuple[str, bool]]:
+    """(option, takes a value) for a subcommand's parser."""
+    from resource_magic.magic import SUBCOMMANDS
+
+    parser = SUBCOMMANDS[command].parser()
+    return [
+        (action.option_strings[-1], action.nargs != 0)
+        for action in parser._actions
+        if action.option_strings and action.option_strings[-1] not in _RUNS_CODE
+    ]
+
+
+# Now and then the user's own resource (made before each example) or a value of the
+# right kind, so commands get past the parser into the store.
+magic_words = st.one_of(hostile_text, st.just("r"), st.just("1"))
+magic_values = st.one_of(
+    hostile_text,
+    durations,
+    iso_dates,
+    st.sampled_from(["0", "-1", "10", "1e3", "name", "n=5", "workflow", "prompt"]),
+)
+
+
+@st.composite
+def magic_cells(draw, directory: str) -> str:
+    from resource_magic.magic import SUBCOMMANDS
+
+    command = draw(st.sampled_from(sorted(SUBCOMMANDS)))
+    words = [t.translate(_LINE_BREAKS) for t in draw(st.lists(magic_words, max_size=2))]
+    if command == "export":
+        words.insert(0, f"{directory}/out.json")
+    elif command == "import":
+        words[:1] = [f"{directory}/" + "".join(words[:1]).replace("/", "_")]
+    for option, takes_value in draw(
+        st.lists(st.sampled_from(_options(command) or [("-h", False)]), max_size=3)
+    ):
+        words.append(option)
+        if takes_value:
+            words.append(draw(magic_values).translate(_LINE_BREAKS))
+    quoted = draw(st.booleans())
+    line = " ".join(shlex.quote(w) if quoted else w for w in words)
+    if command == "save" and draw(st.booleans()):
+        return f"%%resource save {line}\n{draw(hostile_text)}"
+    return f"%resource {command} {line}"
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_no_magic_shows_a_traceback(urls, shell, run, tmp_path, n):
+    """Every subcommand, hostile words and options: a one-line UsageError or a result,
+    the same on both backends (this runs once per `backend` fixture value, each time
+    on both databases, with half the examples)."""
+
+    @examples(max(n // 2, 1), fixtures=True)
+    @given(cell=magic_cells(str(tmp_path)))
+    def check(cell):
+        RUN["magic"] += 1
+        user = f"u{uuid.uuid4().hex[:12]}"
+        for url in urls:
+            ResourceStore(url, user=user).save("r", "x = 1", tags=["t"])
+        shell.run_line_magic("config", f"ResourceMagic.user = {user!r}")
+        seen = []
+        for url in urls:
+            shell.run_line_magic("config", f"ResourceMagic.database_url = {url!r}")
+            result = run(cell)
+            assert not result.traceback_shown, result.text
+            if result.error is not None:
+                assert result.usage_error is not None, repr(result.error)
+                assert "\n" not in result.usage_error, result.usage_error
+            seen.append(
+                (
+                    type(result.error).__name__,
+                    _MOMENT.sub("<moment>", str(result.error)),
+                )
+            )
+        assert seen[0] == seen[1], seen
+
+    check()
+    report("magic")
+
+
+MAGIC_CASES = [
+    (
+        "%resource import {dir}/in\x00.json",
+        "Cannot read '{dir}/in\\x00.json': a file name cannot hold a NUL character or "
+        "an unpaired surrogate.",
+    ),
+    (
+        "%resource export {dir}/out\udfff.json",
+        "Cannot write '{dir}/out\\udfff.json': a file name cannot hold a NUL character "
+        "or an unpaired surrogate.",
+    ),
+    (
+        "%resource show r\x00",
+        "The reference contains a NUL character, which no name has: remove it.",
+    ),
+    (
+        "%resource share r --expires 0001-01-01T00:00+01:00",
+        "The date-time '0001-01-01T00:00+01:00' is outside the years 1 to 9999 in UTC: "
+        "give a later one.",
+    ),
+    (
+        '%%resource save agent --type agent_config\n{"n": 1e16}',
+        "The number 1e+16 in the agent_config is too large to keep exactly: "
+        "write it as a whole number or a string.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("cell", "message"), MAGIC_CASES)
+def test_hostile_magic_case_is_one_line(run, store, tmp_path, cell, message):
+    """The magic's own findings, pinned (the shell runs as alice, like `store`)."""
+    _plant(store)
+    result = run(cell.replace("{dir}", str(tmp_path)))
+    assert not result.traceback_shown, result.text
+    assert result.usage_error == message.replace("{dir}", str(tmp_path))
+    assert store.names() == ["r"] and store.get("r").version == 1
 
 
 # -- the cases hypothesis found, pinned with the exact message a user reads ------------

@@ -12,6 +12,7 @@ from ...errors import InvalidInput
 from ..parser import CommandParser
 from ..registry import Context, subcommand
 
+_BAD_PATH = "a file name cannot hold a NUL character or an unpaired surrogate."
 # From this many resources on, export and import show a progress bar.
 PROGRESS_FROM = 20
 _NAMES_SHOWN = 10
@@ -44,6 +45,8 @@ def export(ctx: Context, args: argparse.Namespace) -> None:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
         raise InvalidInput(f"Cannot write {args.file}: {exc.strerror}.") from None
+    except ValueError:  # the OS takes no NUL or unpaired surrogate in a file name
+        raise InvalidInput(f"Cannot write {args.file!r}: {_BAD_PATH}") from None
     items = data["resources"]
     versions = sum(len(item["versions"]) for item in items)
     print(
@@ -118,6 +121,8 @@ def _read(file: str) -> object:
         raise InvalidInput(
             f"{file} is not a text file: give a file written by %resource export."
         ) from None
+    except ValueError:  # the OS takes no NUL or unpaired surrogate in a file name
+        raise InvalidInput(f"Cannot read {file!r}: {_BAD_PATH}") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -156,14 +156,17 @@ def render(data: dict) -> str:
         "## Seeding (executemany + one FTS pass on SQLite, COPY on PostgreSQL)",
         "",
     ]
-    out += ["| backend | resources | seconds | rows/s |", "| --- | --- | --- | --- |"]
+    out += [
+        "| backend | resources | seconds | rows/s | when |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for backend in ("sqlite", "postgresql"):
         for n, run in _runs(data, backend):
             seed = run.get("seed")
             if seed:
                 out.append(
                     f"| {backend} | {_size(n)} | {seed['seconds']:.1f} | "
-                    f"{n / seed['seconds']:,.0f} |"
+                    f"{n / seed['seconds']:,.0f} | {seed.get('context', '-')} |"
                 )
     out.append("")
     for backend in ("sqlite", "postgresql"):
@@ -176,7 +179,8 @@ def render(data: dict) -> str:
                 "",
                 "No-op registered magic (IPython's own share): "
                 f"{_ms(magics['noop'])} ms. "
-                f"{magics['repeat']} interleaved repetitions each.",
+                f"{magics['repeat']} interleaved repetitions each; measured "
+                f"{magics.get('context', '-')}.",
                 "",
                 "| cell | magic | floor | magic / floor |",
                 "| --- | --- | --- | --- |",
@@ -199,8 +203,8 @@ def render(data: dict) -> str:
     out += ["## Search worst case (rare term)", ""]
     out += [
         "| backend | size | scope | found | store call | `%resource list -s` cell "
-        "| plain scan (no index) |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| plain scan (no index) | when |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for backend in ("sqlite", "postgresql"):
         for n, run in _runs(data, backend):
@@ -211,7 +215,7 @@ def render(data: dict) -> str:
                 out.append(
                     f"| {backend} | {_size(n)} | {scope} | {search['found'][scope]} | "
                     f"{_ms(search['store'][scope])} | {_ms(search['magic'][scope])} | "
-                    f"{_ms(search['scan'][scope])} |"
+                    f"{_ms(search['scan'][scope])} | {search.get('context', '-')} |"
                 )
     out += [
         "",

@@ -109,6 +109,14 @@ def _machine() -> dict:
     }
 
 
+def _context() -> str:
+    """When a figure was taken, and how busy the shared machine was."""
+    return (
+        f"{datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+
+
 def _pg_version(url: str) -> str:
     engine = create_engine(url)
     try:
@@ -259,7 +267,10 @@ def main(argv: list[str] | None = None) -> int:
                 databases.create(backend, n)
                 started = time.perf_counter()
                 seed(url, n)
-                run["seed"] = {"seconds": time.perf_counter() - started}
+                run["seed"] = {
+                    "seconds": time.perf_counter() - started,
+                    "context": _context(),
+                }
                 print(f"{key}: seeded in {run['seed']['seconds']:.1f} s", flush=True)
                 save()
             try:
@@ -267,12 +278,14 @@ def main(argv: list[str] | None = None) -> int:
                     from .search import bench_search
 
                     run["search"] = _stats(bench_search(url, args.repeat))
+                    run["search"]["context"] = _context()
                     print(f"{key}: search done", flush=True)
                     save()
                 if "memory" in groups:
                     from .memory import bench_memory
 
                     run["memory"] = bench_memory(url)
+                    run["memory_context"] = _context()
                     print(f"{key}: memory {run['memory']}", flush=True)
                     save()
                 if "magics" in groups:
@@ -280,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
 
                     results = _stats(bench_magics(url, args.repeat))
                     results["repeat"] = args.repeat
+                    results["context"] = _context()
                     run["magics"] = results
                     print(f"{key}: magics done", flush=True)
                     save()

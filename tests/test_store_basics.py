@@ -330,3 +330,19 @@ def test_a_name_wins_over_an_id_so_one_reference_names_one_resource(store):
     assert store.get("first").execution_count == 0
     assert store.get(str(first.id)).execution_count == 1
     assert [n.id for n in store.lineage(str(first.id))] == [impostor.id]
+
+
+def test_a_user_deleted_by_another_kernel_is_never_confused_with_a_new_one(make_store):
+    alice, alice_elsewhere = make_store("alice"), make_store("alice")
+    alice.save("mine", "x = 1")
+    assert alice_elsewhere.names() == ["mine"]
+    exported = alice.export()
+    alice.delete_user()
+    dave = make_store("dave")  # on SQLite may be given alice's old id
+    dave.save("daves-secret", "y = 2")
+    assert alice_elsewhere.names() == []
+    assert alice_elsewhere.list("secret").total == 0
+    result = alice_elsewhere.import_(exported)  # recreates alice, not a traceback
+    assert result.created == ("mine",)
+    assert alice_elsewhere.names() == ["mine"]
+    assert dave.names() == ["daves-secret"]

@@ -31,7 +31,7 @@ def test_record_execution_counts_and_stamps(store):
 
 def test_record_execution_is_one_update(store):
     store.save("etl", "x = 1")
-    store.record_execution("etl")  # warm-up: the user id is cached after this
+    store.record_execution("etl")  # warm-up
     with capture_sql(store.engine) as sql:
         assert store.record_execution("etl") == 2
     assert len(sql.statements) == 1, sql.statements

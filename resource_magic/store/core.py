@@ -24,7 +24,7 @@ from ..validate import check_ref, clean_user
 
 _Parent = aliased(Resource, name="parent")
 # session.info key: the id of a user row made in this (not yet committed) transaction.
-_NEW_USER_ID = "resource_magic.new_user_id"
+_USER_ID = "resource_magic.user_id"
 # The user id a read uses before the user's first write: no row has it.
 _NO_USER = -1
 _ParentOwner = aliased(User, name="parent_owner")
@@ -49,10 +49,9 @@ def name_or_id(uid: int, name: str, visible=None):
     named_exists = (
         select(other.id).where(other.user_id == uid, other.name == name).exists()
     )
-    by_id = and_(Resource.id == ident, ~named_exists)
-    if visible is not None:
-        by_id = and_(by_id, visible)
-    return or_(mine_named, by_id)
+    if visible is None:
+        visible = Resource.user_id == uid
+    return or_(mine_named, and_(Resource.id == ident, ~named_exists, visible))
 
 
 def _unusable_database(exc: DatabaseError) -> bool:
@@ -79,7 +78,6 @@ class StoreCore:
         self.engine = engine
         self._read_engine = engine.execution_options(readonly=True)
         self.user = clean_user(user if user is not None else default_user())
-        self._user_id: int | None = None
         try:
             ensure_current(engine)
         except (OperationalError, DBAPIError) as exc:
@@ -109,10 +107,11 @@ class StoreCore:
     def _write(self) -> Iterator[Session]:
         """One write transaction (BEGIN IMMEDIATE on SQLite); all or nothing."""
         try:
-            with Session(self.engine, expire_on_commit=False) as session:
-                with session.begin():
-                    yield session
-                self._remember_new_user(session)
+            with (
+                Session(self.engine, expire_on_commit=False) as session,
+                session.begin(),
+            ):
+                yield session
         except DatabaseError as exc:
             if not _unusable_database(exc):
                 raise
@@ -139,36 +138,33 @@ class StoreCore:
     # -- the current user
     # ----------------------------------------------------------------
     def _uid(self, session: Session) -> int:
-        """The current user's id; the row is made by the user's first write."""
-        if self._user_id is not None:
-            return self._user_id
-        made = session.info.get(_NEW_USER_ID)
-        if made is not None:
-            return made
-        user_id = session.scalar(select(User.id).where(User.name == self.user))
+        """The current user's id, looked up once per transaction (an indexed read).
+
+        Never remembered across transactions: another kernel may delete this user,
+        and SQLite may then hand the same id to a new user, whose rows a remembered
+        id would reach. The row is made by the user's first write."""
+        user_id = session.info.get(_USER_ID)
         if user_id is not None:
-            self._user_id = user_id  # a committed row: safe to remember
             return user_id
-        if session.bind is self._read_engine:
-            # Reads never write: on SQLite a read transaction that tries to write fails
-            # with "database is locked" once another kernel has written. No row yet
-            # simply means nothing is mine.
-            return _NO_USER
-        session.execute(
-            self._insert(User)
-            .values(name=self.user, created_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["name"])
-        )
         user_id = session.scalar(select(User.id).where(User.name == self.user))
-        # Remembered only once this transaction commits (_remember_new_user): if it
-        # rolls back, SQLite gives the same id to the next new user, who is not us.
-        session.info[_NEW_USER_ID] = user_id
+        if user_id is None:
+            if session.bind is self._read_engine:
+                # Reads never write: on SQLite a read transaction that tries to write
+                # fails with "database is locked" once another kernel has written. No
+                # row yet simply means nothing is mine.
+                return _NO_USER
+            session.execute(
+                self._insert(User)
+                .values(name=self.user, created_at=utcnow())
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+            user_id = session.scalar(select(User.id).where(User.name == self.user))
+        session.info[_USER_ID] = user_id
         return user_id
 
-    def _remember_new_user(self, session: Session) -> None:
-        """After a commit: keep the id of the user row that transaction made."""
-        if self._user_id is None:
-            self._user_id = session.info.get(_NEW_USER_ID)
+    def _uid_expr(self):
+        """The current user's id as a scalar subquery, for one-statement reads."""
+        return select(User.id).where(User.name == self.user).scalar_subquery()
 
     # -- references
     # ----------------------------------------------------------------------
@@ -189,12 +185,13 @@ class StoreCore:
         return name.startswith(TOKEN_PREFIX)
 
     def _own_clause(self, session: Session, ref: str):
-        """WHERE for one of my resources named or identified by `ref`."""
-        uid = self._uid(session)
+        """WHERE for one of my resources named or identified by `ref` (the user id as a
+        subquery, so e.g. record_execution stays one UPDATE)."""
+        uid = session.info.get(_USER_ID) or self._uid_expr()
         owner, name = self._split_owner(ref)
         if (owner is not None and owner != self.user) or self._names_a_token(name):
             return None
-        return and_(Resource.user_id == uid, name_or_id(uid, name))
+        return name_or_id(uid, name)
 
     def _own(self, session: Session, ref: str, action: str = "change") -> Resource:
         """One of my resources, or NotFound (NotOwner for someone else's public one)."""

@@ -138,7 +138,8 @@ class LineageOps(SharingOps):
     def lineage(self, ref: str) -> list[LineageNode]:
         """Ancestors (depth < 0), the resource (0) and descendants, in one statement."""
         with self._read() as session:
-            uid = self._uid(session)
+            # A subquery, not a lookup: the whole lineage stays one statement.
+            uid = self._uid_expr()
             if self._names_a_token(self._split_owner(ref)[1]):
                 raise self._not_found(session, ref)
             start = self._start_id(uid, ref)

@@ -383,7 +383,6 @@ class ResourceOps(StoreCore):
                 .where(Resource.user_id == uid)
             )
             session.execute(delete(User).where(User.id == uid))
-        self._user_id = None
         return count
 
     def record_execution(self, ref: str) -> int:
@@ -400,6 +399,8 @@ class ResourceOps(StoreCore):
                         last_executed_at=self._now(),
                     )
                     .returning(Resource.execution_count)
+                    # nothing loaded to keep in sync: no extra "fetch" columns
+                    .execution_options(synchronize_session=False)
                 )
             if count is None:
                 self._own(session, ref, action="run")  # raises the right error

@@ -227,7 +227,14 @@ def main(argv: list[str] | None = None) -> int:
     data = report.load()
     machine = _machine()
     if "postgresql" in backends:
-        machine["versions"] += f", PostgreSQL {_pg_version(args.postgres_url)}"
+        try:
+            machine["versions"] += f", PostgreSQL {_pg_version(args.postgres_url)}"
+        except Exception as exc:  # unreachable, wrong credentials, bad URL
+            reason = str(exc).strip().splitlines()[0][:200]
+            parser.error(
+                f"cannot use PostgreSQL at {args.postgres_url} ({reason}): pass "
+                "--postgres-url URL, or --backend sqlite"
+            )
     loads = [os.getloadavg()]
 
     def save():

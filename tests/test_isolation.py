@@ -145,6 +145,7 @@ STORE_DOORS: dict[str, Door] = {
     "export": Door(lambda s, ref: s.export([ref])),
     "fork": Door(lambda s, ref: s.fork(ref)),
     "get": Door(lambda s, ref: s.get(ref)),
+    "get_with_attachments": Door(lambda s, ref: s.get_with_attachments(ref)),
     "history": Door(lambda s, ref: s.history(ref)),
     "import_": Door(lambda s, ref: s.import_(_export_of(ref)), own_data=True),
     "lineage": Door(lambda s, ref: s.lineage(ref)),

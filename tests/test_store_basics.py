@@ -346,3 +346,17 @@ def test_a_user_deleted_by_another_kernel_is_never_confused_with_a_new_one(make_
     assert result.created == ("mine",)
     assert alice_elsewhere.names() == ["mine"]
     assert dave.names() == ["daves-secret"]
+
+
+def test_get_is_two_statements_and_can_bring_the_outputs(store):
+    from _sql_capture import capture_sql
+
+    store.save("plot", "x = 1", tags=["viz"], attachments=[("text/plain", "v1")])
+    store.save("plot", "x = 2", attachments=[("image/png", b"\x89PNG")])
+    with capture_sql(store.engine) as sql:
+        record = store.get("plot")
+    # the row with owner and parent, then its tags; the user id is a subquery
+    assert len(sql.statements) == 2, sql.statements
+    assert (record.version, record.tags) == (2, ("viz",))
+    record, outputs = store.get_with_attachments("plot")
+    assert [(a.mime_type, a.data) for a in outputs] == [("image/png", b"\x89PNG")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, func, insert, select, true, update
+from sqlalchemy import and_, delete, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import InvalidInput, NameTaken, NotFound
@@ -28,7 +28,7 @@ from ..validate import (
     clean_type,
     search_text,
 )
-from .core import StoreCore
+from .core import StoreCore, name_or_id
 from .search import SearchFilter, search_filter
 
 SORTS = {
@@ -191,8 +191,32 @@ class ResourceOps(StoreCore):
     def get(self, ref: str) -> ResourceRecord:
         """Mine by name or id, or a public one by owner/name or id."""
         with self._read() as session:
-            resource = self._visible(session, ref)
-            return self._load_record(session, resource.id)
+            return self._get_record(session, ref)
+
+    def get_with_attachments(
+        self, ref: str
+    ) -> tuple[ResourceRecord, tuple[AttachmentRecord, ...]]:
+        """The record and its current version's outputs, in one read transaction."""
+        with self._read() as session:
+            record = self._get_record(session, ref)
+            return record, self._attachments_of(session, record.id, record.version)
+
+    def _get_record(self, session, ref: str) -> ResourceRecord:
+        """One query for the row, its owner and parent (plus one for its tags)."""
+        # The user id as a subquery: no separate lookup on this hot path.
+        uid = self._uid_expr()
+        owner, name = self._split_owner(ref)
+        row = None
+        if not self._names_a_token(name):
+            visible = or_(Resource.user_id == uid, Resource.is_public.is_(True))
+            if owner is not None:
+                match = and_(User.name == owner, Resource.name == name, visible)
+            else:
+                match = name_or_id(uid, name, visible)
+            row = session.execute(self._record_select(uid).where(match)).first()
+        if row is None:
+            raise self._not_found(session, ref)
+        return self._to_record(row)
 
     def list(
         self,

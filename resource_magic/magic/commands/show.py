@@ -28,8 +28,7 @@ def _configure_ref(parser: CommandParser) -> None:
     target="resource",
 )
 def show(ctx: Context, args: argparse.Namespace) -> None:
-    record = ctx.store.get(args.name)
-    attachments = ctx.store.attachments(str(record.id), record.version)
+    record, attachments = ctx.store.get_with_attachments(args.name)
     show_resource(record, attachments)
 
 

@@ -800,3 +800,19 @@ def test_every_control_has_a_css_class_and_a_label(store, browse):
             or getattr(control, "tooltips", None)
         )
         assert label, control
+
+
+def test_a_page_size_set_from_python_is_offered_in_the_dropdown(store):
+    from resource_magic.widgets import ResourceBrowser
+
+    for i in range(5):
+        store.save(f"wf-{i}", f"x = {i}")
+    browser = ResourceBrowser(store=store, debounce_seconds=0)
+    browser.state.page_size = 2
+    browser.state.flush()
+    assert browser._page_size.value == 2
+    assert [v for _, v in browser._page_size.options] == [2, 10, 25, 50, 100]
+    assert len(browser.state.items) == 2 and browser.state.page_size == 2
+    browser._page_size.value = 10  # the user's pick still works afterwards
+    browser.state.flush()
+    assert len(browser.state.items) == 5

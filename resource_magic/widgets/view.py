@@ -163,10 +163,7 @@ class ResourceBrowser(w.VBox):
         self._page_label = w.HTML()
         self._page_label.add_class("rm-page-label")
         self._page_size = w.Dropdown(
-            options=[(f"{n} per page", n) for n in PAGE_SIZES]
-            if state.page_size in PAGE_SIZES
-            else [(f"{state.page_size} per page", state.page_size)]
-            + [(f"{n} per page", n) for n in PAGE_SIZES],
+            options=_page_size_options(state.page_size),
             value=state.page_size,
             tooltip="Results per page",
         )
@@ -271,6 +268,14 @@ class ResourceBrowser(w.VBox):
         self._prev.disabled = state.page == 0
         self._next.disabled = state.page + 1 >= state.page_count
         if self._page_size.value != state.page_size:
+            # a size set from Python may be none of the usual choices: offer it too
+            options = _page_size_options(state.page_size)
+            if options != list(self._page_size.options):
+                self._syncing = True  # new options reset the value: not a user's pick
+                try:
+                    self._page_size.options = options
+                finally:
+                    self._syncing = False
             self._page_size.value = state.page_size
 
     def _draw_status(self, change=None) -> None:
@@ -301,6 +306,8 @@ class ResourceBrowser(w.VBox):
         self.state.sort = change["new"]
 
     def _on_page_size_value(self, change) -> None:
+        if self._syncing or change["new"] is None:
+            return
         self.state.page_size = change["new"]
 
     def _on_results_value(self, change) -> None:
@@ -323,3 +330,9 @@ class ResourceBrowser(w.VBox):
 
     def _on_fork_token_click(self, button) -> None:
         self.state.fork_token(self._token.value)
+
+
+def _page_size_options(current: int) -> list[tuple[str, int]]:
+    """The usual page sizes, plus `current` when it is not one of them."""
+    sizes = sorted({*PAGE_SIZES, current})
+    return [(f"{n} per page", n) for n in sizes]

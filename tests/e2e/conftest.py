@@ -284,9 +284,11 @@ def _importable(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(browser_requirements):
-    """Debian's Chromium, headless, driven by Playwright."""
+    """Debian's Chromium, headless, driven by Playwright. Module-scoped: Playwright's
+    sync API keeps an asyncio loop running on this thread while it is open, which other
+    tests (the browser's debounce, which picks its timer by that) must not inherit."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

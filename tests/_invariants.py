@@ -25,9 +25,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
+from sqlalchemy import inspect as sqlalchemy_inspect
 
 from resource_magic.db import get_engine, is_sqlite
 from resource_magic.models import (
+    SEARCH_FTS_TABLE,
+    SEARCH_KEY_COLUMN,
     Attachment,
     Base,
     Resource,
@@ -206,18 +209,39 @@ def _resource_ids(uid: int):
     return select(Resource.id).where(Resource.user_id == uid)
 
 
+def _fts_rows(uid: int):
+    """SQLite's search index rows of the user's resources (keyed by search_key)."""
+    return text(
+        f"SELECT rowid, * FROM {SEARCH_FTS_TABLE} WHERE rowid IN "
+        f"(SELECT {SEARCH_KEY_COLUMN} FROM resource WHERE user_id = :uid)"
+    ).bindparams(uid=uid)
+
+
+def _scopes(conn) -> dict:
+    """Every table in the database with its rows-of-one-user query; fails on a table
+    that has none (FTS5's own shadow tables and Alembic's are bookkeeping, not rows)."""
+    scopes = dict(_USER_SCOPES)
+    names = set(sqlalchemy_inspect(conn).get_table_names())
+    if SEARCH_FTS_TABLE in names:
+        scopes[SEARCH_FTS_TABLE] = _fts_rows
+    bookkeeping = {"alembic_version"} | {
+        n for n in names if n.startswith(SEARCH_FTS_TABLE + "_")
+    }
+    missing = names - set(scopes) - bookkeeping
+    assert not missing, f"give the new tables {sorted(missing)} a scope in _USER_SCOPES"
+    return scopes
+
+
 def user_rows_digest(url: str, user: str) -> str:
     """SHA-256 over every row `user` owns, table by table, in a stable order."""
-    tables = set(Base.metadata.tables)
-    missing = tables - set(_USER_SCOPES) - {"alembic_version"}
-    assert not missing, f"give the new tables {sorted(missing)} a scope in _USER_SCOPES"
     engine = get_engine(url)
     digest = hashlib.sha256()
     with engine.execution_options(readonly=True).connect() as conn, conn.begin():
         uid = conn.scalar(select(User.id).where(User.name == user))
         assert uid is not None, f"no user {user!r}"
-        for name in sorted(_USER_SCOPES):
-            rows = conn.execute(_USER_SCOPES[name](uid)).all()
+        scopes = _scopes(conn)
+        for name in sorted(scopes):
+            rows = conn.execute(scopes[name](uid)).all()
             assert name != "user" or len(rows) == 1
             digest.update(name.encode())
             for row in sorted(repr(tuple(row)) for row in rows):

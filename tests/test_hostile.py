@@ -39,7 +39,7 @@ from resource_magic.store import ResourceStore
 
 IN_CI = bool(os.environ.get("CI"))
 EXAMPLES = 40
-STRESS_EXAMPLES = 600
+STRESS_EXAMPLES = 300
 RUN: Counter = Counter()  # property -> examples run
 
 SPECIALS = [

@@ -333,7 +333,7 @@ def _settings(examples: int, steps: int) -> settings:
 
 @pytest.mark.parametrize(
     ("examples", "steps"),
-    [pytest.param(6, 20), pytest.param(60, 50, marks=pytest.mark.stress)],
+    [pytest.param(6, 20), pytest.param(30, 40, marks=pytest.mark.stress)],
 )
 def test_store_behaves_like_the_model(urls, examples, steps):
     StoreModel.urls = urls

@@ -123,7 +123,7 @@ def test_store_works_again_after_a_restart(private_server, mode):
 
 
 def test_magic_works_again_after_a_restart(private_server, private_shell):
-    from conftest import run_cell
+    from _cells import run_cell
 
     ip = private_shell
     first = run_cell(ip, "%%resource save etl\nx = 1")

@@ -30,6 +30,8 @@ def test_name_is_trimmed_and_nfkc_normalised(store):
     result = store.save("  ｅｔｌ  ", "x = 1")  # full-width letters
     assert result.resource.name == "etl"
     assert store.get("etl").id == result.resource.id
+    assert store.get("ｅｔｌ").id == result.resource.id  # looked up the same way
+    assert store.record_execution("ｅｔｌ") == 1
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import unicodedata
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -172,6 +173,8 @@ class StoreCore:
     def _split_owner(ref: str) -> tuple[str | None, str]:
         ref = str(ref).strip()
         check_ref(ref)  # NUL would fail inside PostgreSQL's driver, not as NotFound
+        # Names are stored NFKC-normalised, so look them up the same way.
+        ref = unicodedata.normalize("NFKC", ref).strip()
         if "/" in ref:
             owner, _, name = ref.partition("/")
             return owner.strip(), name.strip()

@@ -120,6 +120,16 @@ def postgres_database(postgres_server) -> str:
     return postgres_server.create_database()
 
 
+@pytest.fixture(scope="module")
+def urls(tmp_path_factory, postgres_server) -> tuple[str, str]:
+    """(SQLite URL, PostgreSQL URL): a module's own pair of fresh databases, for tests
+    that put the same example to both backends at once."""
+    sqlite = f"sqlite:///{tmp_path_factory.mktemp('both') / 'resources.db'}"
+    if postgres_server.admin_url is None:
+        _unavailable(postgres_server.reason)
+    return sqlite, postgres_server.create_database()
+
+
 @pytest.fixture
 def fresh_postgres_url(postgres_server) -> str:
     """An empty PostgreSQL database of its own (for migration tests)."""

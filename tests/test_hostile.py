@@ -20,7 +20,6 @@ The number of examples run is printed with -s.
 from __future__ import annotations
 
 import math
-import os
 import re
 import shlex
 import unicodedata
@@ -37,7 +36,6 @@ from resource_magic import tokens
 from resource_magic.errors import TOKEN_REFUSED_MESSAGE, ResourceError
 from resource_magic.store import ResourceStore
 
-IN_CI = bool(os.environ.get("CI"))
 EXAMPLES = 40
 STRESS_EXAMPLES = 300
 RUN: Counter = Counter()  # property -> examples run
@@ -78,18 +76,6 @@ hostile_text = st.one_of(
 
 
 # -- both databases at once ------------------------------------------------------------
-@pytest.fixture(scope="module")
-def urls(request, tmp_path_factory) -> tuple[str, str]:
-    """(SQLite URL, PostgreSQL URL) of this module's own databases."""
-    sqlite = f"sqlite:///{tmp_path_factory.mktemp('hostile') / 'resources.db'}"
-    server = request.getfixturevalue("postgres_server")
-    if server.admin_url is None:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required under CI: {server.reason}")
-        pytest.skip(f"no PostgreSQL for this run: {server.reason}")
-    return sqlite, server.create_database()
-
-
 def fresh_stores(urls) -> list[ResourceStore]:
     """A new user on each backend, so every example starts from nothing."""
     user = f"u{uuid.uuid4().hex[:12]}"

@@ -12,7 +12,6 @@ equal the model. At the end of each run the database invariants of
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -32,22 +31,9 @@ from hypothesis.stateful import (
 from resource_magic.errors import TOKEN_REFUSED_MESSAGE
 from resource_magic.store import ResourceStore
 
-IN_CI = bool(os.environ.get("CI"))
 NAMES = ["etl", "report", "etl-2", "clean"]
 CONTENTS = ["x = 1", "x = 2", "print('hi')", "df = df.dropna()"]
 RUNS = {"steps": 0, "runs": 0}
-
-
-@pytest.fixture(scope="module")
-def urls(request, tmp_path_factory) -> tuple[str, str]:
-    """(SQLite URL, PostgreSQL URL) of this module's own databases."""
-    sqlite = f"sqlite:///{tmp_path_factory.mktemp('model') / 'resources.db'}"
-    server = request.getfixturevalue("postgres_server")
-    if server.admin_url is None:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required under CI: {server.reason}")
-        pytest.skip(f"no PostgreSQL for this run: {server.reason}")
-    return sqlite, server.create_database()
 
 
 @dataclass

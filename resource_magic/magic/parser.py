@@ -78,3 +78,12 @@ def positive_int(what: str):
 
     convert.__name__ = what  # argparse names the type in some messages
     return convert
+
+
+def add_visible_name(parser: argparse.ArgumentParser) -> None:
+    """The NAME argument of subcommands that read a resource: mine or a public one."""
+    parser.add_argument(
+        "name",
+        metavar="NAME",
+        help="one of your resources, or owner/name of a public one",
+    )

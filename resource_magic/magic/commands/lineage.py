@@ -6,7 +6,7 @@ import argparse
 
 from ...frames import lineage_frame
 from ...tokens import TOKEN_PREFIX, clean_token
-from ..parser import CommandParser
+from ..parser import CommandParser, add_visible_name
 from ..registry import Context, subcommand
 
 
@@ -44,17 +44,11 @@ def fork(ctx: Context, args: argparse.Namespace) -> None:
     )
 
 
-def _configure_lineage(parser: CommandParser) -> None:
-    parser.add_argument(
-        "name", metavar="NAME", help="yours, or owner/name of a public one"
-    )
-
-
 @subcommand(
     "lineage",
     "Ancestors and descendants of a resource, with depth, as a DataFrame.",
     "%resource lineage my-etl",
-    configure=_configure_lineage,
+    configure=add_visible_name,
     target="resource",
 )
 def lineage(ctx: Context, args: argparse.Namespace):

@@ -6,17 +6,9 @@ import argparse
 import copy
 import shlex
 
-from ..parser import CommandParser
+from ..parser import add_visible_name
 from ..registry import Context, subcommand
 from ..render import PlainText, content_text, show_resource, sorted_items
-
-
-def _configure_ref(parser: CommandParser) -> None:
-    parser.add_argument(
-        "name",
-        metavar="NAME",
-        help="one of your resources, or owner/name of a public one",
-    )
 
 
 @subcommand(
@@ -24,7 +16,7 @@ def _configure_ref(parser: CommandParser) -> None:
     "Show a resource: metadata, highlighted content and stored outputs.",
     "%resource show etl-daily",
     "%resource show bob/summarise",
-    configure=_configure_ref,
+    configure=add_visible_name,
     target="resource",
 )
 def show(ctx: Context, args: argparse.Namespace) -> None:
@@ -36,7 +28,7 @@ def show(ctx: Context, args: argparse.Namespace) -> None:
     "load",
     "Put a resource's source into the next cell, like %load.",
     "%resource load etl-daily",
-    configure=_configure_ref,
+    configure=add_visible_name,
     target="resource",
     description="Replaces this cell with the resource's source, like %load. A "
     "workflow comes as its code; a prompt or an agent_config comes inside a "
@@ -62,7 +54,7 @@ def load(ctx: Context, args: argparse.Namespace) -> None:
     "get",
     "Return the content as a value: str (workflow, prompt) or dict (agent_config).",
     "config = %resource get agent-settings",
-    configure=_configure_ref,
+    configure=add_visible_name,
     target="resource",
 )
 def get(ctx: Context, args: argparse.Namespace) -> object:

@@ -5,21 +5,15 @@ from __future__ import annotations
 import argparse
 
 from ...frames import history_frame
-from ..parser import CommandParser, positive_int
+from ..parser import CommandParser, add_visible_name, positive_int
 from ..registry import Context, subcommand
-
-
-def _configure_history(parser: CommandParser) -> None:
-    parser.add_argument(
-        "name", metavar="NAME", help="yours, or owner/name of a public one"
-    )
 
 
 @subcommand(
     "history",
     "Every version of a resource, oldest first, as a DataFrame.",
     "%resource history etl-daily",
-    configure=_configure_history,
+    configure=add_visible_name,
     target="resource",
 )
 def history(ctx: Context, args: argparse.Namespace):

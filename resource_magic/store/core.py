@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, aliased, defer, selectinload
@@ -333,8 +333,3 @@ class StoreCore:
     @staticmethod
     def _now() -> datetime:
         return utcnow()
-
-    def _count(self, session: Session, stmt) -> int:
-        return session.scalar(
-            select(func.count()).select_from(stmt.order_by(None).subquery())
-        )

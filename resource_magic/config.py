@@ -9,6 +9,7 @@ from pathlib import Path
 
 DATABASE_URL_ENV = "RESOURCE_MAGIC_DATABASE_URL"
 USER_ENV = "RESOURCE_MAGIC_USER"
+JUPYTERHUB_USER_ENV = "JUPYTERHUB_USER"  # set by JupyterHub in every single-user server
 
 
 def default_database_path() -> Path:
@@ -30,10 +31,15 @@ def default_database_url() -> str:
 
 
 def default_user() -> str:
-    """RESOURCE_MAGIC_USER, else the operating-system login name."""
-    user = os.environ.get(USER_ENV, "").strip()
-    if user:
-        return user
+    """RESOURCE_MAGIC_USER, else JUPYTERHUB_USER, else the operating-system login name.
+
+    On JupyterHub every single-user server runs as the same system account in many
+    deployments (e.g. `jovyan`), while JUPYTERHUB_USER names the person.
+    """
+    for variable in (USER_ENV, JUPYTERHUB_USER_ENV):
+        user = os.environ.get(variable, "").strip()
+        if user:
+            return user
     try:
         return getpass.getuser()
     except Exception:  # no login name (some containers): a stable fallback

@@ -42,3 +42,36 @@ def test_without_configuration_sqlite_lives_in_the_user_data_dir(monkeypatch):
     assert default_database_url() == f"sqlite:///{path}"
     assert path.name == "resources.db" and "resource_magic" in path.parts
     assert default_user()  # the login name (or "default" where there is none)
+
+
+@pytest.mark.parametrize(
+    ("environment", "user"),
+    [
+        ({"JUPYTERHUB_USER": "hub-dora"}, "hub-dora"),
+        ({"JUPYTERHUB_USER": "hub-dora", "RESOURCE_MAGIC_USER": "dora"}, "dora"),
+        ({"JUPYTERHUB_USER": "  ", "RESOURCE_MAGIC_USER": ""}, None),
+    ],
+)
+def test_jupyterhub_names_the_user_unless_resource_magic_user_does(
+    monkeypatch, environment, user
+):
+    import getpass
+
+    monkeypatch.delenv("RESOURCE_MAGIC_USER")
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert default_user() == (user or getpass.getuser())
+
+
+def test_a_jupyterhub_kernel_works_as_the_hub_user(shell, run, monkeypatch):
+    """No %config user, no RESOURCE_MAGIC_USER: the magic works as the hub user."""
+    monkeypatch.delenv("RESOURCE_MAGIC_USER")
+    monkeypatch.setenv("JUPYTERHUB_USER", "hub-dora")
+    shell.run_line_magic("config", "ResourceMagic.user = None")
+    shell.run_cell_magic("resource", "save hub-note", "x = 1\n")
+    assert "user: hub-dora" in run("%resource whoami").stdout
+    frame = shell.run_line_magic("resource", "list")
+    assert list(frame["name"]) == ["hub-note"]
+    shell.run_line_magic("config", "ResourceMagic.user = 'alice'")
+    assert shell.run_line_magic("resource", "list").empty

@@ -36,8 +36,8 @@ class ResourceMagic(Magics):
     user = Unicode(
         None,
         allow_none=True,
-        help="Whose resources to work with (default: RESOURCE_MAGIC_USER, else the "
-        "login name).",
+        help="Whose resources to work with (default: RESOURCE_MAGIC_USER, else "
+        "JUPYTERHUB_USER, else the login name).",
     ).tag(config=True)
 
     def __init__(self, shell=None, **kwargs: Any) -> None:

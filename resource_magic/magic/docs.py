@@ -21,8 +21,8 @@ Tables (list, lineage, shares, history) are pandas DataFrames: df = %resource li
 Configuration, used from the next %resource on:
   %config ResourceMagic.database_url = "postgresql+psycopg://user@host/dbname"
   %config ResourceMagic.user = "alice"
-Defaults: $RESOURCE_MAGIC_DATABASE_URL and $RESOURCE_MAGIC_USER, else an embedded SQLite
-file in your user data directory and your login name.
+Defaults: $RESOURCE_MAGIC_DATABASE_URL and $RESOURCE_MAGIC_USER (else $JUPYTERHUB_USER),
+else an embedded SQLite file in your user data directory and your login name.
 
 The line is read literally: $name and {expression} are not expanded; give values with
 -p KEY=VALUE (read as Python literals, else as text).

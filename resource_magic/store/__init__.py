@@ -20,7 +20,7 @@ from .transfer import EXPORT_FORMAT, TransferOps
 class ResourceStore(TransferOps):
     """ResourceStore(url=None, user=None): the database at `url` (default: the embedded
     SQLite file, or RESOURCE_MAGIC_DATABASE_URL) seen as `user` (default:
-    RESOURCE_MAGIC_USER, else the login name). Opening it brings the schema up to
+    RESOURCE_MAGIC_USER, else JUPYTERHUB_USER, else the login name). Opening it brings the schema up to
     date."""
 
     def __repr__(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import select, update
@@ -228,8 +229,22 @@ def _parse_export(data: object) -> list[dict]:
                 "resource_type": resource_type,
                 "description": clean_description(entry.get("description")),
                 "tags": clean_tags(entry.get("tags") or []),
-                "is_public": bool(entry.get("is_public", False)),
+                "is_public": _flag(entry, "is_public", name),
                 "versions": versions,
             }
         )
     return items
+
+
+def _flag(entry: dict, field: str, name: str) -> bool:
+    """A JSON true or false (absent means false); anything else refuses the import."""
+    value = entry.get(field, False)
+    if value is True or value is False:
+        return value
+    shown = json.dumps(value, ensure_ascii=True, default=repr)
+    if len(shown) > 40:
+        shown = shown[:37] + "..."
+    raise InvalidInput(
+        f"'{name}' in the export has {field} {shown}, which is not true or false: "
+        "fix the file (JSON true or false); nothing was imported."
+    )

@@ -91,11 +91,10 @@ class BrowserState(QueryState):
             ) from None
 
     def _after_fork(self, copy: ResourceRecord, source: str, via_token: bool) -> None:
-        with self._lock:
-            if self.scope != "mine":
-                self.scope = "mine"  # the copy is private: show my resources
-            self.refresh()
-            self.select(str(copy.id))
+        if self.scope != "mine":
+            self.scope = "mine"  # the copy is private: show my resources
+        self.refresh()
+        self.select(str(copy.id))
         used = " (that used the share token once)" if via_token else ""
         self.say(f"Forked {source} as '{copy.name}', now yours{used}.", "success")
 
@@ -179,9 +178,8 @@ class BrowserState(QueryState):
             access_count=shared.access_count,
             max_accesses=shared.max_accesses,
         )
-        with self._lock:
-            self.selected_id = ""
-            self._show(preview)
+        self.selected_id = ""
+        self._show(preview)
         limit = (
             f"use {shared.access_count} of {shared.max_accesses}"
             if shared.max_accesses is not None

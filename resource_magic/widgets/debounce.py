@@ -2,15 +2,15 @@
 
 Typing in the search box fires one change per keystroke; querying on each would waste
 the database's time on queries nobody reads. In a kernel the asyncio loop is running, so
-the delay is a `call_later` on it (the call then runs on the kernel's own thread,
-between messages); elsewhere (a plain script) a `threading.Timer` does the waiting. A
-delay of 0 runs at once, which is what tests use, and `flush()` runs a pending call now.
+the delay is a `call_later` on it and the call runs on the kernel's own thread, between
+messages: no other thread ever touches the state, so nothing needs a lock. Without a
+running loop (a plain script, a test driving the widgets by hand) nobody types fast, so
+the call runs at once, as it does with a delay of 0. `flush()` runs a pending call now.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable
 
 
@@ -20,31 +20,23 @@ class Debouncer:
     def __init__(self, fn: Callable[[], None], delay: float) -> None:
         self.fn = fn
         self.delay = float(delay)
-        self._lock = threading.Lock()
-        self._handle: asyncio.TimerHandle | threading.Timer | None = None
+        self._handle: asyncio.TimerHandle | None = None
 
     @property
     def pending(self) -> bool:
+        """True while a call waits for the typing to pause."""
         return self._handle is not None
 
     def trigger(self) -> None:
-        if self.delay <= 0:
-            self.cancel()
+        self.cancel()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop: nothing to wait on
+            loop = None
+        if loop is None or self.delay <= 0:
             self.fn()
-            return
-        with self._lock:
-            self._cancel_locked()
-            try:
-                loop = asyncio.get_running_loop()
-            except RuntimeError:
-                loop = None
-            if loop is not None:
-                self._handle = loop.call_later(self.delay, self._fire)
-            else:
-                timer = threading.Timer(self.delay, self._fire)
-                timer.daemon = True
-                self._handle = timer
-                timer.start()
+        else:
+            self._handle = loop.call_later(self.delay, self._fire)
 
     def flush(self) -> None:
         """Run a pending call now (and cancel its timer)."""
@@ -52,17 +44,10 @@ class Debouncer:
             self._fire()
 
     def cancel(self) -> None:
-        with self._lock:
-            self._cancel_locked()
-
-    def _cancel_locked(self) -> None:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
 
     def _fire(self) -> None:
-        with self._lock:
-            if self._handle is None:  # cancelled or already flushed
-                return
-            self._cancel_locked()
+        self.cancel()
         self.fn()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 from dataclasses import dataclass, replace
 
 from traitlets import Any, Enum, HasTraits, Instance, Int, Tuple, Unicode, observe
@@ -111,7 +110,6 @@ class QueryState(HasTraits):
         self._ready = False  # no queries while the traits get their first values
         super().__init__(shell=shell, page_size=page_size)
         self.store = store
-        self._lock = threading.RLock()
         self._debouncer = Debouncer(self._requery, debounce_seconds)
         self._query_failed = False
         self._ready = True
@@ -140,9 +138,8 @@ class QueryState(HasTraits):
         self._debouncer.flush()
 
     def _requery(self) -> None:
-        with self._lock:
-            self.page = 0
-            self.refresh()
+        self.page = 0
+        self.refresh()
 
     def _tag_filter(self) -> str | None:
         tag = self.tag.strip()
@@ -154,29 +151,28 @@ class QueryState(HasTraits):
 
     def refresh(self) -> bool:
         """Ask the store for the current page (one page: limit/offset) and the total."""
-        with self._lock:
-            try:
+        try:
+            result = self._list_page()
+            if not result.items and result.total and self.page > 0:
+                # the page vanished (deletions elsewhere): show the last one instead
+                self.page = (result.total - 1) // self.page_size
                 result = self._list_page()
-                if not result.items and result.total and self.page > 0:
-                    # the page vanished (deletions elsewhere): show the last one instead
-                    self.page = (result.total - 1) // self.page_size
-                    result = self._list_page()
-            except ResourceError as exc:
-                self._query_failed = True
-                self.say(str(exc), "error")
-                return False
-            except Exception as exc:
-                logger.exception("resource browser: search failed")
-                self._query_failed = True
-                self.say(f"Search failed: {type(exc).__name__}: {exc}", "error")
-                return False
-            with self.hold_trait_notifications():
-                self.total = result.total
-                self.items = result.items
-            if self._query_failed:  # the problem is gone: clear its message
-                self._query_failed = False
-                self.say("")
-            return True
+        except ResourceError as exc:
+            self._query_failed = True
+            self.say(str(exc), "error")
+            return False
+        except Exception as exc:
+            logger.exception("resource browser: search failed")
+            self._query_failed = True
+            self.say(f"Search failed: {type(exc).__name__}: {exc}", "error")
+            return False
+        with self.hold_trait_notifications():
+            self.total = result.total
+            self.items = result.items
+        if self._query_failed:  # the problem is gone: clear its message
+            self._query_failed = False
+            self.say("")
+        return True
 
     def _list_page(self):
         return self.store.list(
@@ -194,67 +190,61 @@ class QueryState(HasTraits):
         return max(1, -(-self.total // self.page_size))
 
     def next_page(self) -> bool:
-        with self._lock:
-            if self.page + 1 >= self.page_count:
-                return False
-            self.page += 1
-            return self.refresh()
+        if self.page + 1 >= self.page_count:
+            return False
+        self.page += 1
+        return self.refresh()
 
     def previous_page(self) -> bool:
-        with self._lock:
-            if self.page == 0:
-                return False
-            self.page -= 1
-            return self.refresh()
+        if self.page == 0:
+            return False
+        self.page -= 1
+        return self.refresh()
 
     @action("Refresh")
     def reload(self) -> bool:
         """Refresh: the page again, and the preview and its open panels."""
-        with self._lock:
-            ok = self.refresh()
-            preview = self.preview
-            if preview is None or preview.token is not None:
-                # (re-opening a token would use it once more)
-                if ok:
-                    self.say("Refreshed.", "info")
-                return ok
-            try:
-                record = self.store.get(preview.ref)
-            except ResourceError:
-                self._show_nothing()
-                self.say(
-                    f"'{preview.record.qualified_name}' is gone (deleted or made "
-                    "private elsewhere).",
-                    "info",
-                )
-                return ok
-            self.preview = replace(
-                preview,
-                record=record,
-                attachments=self.store.attachments(preview.ref),
-            )
-            if self.shares is not None:
-                self.shares = tuple(self.store.shares(preview.ref))
-            if self.versions is not None:
-                self.versions = tuple(self.store.history(preview.ref))
+        ok = self.refresh()
+        preview = self.preview
+        if preview is None or preview.token is not None:
+            # (re-opening a token would use it once more)
             if ok:
                 self.say("Refreshed.", "info")
             return ok
+        try:
+            record = self.store.get(preview.ref)
+        except ResourceError:
+            self._show_nothing()
+            self.say(
+                f"'{preview.record.qualified_name}' is gone (deleted or made "
+                "private elsewhere).",
+                "info",
+            )
+            return ok
+        self.preview = replace(
+            preview,
+            record=record,
+            attachments=self.store.attachments(preview.ref),
+        )
+        if self.shares is not None:
+            self.shares = tuple(self.store.shares(preview.ref))
+        if self.versions is not None:
+            self.versions = tuple(self.store.history(preview.ref))
+        if ok:
+            self.say("Refreshed.", "info")
+        return ok
 
     # -- selection ---------------------------------------------------------------------
     @action("Preview")
     def select(self, resource_id: str | None) -> bool:
         """Pick a result by id: load its content and outputs into the preview."""
-        with self._lock:
-            self.selected_id = resource_id or ""
-            if not resource_id:
-                return True
-            record = self.store.get(resource_id)
-            attachments = self.store.attachments(resource_id)
-            self._show(
-                Preview(record, attachments, mine=record.owner == self.store.user)
-            )
+        self.selected_id = resource_id or ""
+        if not resource_id:
             return True
+        record = self.store.get(resource_id)
+        attachments = self.store.attachments(resource_id)
+        self._show(Preview(record, attachments, mine=record.owner == self.store.user))
+        return True
 
     def _show(self, preview: Preview) -> None:
         with self.hold_trait_notifications():

@@ -152,6 +152,8 @@ class ResourceVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     content: Mapped[object] = mapped_column(JSONContent)
     parameters: Mapped[dict | None] = mapped_column(JSONContent)
+    # Why this version exists (`-m` on save, restore, update; import).
+    message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -188,3 +190,39 @@ class ResourceShare(Base):
     max_accesses: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the token shows: a pinned version, the version a label points at when the
+    # token is used, or (both None) the current version.
+    version: Mapped[int | None] = mapped_column(Integer)
+    label: Mapped[str | None] = mapped_column(String(64))
+
+
+class ResourceLabel(Base):
+    """A movable name for one version of a resource (`production` -> version 2)."""
+
+    __tablename__ = "resource_label"
+
+    resource_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("resource.id", ondelete="CASCADE"), primary_key=True
+    )
+    label: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ResourceLabelEvent(Base):
+    """Every move of a label, in order: from_version None = set for the first time,
+    to_version None = removed."""
+
+    __tablename__ = "resource_label_event"
+    __table_args__ = (
+        Index("ix_resource_label_event_resource_id_id", "resource_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resource_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("resource.id", ondelete="CASCADE")
+    )
+    label: Mapped[str] = mapped_column(String(64))
+    from_version: Mapped[int | None] = mapped_column(Integer)
+    to_version: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

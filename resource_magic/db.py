@@ -4,11 +4,21 @@ SQLite: WAL (readers never block the writer), foreign keys on, a busy timeout, a
 write transaction starts with BEGIN IMMEDIATE so two kernels writing at once queue on
 the lock instead of failing with "database is locked" half-way through. Read-only work
 begins DEFERRED. PostgreSQL (psycopg 3): pool_pre_ping, so a kernel that outlived a
-server restart reconnects."""
+server restart reconnects.
+
+Forks: a child process never uses a pooled connection it inherited (two processes on one
+PostgreSQL socket corrupt each other's sessions; SQLite forbids carrying a connection
+across fork()). After os.fork() (multiprocessing's fork start method included) the child
+swaps every engine's pool for an empty one without closing the parent's connections, as
+SQLAlchemy's pooling guide says (`engine.dispose(close=False)`), and keeps the inherited
+pools referenced so that not even garbage collection closes a connection the parent
+still uses."""
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -21,6 +31,10 @@ SQLITE_BUSY_TIMEOUT_S = 60
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
+# Every engine a store has used in this process (the cached ones and any handed in).
+_forkable: weakref.WeakSet[Engine] = weakref.WeakSet()
+# In a forked child: the pools it inherited, never used and never closed.
+_inherited: list = []
 
 
 def normalise_url(url: str) -> str:
@@ -50,7 +64,26 @@ def get_engine(url: str) -> Engine:
         if engine is None:
             engine = _create_engine(url)
             _engines[url] = engine
+            _forkable.add(engine)
         return engine
+
+
+def fork_safe(engine: Engine) -> Engine:
+    """Give `engine` a fresh pool in every child forked from now on."""
+    _forkable.add(engine)
+    return engine
+
+
+def _after_fork_in_child() -> None:
+    global _engines_lock
+    # Another thread of the parent may have held it at the fork: it never lets go here.
+    _engines_lock = threading.Lock()
+    for engine in list(_forkable):
+        _inherited.append(engine.pool)
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def dispose_engines() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -18,6 +19,14 @@ _PG_LOCK_KEY = 7_310_428_551
 
 _current: set[int] = set()
 _current_lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    global _current_lock
+    _current_lock = threading.Lock()  # a parent's thread may have held it at the fork
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, aliased, defer, selectinload
 
 from ..config import default_database_url, default_user, masked_url
-from ..db import get_engine, normalise_url
+from ..db import fork_safe, get_engine, normalise_url
 from ..errors import DatabaseUnavailable, NotFound, NotOwner
 from ..migrate import ensure_current
 from ..models import Resource, ResourceTag, User, utcnow
@@ -76,7 +76,7 @@ class StoreCore:
             engine = get_engine(self.url)
         else:
             self.url = engine.url.render_as_string(hide_password=False)
-        self.engine = engine
+        self.engine = fork_safe(engine)
         self._read_engine = engine.execution_options(readonly=True)
         self.user = clean_user(user if user is not None else default_user())
         try:

@@ -6,6 +6,7 @@ import getpass
 import os
 import re
 from pathlib import Path
+from urllib.parse import unquote_plus
 
 DATABASE_URL_ENV = "RESOURCE_MAGIC_DATABASE_URL"
 USER_ENV = "RESOURCE_MAGIC_USER"
@@ -46,11 +47,44 @@ def default_user() -> str:
         return "default"
 
 
-# scheme://user:PASSWORD@host -> scheme://user:***@host (no SQLAlchemy needed, so
-# `%resource whoami` works without opening or even importing the database layer)
-_PASSWORD_RE = re.compile(r"^(?P<head>[\w+.-]+://[^:/@?#]*:)(?P<password>[^@]*)@")
+# Credentials in a URL: the userinfo password, and query parameters whose key (decoded,
+# case-insensitive) names a password, key file, token or secret (libpq's `password`,
+# `sslpassword`, `passfile`, `sslkey`, and any driver's look-alikes). No SQLAlchemy
+# here, so `%resource whoami` works without importing the database layer.
+_SECRET_KEY_PARTS = ("pass", "pwd", "secret", "token", "key", "auth", "credential")
+# The userinfo password runs to the *last* `@` that is followed by a host: a password
+# with an unencoded `@`, `/` or `?` is then masked whole, never shown in part. (When a
+# query value also holds an `@`, more than the password is masked: safe, if less tidy.)
+_USERINFO_RE = re.compile(
+    r"^(?P<head>[\w+.-]+://[^:/@?#]*:)(?P<password>.*)@(?P<host>[^@/?#]*(?=[/?#]|$))",
+    re.DOTALL,
+)
+MASK = "***"
+
+
+def _secret_key(key: str) -> bool:
+    name = unquote_plus(key).casefold()
+    return any(part in name for part in _SECRET_KEY_PARTS)
+
+
+def _mask_query(query: str) -> str:
+    parts = []
+    for item in re.split(r"([&;])", query):
+        key, eq, _value = item.partition("=")
+        parts.append(f"{key}={MASK}" if eq and _secret_key(key) else item)
+    return "".join(parts)
 
 
 def masked_url(url: str) -> str:
-    """The database URL with its password replaced by ***, for display."""
-    return _PASSWORD_RE.sub(lambda m: f"{m.group('head')}***@", url, count=1)
+    """The database URL with every credential replaced by ***, for display: the
+    userinfo password and the values of password-, key- and token-like query
+    parameters. The one function everything that shows a URL goes through."""
+    url = str(url)
+    match = _USERINFO_RE.match(url)
+    if match is not None:
+        url = f"{match['head']}{MASK}@{match['host']}{url[match.end() :]}"
+    head, question, query = url.partition("?")
+    if not question:
+        return url
+    query, hash_, fragment = query.partition("#")
+    return f"{head}?{_mask_query(query)}{hash_}{fragment}"

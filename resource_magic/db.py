@@ -25,6 +25,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from .config import masked_url
 from .errors import InvalidInput
 
 SQLITE_BUSY_TIMEOUT_S = 60
@@ -41,10 +42,10 @@ def normalise_url(url: str) -> str:
     """Make plain postgresql:// URLs use psycopg 3, the driver we ship."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise InvalidInput(
-            f"{url!r} is not a database URL: use e.g. sqlite:///path/to/file.db "
-            "or postgresql+psycopg://user@host/dbname."
+            f"{masked_url(url)!r} is not a database URL: use e.g. "
+            "sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname."
         ) from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")

@@ -22,9 +22,35 @@ from resource_magic.config import (
         ("postgresql://:pw@/team?host=/tmp", "postgresql://:***@/team?host=/tmp"),
         ("postgresql://bob@db/team", "postgresql://bob@db/team"),
         ("sqlite:////home/me/resources.db", "sqlite:////home/me/resources.db"),
+        # credentials in the query string, whatever their case or encoding
+        (
+            "postgresql://bob@db/team?password=secret&application_name=etl",
+            "postgresql://bob@db/team?password=***&application_name=etl",
+        ),
+        (
+            "postgresql://db/team?PassWord=secret;SSLPASSWORD=k&host=/tmp",
+            "postgresql://db/team?PassWord=***;SSLPASSWORD=***&host=/tmp",
+        ),
+        (
+            "postgresql://db/t?passfile=/home/me/.pgpass&sslkey=/k.pem&sslmode=require",
+            "postgresql://db/t?passfile=***&sslkey=***&sslmode=require",
+        ),
+        ("postgresql://db/t?p%61ssword=secret", "postgresql://db/t?p%61ssword=***"),
+        ("postgresql://db/t?password=a=b#x", "postgresql://db/t?password=***#x"),
+        (
+            "postgresql://:pw@/t?auth_token=abc&client_secret=s",
+            "postgresql://:***@/t?auth_token=***&client_secret=***",
+        ),
+        # a password with unencoded @ / ? is masked whole, never shown in part
+        ("postgresql://bob:pa@ss@db/team", "postgresql://bob:***@db/team"),
+        ("postgresql://bob:a/b?c@db/team?x=1", "postgresql://bob:***@db/team?x=1"),
+        (
+            "sqlite:///file:db.sqlite?mode=ro&uri=true",
+            "sqlite:///file:db.sqlite?mode=ro&uri=true",
+        ),
     ],
 )
-def test_masked_url_hides_only_the_password(url, shown):
+def test_masked_url_hides_every_credential_and_nothing_else(url, shown):
     assert masked_url(url) == shown
 
 

@@ -19,7 +19,7 @@ ALLOWED = {
     "templates": {"errors"},
     "frames": {"errors", "records"},
     "models": {"errors"},
-    "db": {"errors", "models"},
+    "db": {"errors", "models", "config"},
     "migrate": {"errors", "models", "db"},
     "migrations": {"models"},
     "store": {

@@ -153,6 +153,16 @@ def test_whoami_masks_the_password(run, backend):
         "database: postgresql://bob:***@db.example:5432/team",
     ]
     assert "s3cret" not in shown.text
+    run(
+        "%config ResourceMagic.database_url = "
+        "'postgresql://bob@db.example/team?Password=s3cret&sslpassword=k3y&port=5432'"
+    )
+    shown = run("%resource whoami")
+    assert shown.stdout.splitlines()[1] == (
+        "database: postgresql://bob@db.example/team?Password=***&sslpassword=***"
+        "&port=5432"
+    )
+    assert "s3cret" not in shown.text and "k3y" not in shown.text
 
 
 def test_defaults_come_from_the_environment(shell, run, tmp_path, monkeypatch):
@@ -206,6 +216,11 @@ def test_two_users_in_one_shell(run, make_store):
             "'not a url' is not a database URL: use e.g. sqlite:///path/to/file.db or "
             "postgresql+psycopg://user@host/dbname.",
         ),
+        (
+            "ResourceMagic.database_url = 'postgresql://bob:s3cret@db:port/x'",
+            "'postgresql://bob:***@db:port/x' is not a database URL: use e.g. "
+            "sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname.",
+        ),
     ],
 )
 def test_bad_settings_are_one_line_at_the_next_magic(run, setting, message):
@@ -250,6 +265,19 @@ def test_unreachable_database_is_one_line(run):
         "RESOURCE_MAGIC_DATABASE_URL is right."
     )
     assert not shown.traceback_shown
+
+
+def test_unreachable_database_masks_credentials_in_the_query(run):
+    run(
+        "%config ResourceMagic.database_url = 'postgresql+psycopg://nobody@127.0.0.1:1"
+        "/none?connect_timeout=2&password=hunter2&sslpassword=k3y'"
+    )
+    shown = run("%resource list")
+    assert shown.usage_error.startswith(
+        "Cannot use the database postgresql+psycopg://nobody@127.0.0.1:1/none"
+        "?connect_timeout=2&password=***&sslpassword=*** ("
+    )
+    assert "hunter2" not in shown.text and "k3y" not in shown.text
 
 
 # -- routing and errors ------------------------------------------------------------

@@ -738,6 +738,22 @@ def test_database_unavailable_shows_in_the_status_line(doomed_url, browse, tmp_p
     assert b.state.preview is pick_before
 
 
+def with_class(widget, name: str) -> list:
+    """The widgets under `widget` (itself included) that carry the CSS class."""
+    found = [widget] if name in getattr(widget, "_dom_classes", ()) else []
+    for child in getattr(widget, "children", ()):
+        found += with_class(child, name)
+    return found
+
+
+@pytest.mark.filterwarnings("ignore:Query string argument")  # SQLite ignores it
+def test_title_masks_credentials_in_the_url(backend, browse):
+    store = ResourceStore(f"{backend}?password=s3cret&sslpassword=k3y", user="alice")
+    (title,) = with_class(browse(store), "rm-title")
+    assert title.value.endswith(f" @ {backend}?password=***&amp;sslpassword=***")
+    assert "s3cret" not in title.value and "k3y" not in title.value
+
+
 def test_browser_without_a_reachable_default_database(monkeypatch, tmp_path):
     """ResourceBrowser() on a broken default database: a message, no traceback."""
     bad = tmp_path / "garbage.db"

@@ -675,24 +675,44 @@ def test_insert_in_jupyterlab_sends_the_commands(store, browse, monkeypatch):
 
 # -- errors --------------------------------------------------------------------
 class BrokenStore(ResourceStore):
-    """A real store with a bug in one method, to see how the browser reports it."""
+    """A real store with a bug in its attachments and, once `typo` is typed, in its
+    search: to see how the browser reports what is not the user's mistake."""
 
     def attachments(self, ref, version=None):
         raise KeyError("position")
 
+    def list(self, query=None, **options):
+        if query == "typo":
+            raise KeyError("position")
+        return super().list(query, **options)
 
-def test_unexpected_errors_reach_the_status_line_and_the_log(backend, browse, caplog):
+
+@pytest.mark.parametrize(
+    ("act", "message"),
+    [
+        (lambda b: pick(b, "etl"), "Preview failed: KeyError: 'position'"),
+        (
+            lambda b: setattr(b._search, "value", "typo"),
+            "Search failed: KeyError: 'position'",
+        ),
+    ],
+    ids=["preview", "search"],
+)
+def test_unexpected_errors_reach_the_status_line_and_the_log(
+    backend, browse, caplog, act, message
+):
     store = BrokenStore(backend, user="alice")
     store.save("etl", "e = 1")
     b = browse(store)
     with caplog.at_level(logging.ERROR, logger="resource_magic.widgets"):
-        pick(b, "etl")
-    assert status(b) == "Preview failed: KeyError: 'position'"
+        act(b)
+    assert status(b) == message
     assert b.state.status_kind == "error"
     (entry,) = [
         r for r in caplog.records if r.name.startswith("resource_magic.widgets")
     ]
     assert entry.exc_info and entry.exc_info[0] is KeyError
+    assert shown(b) == ["etl"]  # what was shown before stays
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

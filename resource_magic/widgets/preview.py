@@ -9,17 +9,13 @@ elsewhere).
 from __future__ import annotations
 
 import html
-import logging
 
 import ipywidgets as w
 
-from ..errors import ResourceError
 from . import render
 from .actions import BrowserState
 from .insert import CellInserter
 from .state import Preview
-
-logger = logging.getLogger(__name__)
 
 _IMAGE_FORMATS = {
     "image/png": "png",
@@ -358,16 +354,10 @@ class PreviewPane(w.VBox):
 
     # -- handlers (widgets -> state) ---------------------------------------------
     def _on_insert_click(self, button) -> None:
-        try:
-            source = self.state.source()
-            how = self._inserter.insert(source)
-        except ResourceError as exc:
-            self.state.say(str(exc), "error")
+        inserted = self.state.attempt("Insert", self._insert_source)
+        if inserted is None:
             return
-        except Exception as exc:
-            logger.exception("resource browser: Insert failed")
-            self.state.say(f"Insert failed: {type(exc).__name__}: {exc}", "error")
-            return
+        source, how = inserted
         name = self.state.preview.record.name
         if how == "lab":
             self._show_panel(None)
@@ -382,6 +372,10 @@ class PreviewPane(w.VBox):
                 "from the box below into a new cell.",
                 "info",
             )
+
+    def _insert_source(self) -> tuple[str, str]:
+        source = self.state.source()
+        return source, self._inserter.insert(source)
 
     def _on_run_click(self, button) -> None:
         self._show_panel(None)

@@ -7,14 +7,17 @@ end; the view only mirrors these traits into widgets and calls these methods. Th
 module holds the query and the selection (`QueryState`); actions.py adds what a user can
 do to the selection (`BrowserState`). A listing asks the store for one page, never more.
 Errors never escape: a `ResourceError` becomes the status line as it is, anything else
-becomes "what failed: ExceptionType: message" there and its traceback goes to the log.
+becomes "what failed: ExceptionType: message" there and its traceback goes to the log
+(`QueryState.attempt`, which every action and the view's own steps go through).
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from traitlets import Any, Enum, HasTraits, Instance, Int, Tuple, Unicode, observe
 
@@ -28,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZES = (10, 25, 50, 100)
 STATUS_KINDS = ("info", "success", "error")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -54,19 +58,12 @@ class Preview:
 
 
 def action(what: str):
-    """Run a state action; any failure becomes the status line (True: it worked)."""
+    """Run a state action through `attempt` (True: it worked)."""
 
     def decorate(method):
         @functools.wraps(method)
         def wrapper(self: QueryState, *args, **kwargs) -> bool:
-            try:
-                return bool(method(self, *args, **kwargs))
-            except ResourceError as exc:
-                self.say(str(exc), "error")
-            except Exception as exc:
-                logger.exception("resource browser: %s failed", what)
-                self.say(f"{what} failed: {type(exc).__name__}: {exc}", "error")
-            return False
+            return bool(self.attempt(what, method, self, *args, **kwargs))
 
         return wrapper
 
@@ -120,6 +117,19 @@ class QueryState(HasTraits):
             self.status_kind = kind
             self.status = message
 
+    def attempt(self, what: str, fn: Callable[..., T], *args, **kwargs) -> T | None:
+        """`fn(*args, **kwargs)`, or None when it failed: the failure is then the
+        status line, a `ResourceError` as it is, anything else as "what failed: Type:
+        message" with its traceback in the log. The one place errors become messages."""
+        try:
+            return fn(*args, **kwargs)
+        except ResourceError as exc:
+            self.say(str(exc), "error")
+        except Exception as exc:
+            logger.exception("resource browser: %s failed", what)
+            self.say(f"{what} failed: {type(exc).__name__}: {exc}", "error")
+        return None
+
     # -- querying ----------------------------------------------------------------------
     @observe("query", "tag")
     def _typed(self, change) -> None:
@@ -151,20 +161,9 @@ class QueryState(HasTraits):
 
     def refresh(self) -> bool:
         """Ask the store for the current page (one page: limit/offset) and the total."""
-        try:
-            result = self._list_page()
-            if not result.items and result.total and self.page > 0:
-                # the page vanished (deletions elsewhere): show the last one instead
-                self.page = (result.total - 1) // self.page_size
-                result = self._list_page()
-        except ResourceError as exc:
+        result = self.attempt("Search", self._current_page)
+        if result is None:
             self._query_failed = True
-            self.say(str(exc), "error")
-            return False
-        except Exception as exc:
-            logger.exception("resource browser: search failed")
-            self._query_failed = True
-            self.say(f"Search failed: {type(exc).__name__}: {exc}", "error")
             return False
         with self.hold_trait_notifications():
             self.total = result.total
@@ -173,6 +172,14 @@ class QueryState(HasTraits):
             self._query_failed = False
             self.say("")
         return True
+
+    def _current_page(self):
+        result = self._list_page()
+        if not result.items and result.total and self.page > 0:
+            # the page vanished (deletions elsewhere): show the last one instead
+            self.page = (result.total - 1) // self.page_size
+            result = self._list_page()
+        return result
 
     def _list_page(self):
         return self.store.list(

@@ -5,8 +5,9 @@ Alice seeds two resources with `%%resource save`, opens `%resource browse`, sear
 previews, inserts, runs, forks and shares with a use limit; Bob (the same server, a
 second notebook with `%config ResourceMagic.user = "bob"`) opens the token and forks
 it; Alice revokes it; Bob's next open is refused. Each step is also checked in the
-database, and each step's screenshot lands in docs/screenshots/ (the README shows
-docs/browser.png, copied from the preview step).
+database, and each step's screenshot lands in tests/artifacts/screenshots/ (ignored by
+git), or with RESOURCE_MAGIC_SCREENSHOTS=docs in docs/screenshots/ and docs/browser.png
+(the README's picture, copied from the preview step): see screenshot_paths.py.
 """
 
 from __future__ import annotations
@@ -36,14 +37,11 @@ from jupyterlab_page import (  # noqa: E402 (needs Playwright, checked above)
     open_from_file_browser,
     open_notebook,
 )
+from screenshot_paths import screenshot_folders  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = Path(
-    os.environ.get("RESOURCE_MAGIC_SCREENSHOTS", REPO / "docs" / "screenshots")
-)
-OVERVIEW = SCREENSHOTS.parent / "browser.png"  # docs/browser.png, shown in the README
+SCREENSHOTS, OVERVIEW = screenshot_folders(os.environ)
 
 WORKFLOW = (
     "rows = [3, None, 5, None, 8]\n"

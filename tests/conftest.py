@@ -145,7 +145,45 @@ def _truncate(url: str) -> None:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+POSTGRES_FIXTURES = {
+    "postgres_server",
+    "postgres_database",
+    "fresh_postgres_url",
+    "urls",
+}
+
+
+def pytest_report_header(config) -> str:
+    """Say which PostgreSQL the PostgreSQL variants use (password masked)."""
+    from resource_magic.config import masked_url
+
+    configured = os.environ.get(PG_ENV, "").strip()
+    if configured:
+        return f"postgresql: {masked_url(configured)} (from {PG_ENV})"
+    try:
+        import pgserver  # noqa: F401
+    except ImportError:
+        return f"postgresql: none ({PG_ENV} is not set, pgserver is not installed)"
+    return f"postgresql: a throwaway pgserver server ({PG_ENV} is not set)"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every test that needs PostgreSQL `postgres`, so `-m postgres` / `-m "not
+    postgres"` select them: a variant parametrised "postgresql" (fixtures that pick a
+    backend with getfixturevalue) or a test using a PostgreSQL fixture directly."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        variant = callspec is not None and "postgresql" in callspec.params.values()
+        uses = POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ()))
+        # the one notebook on PostgreSQL (it starts pgserver without a configured one)
+        notebook = item.path.name == "team_postgres.ipynb"
+        if variant or uses or notebook:
+            item.add_marker(pytest.mark.postgres)
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
 def backend(request, tmp_path) -> str:
     """A database URL with the schema in place and no rows, on each backend in turn."""
     if request.param == "sqlite":

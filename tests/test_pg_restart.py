@@ -23,6 +23,8 @@ from resource_magic.store import ResourceStore
 
 IN_CI = bool(os.environ.get("CI"))
 
+pytestmark = pytest.mark.postgres
+
 
 class PrivateServer:
     """A pgserver PostgreSQL in its own directory that we may stop and start."""

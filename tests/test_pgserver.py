@@ -12,6 +12,8 @@ import pytest
 from resource_magic.db import get_engine
 from resource_magic.store import ResourceStore
 
+pytestmark = pytest.mark.postgres
+
 
 def test_store_on_a_pgserver_postgres():
     try:

@@ -81,6 +81,11 @@ def clean_label(text: object, what: str, max_len: int) -> str:
 
 def clean_name(name: object, what: str = "name") -> str:
     cleaned = clean_label(name, what, MAX_NAME)
+    if what == "name" and "@" in cleaned:
+        raise InvalidInput(
+            f"The name {cleaned!r} contains '@', which is kept for NAME@VERSION and "
+            "NAME@LABEL: use another character."
+        )
     if "/" in cleaned:
         raise InvalidInput(
             f"The {what} {cleaned!r} contains '/', which is kept for owner/name: "
@@ -381,3 +386,57 @@ def clean_max_accesses(value: object) -> int | None:
     if value < 1 or value > 2_000_000_000:
         raise InvalidInput("The use limit must be between 1 and 2,000,000,000.")
     return value
+
+
+# -- versions and labels in references: NAME@3, NAME@production, owner/NAME@staging --
+MAX_LABEL = 32
+LATEST = "latest"  # always the current version; never set by hand
+_LABEL_RE = re.compile(r"[a-z][a-z0-9_-]*")
+
+
+def clean_label_name(label: object) -> str:
+    """A label: a short lowercase word (production, staging, v2-candidate)."""
+    if not isinstance(label, str):
+        raise InvalidInput("The label must be text, like production.")
+    text = label.strip()
+    if not (_LABEL_RE.fullmatch(text) and len(text) <= MAX_LABEL):
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise InvalidInput(
+            f"{shown!r} is not a label: use a short lowercase word like production, "
+            f"staging or v2-candidate (a-z, 0-9, - and _, starting with a letter, at "
+            f"most {MAX_LABEL} characters)."
+        )
+    return text
+
+
+def clean_settable_label(label: object) -> str:
+    text = clean_label_name(label)
+    if text == LATEST:
+        raise InvalidInput(
+            f"'{LATEST}' always means the current version, so it cannot be set: "
+            "choose another label."
+        )
+    return text
+
+
+def parse_selector(text: str) -> int | str | None:
+    """What follows NAME@: a version number, a label, or None for `latest`."""
+    text = text.strip()
+    if text.isascii() and text.isdigit():
+        return int(text)
+    if not text:
+        raise InvalidInput(
+            "Nothing follows '@': give a version number (NAME@3) or a label "
+            "(NAME@production)."
+        )
+    label = clean_label_name(text)
+    return None if label == LATEST else label
+
+
+def split_selector(name: str) -> tuple[str, int | str | None]:
+    """`etl@3` -> ('etl', 3); `etl@production` -> ('etl', 'production'); `etl` ->
+    ('etl', None). The last '@' counts (names saved from now on cannot hold one)."""
+    if "@" not in name:
+        return name, None
+    base, _, selector = name.rpartition("@")
+    return base.strip(), parse_selector(selector)

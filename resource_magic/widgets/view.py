@@ -1,7 +1,9 @@
 """ResourceBrowser: the ipywidgets view over BrowserState.
 
-The view owns no behaviour: each handler (`_on_<child>_<event>`) hands a user's input to
-the state, and observers on the state's traits redraw the affected children. Every
+The view owns no behaviour. The query's controls are linked to the state's traits both
+ways (`ipywidgets.link`: typing sets `state.query`, setting `state.query` fills the box);
+each other handler (`_on_<child>_<event>`) hands a user's input to the state, and
+observers on the state's traits redraw the affected children. Every
 interactive child carries an `rm-...` CSS class and a descriptive label, tooltip or
 placeholder, so people and the real-browser test can find it.
 """
@@ -84,7 +86,6 @@ class ResourceBrowser(w.VBox):
         if frontend is None:
             frontend = lab_frontend(shell)
         self._inserter = CellInserter(shell, frontend, delay=insert_delay)
-        self._syncing = False
         self._build()
         self._bind()
         self.state.refresh()
@@ -104,9 +105,7 @@ class ResourceBrowser(w.VBox):
             continuous_update=True,
             layout=w.Layout(width="280px"),
         )
-        self._type = w.Dropdown(
-            options=_TYPES, value="", tooltip="Show one type of resource"
-        )
+        self._type = w.Dropdown(options=_TYPES, tooltip="Show one type of resource")
         self._type.add_class("rm-type")
         self._type.layout.width = "130px"
         self._tag = make_text(
@@ -118,14 +117,12 @@ class ResourceBrowser(w.VBox):
         )
         self._scope = w.ToggleButtons(
             options=(("mine", "mine"), ("public", "public")),
-            value=state.scope,
             tooltips=["My resources", "Everyone's public resources"],
         )
         self._scope.add_class("rm-scope")
         self._scope.style.button_width = "70px"
         self._sort = w.Dropdown(
             options=[(_SORT_LABELS.get(key, key), key) for key in SORTS],
-            value=state.sort,
             tooltip="Sort the results",
         )
         self._sort.add_class("rm-sort")
@@ -164,7 +161,6 @@ class ResourceBrowser(w.VBox):
         self._page_label.add_class("rm-page-label")
         self._page_size = w.Dropdown(
             options=_page_size_options(state.page_size),
-            value=state.page_size,
             tooltip="Results per page",
         )
         self._page_size.add_class("rm-page-size")
@@ -210,19 +206,32 @@ class ResourceBrowser(w.VBox):
         self._draw_paging()
 
     def _bind(self) -> None:
-        self._search.observe(self._on_search_value, "value")
-        self._type.observe(self._on_type_value, "value")
-        self._tag.observe(self._on_tag_value, "value")
-        self._scope.observe(self._on_scope_value, "value")
-        self._sort.observe(self._on_sort_value, "value")
-        self._page_size.observe(self._on_page_size_value, "value")
+        state = self.state
+        # the query's traits and their controls, both ways (state first: it wins)
+        w.link((state, "query"), (self._search, "value"))
+        w.link((state, "tag"), (self._tag, "value"))
+        w.link((state, "sort"), (self._sort, "value"))
+        w.link(
+            (state, "resource_type"),
+            (self._type, "value"),
+            transform=(lambda kind: kind, lambda value: value or ""),
+        )
+        w.link(
+            (state, "scope"),
+            (self._scope, "value"),
+            transform=(lambda scope: scope, lambda value: value or state.scope),
+        )
+        w.link(
+            (state, "page_size"),
+            (self._page_size, "value"),
+            transform=(self._offer_page_size, lambda size: size),
+        )
         self._results.observe(self._on_results_value, "value")
         self._refresh.on_click(self._on_refresh_click)
         self._prev.on_click(self._on_prev_click)
         self._next.on_click(self._on_next_click)
         self._open_token.on_click(self._on_open_token_click)
         self._fork_token.on_click(self._on_fork_token_click)
-        state = self.state
         state.observe(self._draw_results, ["items", "scope"])
         state.observe(self._draw_paging, ["total", "page", "page_size"])
         state.observe(self._draw_status, ["status", "status_kind"])
@@ -234,31 +243,18 @@ class ResourceBrowser(w.VBox):
         self._header.value = (
             f"<pre>{html.escape(render.header_label(state.scope))}</pre>"
         )
-        if self._scope.value != state.scope:
-            self._scope.value = state.scope
-        options = tuple(
+        self._results.value = None  # else new options select their first row
+        self._results.options = tuple(
             (render.row_label(record, state.scope), str(record.id))
             for record in state.items
         )
-        self._syncing = True
-        try:
-            self._results.options = options
-            ids = {value for _, value in options}
-            self._results.value = (
-                state.selected_id if state.selected_id in ids else None
-            )
-        finally:
-            self._syncing = False
+        self._draw_selection()
 
     def _draw_selection(self, change=None) -> None:
         ids = {value for _, value in self._results.options}
         wanted = self.state.selected_id if self.state.selected_id in ids else None
         if self._results.value != wanted:
-            self._syncing = True
-            try:
-                self._results.value = wanted
-            finally:
-                self._syncing = False
+            self._results.value = wanted
 
     def _draw_paging(self, change=None) -> None:
         state = self.state
@@ -267,16 +263,12 @@ class ResourceBrowser(w.VBox):
         )
         self._prev.disabled = state.page == 0
         self._next.disabled = state.page + 1 >= state.page_count
-        if self._page_size.value != state.page_size:
-            # a size set from Python may be none of the usual choices: offer it too
-            options = _page_size_options(state.page_size)
-            if options != list(self._page_size.options):
-                self._syncing = True  # new options reset the value: not a user's pick
-                try:
-                    self._page_size.options = options
-                finally:
-                    self._syncing = False
-            self._page_size.value = state.page_size
+
+    def _offer_page_size(self, size: int) -> int:
+        """A size set from Python may be none of the usual choices: offer it too."""
+        if size not in {value for _, value in self._page_size.options}:
+            self._page_size.options = _page_size_options(size)
+        return size
 
     def _draw_status(self, change=None) -> None:
         self._show_status(self.state.status, self.state.status_kind)
@@ -289,31 +281,9 @@ class ResourceBrowser(w.VBox):
         )
 
     # -- handlers (widgets -> state) ---------------------------------------------
-    def _on_search_value(self, change) -> None:
-        self.state.query = change["new"]
-
-    def _on_type_value(self, change) -> None:
-        self.state.resource_type = change["new"] or ""
-
-    def _on_tag_value(self, change) -> None:
-        self.state.tag = change["new"]
-
-    def _on_scope_value(self, change) -> None:
-        if change["new"]:
-            self.state.scope = change["new"]
-
-    def _on_sort_value(self, change) -> None:
-        self.state.sort = change["new"]
-
-    def _on_page_size_value(self, change) -> None:
-        if self._syncing or change["new"] is None:
-            return
-        self.state.page_size = change["new"]
-
     def _on_results_value(self, change) -> None:
-        if self._syncing or not change["new"]:
-            return
-        self.state.select(change["new"])
+        if change["new"] and change["new"] != self.state.selected_id:
+            self.state.select(change["new"])  # a pick by the user, not a redraw
 
     def _on_refresh_click(self, button) -> None:
         self.state.flush()

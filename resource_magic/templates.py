@@ -1,24 +1,26 @@
 """Prompt rendering and workflow parameters.
 
 Pure: no database, no IPython, nothing executed. Placeholders are `{{ name }}`
-(spaces optional, `name` a Python identifier). Single braces are plain text, so JSON
-or code in a prompt renders unchanged. Rendering is one pass of substitution: a value
-that itself contains `{{ x }}` is inserted as it is, never re-rendered, and no value
-is ever evaluated.
+(spaces optional, `name` a parameter name: an ASCII identifier, not a keyword).
+Single braces are plain text, so JSON or code in a prompt renders unchanged. Rendering
+is one pass of substitution: a value that itself contains `{{ x }}` is inserted as it
+is, never re-rendered, and no value is ever evaluated.
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
-import keyword
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .errors import InvalidInput
+from .vocabulary import PARAMETER_NAME, check_parameter_name
 
-PLACEHOLDER_RE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+# A placeholder's name follows the one rule for parameter names: `{{ class }}` or
+# `{{ __x__ }}` is plain text, as no parameter could ever fill it.
+PLACEHOLDER_RE = re.compile(rf"\{{\{{\s*({PARAMETER_NAME})\s*\}}\}}", re.ASCII)
 
 
 def placeholders(text: str) -> list[str]:
@@ -72,12 +74,7 @@ def parse_parameters(pairs: Iterable[str]) -> dict[str, object]:
                 f"Cannot read the parameter {pair!r}: write KEY=VALUE, like n=5 or "
                 "city=Paris."
             )
-        if not key.isidentifier() or keyword.iskeyword(key):
-            raise InvalidInput(
-                f"Parameter name {key!r} is not a Python identifier: use letters, "
-                "digits and _ (not starting with a digit)."
-            )
-        parameters[key] = parse_value(value)
+        parameters[check_parameter_name(key)] = parse_value(value)
     return parameters
 
 

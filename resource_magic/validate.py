@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from .errors import InvalidInput
 from .tokens import TOKEN_PREFIX
+from .vocabulary import check_parameter_name
 
 RESOURCE_TYPES = ("workflow", "prompt", "agent_config")
 MAX_NAME = 255
@@ -304,12 +305,7 @@ def check_parameters(parameters: object) -> dict | None:
     if not isinstance(parameters, dict):
         raise InvalidInput("Parameters must be a mapping of names to default values.")
     for key in parameters:
-        if not isinstance(key, str) or not key.isidentifier():
-            raise InvalidInput(
-                f"Parameter name {key!r} is not a Python identifier: "
-                "use letters, digits "
-                "and _ (not starting with a digit)."
-            )
+        check_parameter_name(key)
     _encode_json(parameters, "parameters")
     return dict(parameters) or None
 

@@ -88,3 +88,94 @@ def test_import_magic_refuses_a_string_flag_in_one_line(run, store, tmp_path):
         "fix the file (JSON true or false); nothing was imported."
     )
     assert store.names() == []
+
+
+# -- issue 12 defect 8: one rule for parameter names, at every door --------------------
+IDENTIFIER = "use letters, digits and _ (not starting with a digit)."
+BAD_PARAMETER_NAMES = [
+    ("class", "Parameter name 'class' is a Python keyword: choose another, like "
+     "class_."),
+    ("None", "Parameter name 'None' is a Python keyword: choose another, like None_."),
+    (
+        "__builtins__",
+        "Parameter name '__builtins__' is kept for Python's own names (__...__): "
+        "choose another.",
+    ),
+    (
+        "größe",
+        "Parameter name 'größe' has letters outside ASCII: use a-z, A-Z, digits and _.",
+    ),
+    (
+        "\uff4e",  # fullwidth n: Python reads it as n
+        "Parameter name 'ｎ' has letters outside ASCII: use a-z, A-Z, digits and _.",
+    ),
+    ("1x", f"Parameter name '1x' is not a Python identifier: {IDENTIFIER}"),
+    ("a-b", f"Parameter name 'a-b' is not a Python identifier: {IDENTIFIER}"),
+    ("x" * 50 + "-", f"Parameter name '{'x' * 36}... is not a Python identifier: "
+     f"{IDENTIFIER}"),
+]  # fmt: skip
+GOOD_PARAMETER_NAMES = ["n", "_", "class_", "match", "__init", "Big_2"]
+
+# Each door a parameter name comes through: (how, door(store, run, name)).
+STORE_DOORS = {
+    "save": lambda s, name: s.save(
+        "p", "Hi", resource_type="prompt", parameters={name: 1}
+    ),
+    "update": lambda s, name: s.update("mine", parameters={name: 1}),
+    "import": lambda s, name: s.import_(
+        _export(
+            _item("fine"),
+            _item("p", versions=[{"content": "Hi", "parameters": {name: 1}}]),
+        )
+    ),
+}
+MAGIC_DOORS = {
+    "%%resource save --param": "%%resource save p -t prompt --param {name}=1\nHi",
+    "%resource update --param": "%resource update mine --param {name}=1",
+    "%resource run -p": "%resource run ask -p {name}=1",
+}
+
+
+@pytest.mark.parametrize(("name", "message"), BAD_PARAMETER_NAMES)
+@pytest.mark.parametrize("door", list(STORE_DOORS))
+def test_store_refuses_a_bad_parameter_name_at_every_door(store, door, name, message):
+    store.save("mine", "Hello {{ who }}", resource_type="prompt")
+    before = _state(store)
+    with pytest.raises(ResourceError) as caught:
+        STORE_DOORS[door](store, name)
+    assert str(caught.value) == message
+    assert _state(store) == before
+
+
+@pytest.mark.parametrize(("name", "message"), BAD_PARAMETER_NAMES[:4])
+@pytest.mark.parametrize("door", list(MAGIC_DOORS))
+def test_magics_refuse_a_bad_parameter_name_at_every_door(
+    run, store, door, name, message
+):
+    store.save("mine", "Hello {{ who }}", resource_type="prompt")
+    store.save("ask", "Hello {{ who }}", resource_type="prompt")
+    before = _state(store)
+    result = run(MAGIC_DOORS[door].format(name=name))
+    assert not result.traceback_shown, result.text
+    assert result.usage_error == message
+    assert _state(store) == before
+
+
+@pytest.mark.parametrize("name", GOOD_PARAMETER_NAMES)
+def test_a_good_parameter_name_passes_every_door(run, store, name):
+    """Save, update, import, placeholders and run -p all accept the same names, and a
+    loaded header saves again."""
+    store.save("mine", "x", resource_type="prompt")
+    for door in STORE_DOORS.values():
+        door(store, name)
+    assert store.get("p").parameters == {name: 1}
+    assert store.get("mine").parameters == {name: 1}
+    store.save("ask", f"Hello {{{{ {name} }}}}", resource_type="prompt")
+    assert run(f"%resource run ask -p {name}=Ada").result == "Hello Ada"
+    assert run(MAGIC_DOORS["%%resource save --param"].format(name=name)).error is None
+
+
+@pytest.mark.parametrize("name", [name for name, _ in BAD_PARAMETER_NAMES])
+def test_a_placeholder_no_parameter_could_fill_is_plain_text(run, store, name):
+    store.save("ask", f"Hello {{{{ {name} }}}}", resource_type="prompt")
+    assert run("%resource run ask").result == f"Hello {{{{ {name} }}}}"

@@ -12,25 +12,28 @@ PACKAGE = Path(__file__).resolve().parent.parent / "resource_magic"
 # layer -> the package's layers it may import
 ALLOWED = {
     "errors": set(),
+    "vocabulary": {"errors"},
     "records": set(),
     "config": {"errors"},
     "tokens": {"errors"},
-    "validate": {"errors", "tokens"},
-    "templates": {"errors"},
-    "frames": {"errors", "records"},
-    "models": {"errors"},
+    "validate": {"errors", "tokens", "vocabulary"},
+    "templates": {"errors", "vocabulary"},
+    "frames": {"errors", "records", "vocabulary"},
+    "models": {"errors", "vocabulary"},
     "db": {"errors", "models", "config"},
     "migrate": {"errors", "models", "db"},
     "migrations": {"models"},
     "store": {
         "errors", "models", "db", "migrate", "records", "tokens", "validate", "config",
+        "vocabulary",
     },
     "magic": {
         "store", "frames", "errors", "templates", "records", "config", "tokens",
-        "validate", "widgets",
+        "validate", "widgets", "vocabulary",
     },
     "widgets": {
         "store", "frames", "errors", "templates", "records", "tokens", "validate",
+        "vocabulary",
     },
     "__init__": {"magic", "store", "errors", "records", "templates"},
 }  # fmt: skip

@@ -130,8 +130,7 @@ def test_parse_parameters():
         ),
         (
             "class=5",
-            "Parameter name 'class' is not a Python identifier: use letters, "
-            "digits and _ (not starting with a digit).",
+            "Parameter name 'class' is a Python keyword: choose another, like class_.",
         ),
         (
             "a-b=1",

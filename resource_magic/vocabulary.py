@@ -1,0 +1,58 @@
+"""The words every layer shares: resource types, sort keys, column sizes and the rule
+for parameter names, each stated once here.
+
+Pure standard library (no SQLAlchemy, no IPython), so the models, the checks, the
+templates, the store, the magics and the browser all derive from it, and
+`%resource help` opens no database.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+
+from .errors import InvalidInput
+
+RESOURCE_TYPES = ("workflow", "prompt", "agent_config")
+
+# -- parameter names ------------------------------------------------------------------
+# A parameter becomes a variable of the workflow (so a Python identifier that is not a
+# keyword) and fills a prompt's {{ name }} placeholder. __dunder__ names are Python's
+# own (a parameter `__builtins__` would replace the namespace's builtins). ASCII only:
+# the same text then means the same name to Python (which NFKC-normalises identifiers),
+# the databases and the placeholder pattern.
+PARAMETER_NAME = (
+    rf"(?!(?:{'|'.join(keyword.kwlist)})\b)(?!__\w*__\b)[A-Za-z_][A-Za-z0-9_]*"
+)
+_PARAMETER_NAME_RE = re.compile(PARAMETER_NAME, re.ASCII)
+
+
+def check_parameter_name(name: object) -> str:
+    """`name` if it may name a parameter (save, import, --param, -p, placeholders)."""
+    if isinstance(name, str) and _PARAMETER_NAME_RE.fullmatch(name):
+        return name
+    shown = _shown(name)
+    if isinstance(name, str) and keyword.iskeyword(name):
+        raise InvalidInput(
+            f"Parameter name {shown} is a Python keyword: choose another, like {name}_."
+        )
+    if isinstance(name, str) and re.fullmatch(r"__\w*__", name, re.ASCII):
+        raise InvalidInput(
+            f"Parameter name {shown} is kept for Python's own names (__...__): "
+            "choose another."
+        )
+    if isinstance(name, str) and name.isidentifier():
+        raise InvalidInput(
+            f"Parameter name {shown} has letters outside ASCII: use a-z, A-Z, "
+            "digits and _."
+        )
+    raise InvalidInput(
+        f"Parameter name {shown} is not a Python identifier: use letters, "
+        "digits and _ (not starting with a digit)."
+    )
+
+
+def _shown(value: object, limit: int = 40) -> str:
+    """repr(value), cut to `limit` characters: a hostile name can be megabytes long."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -6,10 +6,11 @@
 
 Each notebook runs top to bottom in a fresh kernel started from *this* Python (so it
 uses this virtualenv's resource_magic, whatever kernels are installed elsewhere), with
-the notebook's folder as the working directory. `--show` prints every code cell and
-what it showed, as text, and leaves the file alone; without it the new outputs are
-written back, which is how the committed outputs are refreshed after a command changes
-what it prints (then `pytest notebooks` compares fresh runs against them, under nbval).
+the notebook's folder as the working directory. `--show` prints every cell (the text
+as written, the code and what it showed) as plain text, and leaves the file alone;
+without it the new outputs are written back, which is how the committed outputs are
+refreshed after a command changes what it prints (then `pytest notebooks` compares
+fresh runs against them, under nbval).
 Cells tagged `raises-exception` show a refused command on purpose; any other error
 stops the run and names the cell. team_postgres.ipynb uses
 RESOURCE_MAGIC_TEST_POSTGRES_URL when set, else starts a throwaway server (pgserver).
@@ -18,7 +19,9 @@ RESOURCE_MAGIC_TEST_POSTGRES_URL when set, else starts a throwaway server (pgser
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -41,10 +44,36 @@ class ThisPython(KernelSpecManager):
         return KernelSpec(resource_dir=RESOURCES, **get_kernel_dict())
 
 
+def _kernel_manager(sockets: str) -> KernelManager:
+    """A kernel on this Python. Where the system has them, it talks over Unix sockets
+    in the private folder `sockets` (no TCP port, and so no warning from the kernel
+    about unencrypted TCP in the output); Windows has only TCP."""
+    if os.name == "nt":
+        return KernelManager(kernel_name="python3", kernel_spec_manager=ThisPython())
+    return KernelManager(
+        kernel_name="python3",
+        kernel_spec_manager=ThisPython(),
+        transport="ipc",
+        ip=os.path.join(sockets, "kernel"),  # absolute: the kernel runs elsewhere
+    )
+
+
 def execute(path: Path) -> nbformat.NotebookNode:
     """Run `path` in a fresh kernel; the notebook with its new outputs."""
     notebook = nbformat.read(path, as_version=4)
-    kernel = KernelManager(kernel_name="python3", kernel_spec_manager=ThisPython())
+    with tempfile.TemporaryDirectory(prefix="rm-kernel-") as sockets:
+        kernel = _kernel_manager(sockets)
+        try:
+            _run(notebook, kernel, path)
+        finally:
+            # nbclient leaves a kernel it was handed running; stop it here, or it
+            # notices its parent gone and logs that into the output.
+            if kernel.has_kernel:
+                kernel.shutdown_kernel()
+    return notebook
+
+
+def _run(notebook: nbformat.NotebookNode, kernel: KernelManager, path: Path) -> None:
     client = NotebookClient(
         notebook,
         km=kernel,
@@ -54,14 +83,16 @@ def execute(path: Path) -> nbformat.NotebookNode:
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
-    return notebook
 
 
 def as_text(notebook: nbformat.NotebookNode) -> str:
-    """Each code cell and what it showed, as a terminal would print them."""
+    """Every cell in order: the text (markdown) as written, each code cell and what it
+    showed as a terminal would print them."""
     parts = []
     for cell in notebook.cells:
         if cell.cell_type != "code":
+            parts.append(cell.source.rstrip("\n"))
+            parts.append("")
             continue
         parts.append(f"In [{cell.execution_count}]:")
         parts.append(textwrap.indent(cell.source, "    "))
@@ -89,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--show",
         action="store_true",
-        help="print the cells and their outputs as text; do not write the notebook",
+        help="print every cell (text, code and outputs) as plain text; "
+        "do not write the notebook",
     )
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted(HERE.glob("*.ipynb"))

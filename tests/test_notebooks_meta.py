@@ -263,7 +263,12 @@ def test_show_prints_each_cell_and_what_it_showed_as_text():
     spec = importlib.util.spec_from_file_location("execute", NOTEBOOKS / "execute.py")
     execute = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(execute)
-    text = execute.as_text(load("quickstart"))
+    quickstart = load("quickstart")
+    text = execute.as_text(quickstart)
+    for cell in quickstart.cells:  # the text between the code cells too
+        if cell.cell_type == "markdown":
+            assert cell.source.rstrip("\n") + "\n\n" in text
+    assert text.startswith(quickstart.cells[0].source)
     assert "In [2]:\n    %resource whoami\nuser: alice\n" in text
     assert "Saved workflow 'clean-sales' (version 1).\n" in text
     assert "UsageError: 'clean-sales' has no parameter 'min_amout'." in text
@@ -272,3 +277,37 @@ def test_show_prints_each_cell_and_what_it_showed_as_text():
         "    %resource browse\n[a widget: open the notebook in JupyterLab to use it]\n"
         in browser
     )
+
+
+def test_show_runs_a_notebook_and_prints_only_its_cells(tmp_path):
+    """The command a README reader types: markdown and code in order, and nothing of
+    the kernel's own logging (such as its warning about unencrypted TCP)."""
+    import subprocess
+    import sys
+
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# A title\n\nWhy the next cell runs."),
+        nbformat.v4.new_code_cell("print(6 * 7)"),
+        nbformat.v4.new_markdown_cell("The end."),
+    ]
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(notebook, path)
+    before = path.read_bytes()
+    done = subprocess.run(
+        [sys.executable, str(NOTEBOOKS / "execute.py"), "--show", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "# A title\n\nWhy the next cell runs.\n\n"
+        "In [1]:\n    print(6 * 7)\n42\n\n"
+        "The end.\n\n"
+    )
+    assert done.stderr == f"executing {path} ...\n"
+    assert path.read_bytes() == before  # --show leaves the file alone

@@ -4,8 +4,9 @@ Alice plants a private resource (two versions, attachments, tags, parameters, a 
 share, executions) and a private agent_config. Then, for every public method of
 ResourceStore (enumerated with `inspect`, so a new method fails `test_every_...` until
 it is given a row below) and every `%resource` subcommand (enumerated from the magic's
-registry, likewise), a fresh user aims at Alice's resource by name, by owner/name, by
-id, by a guessed token, by her share's display prefix and by a near miss of her names.
+registry, its cell built from the subcommand's declared arguments), a fresh user aims
+at Alice's resource by name, by owner/name, by id, by a guessed token, by her share's
+display prefix and by a near miss of her names.
 
 Each attempt must be refused exactly as if the resource did not exist (the same error
 and message as for a control reference to nothing at all: no existence oracle) or, for
@@ -31,6 +32,7 @@ from _invariants import user_rows_digest
 
 from resource_magic import tokens
 from resource_magic.errors import NotFound, ResourceError, TokenRefused
+from resource_magic.magic import SUBCOMMANDS, Subcommand
 from resource_magic.store import EXPORT_FORMAT, ResourceStore
 
 IN_CI = bool(os.environ.get("CI"))
@@ -328,44 +330,45 @@ def _write_export(directory: Path, ref: str) -> None:
     (directory / "in.json").write_text(json.dumps(_export_of(ref)), encoding="utf-8")
 
 
-MAGIC_DOORS: dict[str, MagicDoor] = {
-    "browse": MagicDoor("%resource browse", own_data=True),
-    "delete": MagicDoor("%resource delete {ref}"),
-    "export": MagicDoor("%resource export {dir}/out.json {ref}"),
-    "fork": MagicDoor("%resource fork {ref}"),
-    "get": MagicDoor("value = %resource get {ref}\nprint(value)"),
-    "help": MagicDoor("%resource help {ref}", own_data=True),
-    "history": MagicDoor("%resource history {ref}"),
+# Cells for the subcommands a plain call cannot aim at Alice's resource, or that act
+# on the caller's own data; every other subcommand's door is built from its declaration.
+MAGIC_OVERRIDES: dict[str, MagicDoor] = {
     "import": MagicDoor(
         "%resource import {dir}/in.json", own_data=True, prepare=_write_export
     ),
-    "lineage": MagicDoor("%resource lineage {ref}"),
     "list": MagicDoor(
         "%resource list -s {ref}\n%resource list --public -s {ref}",
         own_data=True,
     ),
-    "load": MagicDoor("%resource load {ref}"),
-    "open": MagicDoor("%resource open {ref}"),
-    "restore": MagicDoor("%resource restore {ref} 1"),
-    "revoke": MagicDoor("%resource revoke {ref}"),
-    "run": MagicDoor("%resource run {ref}"),
     "save": MagicDoor("%%resource save {ref}\nx = 1", own_data=True),
-    "share": MagicDoor("%resource share {ref} --max-uses 1"),
     "shares": MagicDoor("%resource shares\n%resource shares {ref}"),
-    "show": MagicDoor("%resource show {ref}"),
     "update": MagicDoor("%resource update {ref} -d pwned --public"),
-    "whoami": MagicDoor("%resource whoami", own_data=True),
 }
 
 
-def test_every_subcommand_has_a_door():
-    from resource_magic.magic import SUBCOMMANDS
+def magic_door(command: Subcommand) -> MagicDoor:
+    """The cell that aims `command` at `{ref}`: its positionals from its declaration
+    (a FILE is written in {dir}, a typed one gets 1, any other is the reference).
+    Without a reference to aim, it can only act on the caller's own data."""
+    if command.name in MAGIC_OVERRIDES:
+        return MAGIC_OVERRIDES[command.name]
+    words = [command.name]
+    for action in command.parser()._actions:
+        if action.option_strings:
+            continue
+        if action.metavar == "FILE":
+            words.append("{dir}/out.json")
+        elif action.type is not None:
+            words.append("1")
+        else:
+            words.append("{ref}")
+    line = " ".join(words)
+    cell = f"%%resource {line}\nx = 1" if command.cell else f"value = %resource {line}"
+    return MagicDoor(cell, own_data="{ref}" not in cell)
 
-    assert sorted(MAGIC_DOORS) == sorted(SUBCOMMANDS), (
-        "give each %resource subcommand a row in MAGIC_DOORS (and drop rows of removed "
-        f"ones): missing {sorted(set(SUBCOMMANDS) - set(MAGIC_DOORS))}, "
-        f"stale {sorted(set(MAGIC_DOORS) - set(SUBCOMMANDS))}"
-    )
+
+def test_overrides_are_for_real_subcommands():
+    assert set(MAGIC_OVERRIDES) <= set(SUBCOMMANDS), "drop rows of removed subcommands"
 
 
 def _magic_attempt(secret, shell, run, door, tmp_path, user, ref):
@@ -396,7 +399,8 @@ def test_every_subcommand_reveals_and_changes_nothing(secret, shell, run, tmp_pa
     """One shell for the whole magic matrix (a shell per subcommand costs more than
     the attacks); the failure lists every door found open."""
     problems = []
-    for command, door in sorted(MAGIC_DOORS.items()):
+    for command in sorted(SUBCOMMANDS):
+        door = magic_door(SUBCOMMANDS[command])
         attempt = partial(_magic_attempt, secret, shell, run, door, tmp_path)
         uses_ref = "{ref}" in door.cell or door.prepare is not None
         problems += attack(secret, command, door.own_data, attempt, uses_ref)
@@ -409,7 +413,7 @@ def test_the_magic_matrix_notices_a_door_left_open(secret, shell, run, tmp_path)
     """Negative control: Alice's own `%resource show` gets in; the matrix says so."""
 
     def as_alice(user, ref):
-        door = MAGIC_DOORS["show"]
+        door = magic_door(SUBCOMMANDS["show"])
         return _magic_attempt(secret, shell, run, door, tmp_path, "alice", ref)
 
     problems = attack(secret, "show", False, as_alice)
@@ -430,4 +434,4 @@ def test_zz_report_matrix_figures():
             "attacker's own data; Alice's rows unchanged"
         )
     assert {d for la, _, d in _FIGURES if la == "store"} <= set(STORE_DOORS)
-    assert {d for la, _, d in _FIGURES if la == "magic"} <= set(MAGIC_DOORS)
+    assert {d for la, _, d in _FIGURES if la == "magic"} <= set(SUBCOMMANDS)

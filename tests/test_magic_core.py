@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import inspect
 import subprocess
 import sys
 
@@ -81,6 +83,49 @@ def test_the_contract_subcommands_are_all_registered():
         assert command.examples and command.summary
         parser = command.parser()
         assert parser.prog == f"%resource {command.name}"
+
+
+def test_a_subcommand_is_declared_once_on_its_handler():
+    """Summary, help and examples come from the handler's docstring; its arguments
+    from its `argument` decorators, which any argparse parser can take."""
+    for command in SUBCOMMANDS.values():
+        doc = inspect.cleandoc(command.handler.__doc__)
+        assert doc.startswith(command.description)
+        assert " ".join(doc.split("\n\n")[0].split()) == command.summary
+        assert doc.rstrip().endswith(command.examples[-1])
+        plain = argparse.ArgumentParser(prog=command.name, exit_on_error=False)
+        command.add_arguments(plain)
+        ours = command.parser()
+        assert [a.dest for a in plain._actions] == [a.dest for a in ours._actions]
+
+
+def test_the_declaration_builds_parsers_with_another_prog_and_error():
+    """What a command line needs: its own prog, or argparse's own exit."""
+    command = SUBCOMMANDS["restore"]
+    parser = command.parser(prog="resource-magic restore")
+    assert parser.format_help().startswith("usage: resource-magic restore ")
+    plain = argparse.ArgumentParser(prog="resource-magic restore")
+    command.add_arguments(plain)
+    assert plain.parse_args(["etl", "2"]).version == 2
+    with pytest.raises(SystemExit):
+        plain.parse_args(["etl", "two"])
+
+
+def test_help_shows_every_argument_help_as_written():
+    """A stray % in an argument's help is read as a format by argparse."""
+    for command in SUBCOMMANDS.values():
+        shown = " ".join(command.help().split())
+        for action in command.parser()._actions:
+            if action.help:
+                assert " ".join(action.help.replace("%%", "%").split()) in shown, (
+                    command.name,
+                    action.help,
+                )
+
+
+def test_update_public_and_private_exclude_each_other():
+    with pytest.raises(UsageError, match="not allowed with argument"):
+        SUBCOMMANDS["update"].parser().parse_args(["x", "--public", "--private"])
 
 
 def test_docstring_documents_every_subcommand_with_an_example(shell):

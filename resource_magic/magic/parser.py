@@ -13,6 +13,7 @@ import re
 from typing import NoReturn
 
 from IPython.core.error import UsageError
+from IPython.core.magic_arguments import ArgMethodWrapper, argument
 
 _UNRECOGNIZED = re.compile(r"^unrecognized arguments: (.*)$")
 
@@ -80,10 +81,15 @@ def positive_int(what: str):
     return convert
 
 
-def add_visible_name(parser: argparse.ArgumentParser) -> None:
-    """The NAME argument of subcommands that read a resource: mine or a public one."""
-    parser.add_argument(
-        "name",
-        metavar="NAME",
-        help="one of your resources, or owner/name of a public one",
-    )
+class one_of(ArgMethodWrapper):  # noqa: N801 - a decorator, named like IPython's
+    """Open a mutually exclusive group: the `argument`s written below it join it."""
+
+    def add_to_parser(self, parser, group):
+        return parser.add_mutually_exclusive_group(*self.args, **self.kwds)
+
+
+# Arguments several subcommands share, used as decorators like any `argument`.
+visible_name = argument(
+    "name", metavar="NAME", help="one of your resources, or owner/name of a public one"
+)
+own_name = argument("name", metavar="NAME", help="one of your resources")

@@ -1,17 +1,35 @@
-"""The subcommand registry: every `%resource` subcommand, discoverable from code.
+"""The subcommand registry: every `%resource` subcommand, declared once, on its handler.
 
-Each subcommand module registers itself with `@subcommand(...)`; `SUBCOMMANDS` maps
-the name to a `Subcommand` holding its summary, examples, parser and handler. The
-router, the `%resource?` docstring, `%resource help` and the test suite (the isolation
-matrix enumerates it, so a new subcommand is covered automatically) all read this one
-table.
+A subcommand is declared the way IPython declares its own magics (`%history`,
+`%store`): the handler's docstring is its help (the first paragraph is the summary, an
+``Examples`` section at the end lists one example per line) and
+`IPython.core.magic_arguments.argument` decorators under `@subcommand` are its
+arguments::
+
+    @subcommand("restore")
+    @own_name
+    @argument("version", metavar="VERSION", type=positive_int("version"))
+    def restore(ctx: Context, args: argparse.Namespace) -> None:
+        \"\"\"Make an old version current again.
+
+        Examples
+        --------
+        %resource restore etl-daily 2
+        \"\"\"
+
+`SUBCOMMANDS` maps each name to its `Subcommand`. The router, `%resource?`,
+`%resource help`, the README Tour check and the isolation matrix all read this one
+table; a command line or a completer builds its parsers from it with `add_arguments`
+(any argparse parser) or `parser(**kwargs)` (a `CommandParser` with its own prog).
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -22,11 +40,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
     from ..store import ResourceStore
     from .core import ResourceMagic
-
-# What a subcommand's first positional argument names, for tools that aim at it:
-# a resource of mine (or owner/name), a share token, either, a token or its prefix,
-# a file, a subcommand name, or nothing.
-TARGETS = ("resource", "token", "source", "share", "file", "subcommand", None)
 
 
 @dataclass
@@ -47,31 +60,52 @@ class Context:
 
 
 Handler = Callable[[Context, argparse.Namespace], Any]
-Configure = Callable[[CommandParser], None]
+
+# The numpydoc heading IPython's docstrings use: "Examples" underlined with dashes.
+_EXAMPLES = re.compile(r"^Examples\n-+\n", re.MULTILINE)
 
 
 @dataclass(frozen=True)
 class Subcommand:
-    """One subcommand: `configure` adds its arguments, `handler` does the work."""
+    """One subcommand, as its handler declares it.
+
+    `summary` is the docstring's first paragraph on one line, `description` the
+    docstring up to its examples (as written), `examples` one per line, `cell` whether
+    the %%resource cell form is accepted (its body is the input).
+    """
 
     name: str
-    summary: str
-    examples: tuple[str, ...]
-    configure: Configure
     handler: Handler
-    target: str | None = None
-    cell: bool = False  # True: the %%resource cell form is accepted (its body is input)
-    description: str = field(default="")
+    summary: str
+    description: str
+    examples: tuple[str, ...]
+    cell: bool = False
 
-    def parser(self) -> CommandParser:
-        """A fresh parser (cheap; avoids state shared between calls)."""
-        epilog = "examples:\n" + "\n".join(f"  {e}" for e in self.examples)
-        parser = CommandParser(
-            self.name,
-            description=self.description or self.summary,
-            epilog=epilog,
-        )
-        self.configure(parser)
+    @property
+    def arguments(self) -> tuple[Any, ...]:
+        """The `magic_arguments` decorators, in the order they are written."""
+        return tuple(reversed(getattr(self.handler, "decorators", ())))
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Add this subcommand's arguments to any argparse parser (or subparser).
+
+        As in IPython's `construct_parser`, a decorator that opens a group (such as
+        `argument_group` or `one_of`) receives every argument written below it.
+        """
+        group = None
+        for decorator in self.arguments:
+            group = decorator.add_to_parser(parser, group) or group
+
+    def epilog(self) -> str:
+        return "examples:\n" + "\n".join(f"  {e}" for e in self.examples)
+
+    def parser(self, **kwargs: Any) -> CommandParser:
+        """A fresh parser (cheap; no state shared between calls). `kwargs` go to
+        `CommandParser` (for example another `prog`)."""
+        kwargs.setdefault("description", self.description)
+        kwargs.setdefault("epilog", self.epilog())
+        parser = CommandParser(self.name, **kwargs)
+        self.add_arguments(parser)
         return parser
 
     def help(self) -> str:
@@ -81,32 +115,39 @@ class Subcommand:
 SUBCOMMANDS: dict[str, Subcommand] = {}
 
 
-def subcommand(
-    name: str,
-    summary: str,
-    *examples: str,
-    configure: Configure,
-    target: str | None = None,
-    cell: bool = False,
-    description: str = "",
-) -> Callable[[Handler], Handler]:
-    """Register the decorated handler as `%resource NAME`."""
-    if target not in TARGETS:
-        raise ValueError(f"unknown target {target!r}")
+def subcommand(name: str, *, cell: bool = False) -> Callable[[Handler], Handler]:
+    """Register the decorated handler as `%resource NAME` (put it above the
+    `argument` decorators). `cell`: the %%resource form is accepted."""
 
     def register(handler: Handler) -> Handler:
         if name in SUBCOMMANDS:
             raise ValueError(f"subcommand {name!r} registered twice")
+        summary, description, examples = _read_docstring(name, handler)
         SUBCOMMANDS[name] = Subcommand(
             name=name,
-            summary=summary,
-            examples=examples,
-            configure=configure,
             handler=handler,
-            target=target,
-            cell=cell,
+            summary=summary,
             description=description,
+            examples=examples,
+            cell=cell,
         )
         return handler
 
     return register
+
+
+def _read_docstring(name: str, handler: Handler) -> tuple[str, str, tuple[str, ...]]:
+    """(summary, description, examples) from the handler's docstring."""
+    doc = inspect.cleandoc(handler.__doc__ or "")
+    parts = _EXAMPLES.split(doc, maxsplit=1)
+    if len(parts) != 2:
+        raise ValueError(
+            f"subcommand {name!r}: its docstring needs a summary and an Examples "
+            "section with one example per line"
+        )
+    description = parts[0].strip()
+    summary = " ".join(description.split("\n\n", 1)[0].split())
+    examples = tuple(line.strip() for line in parts[1].splitlines() if line.strip())
+    if not summary or not examples:
+        raise ValueError(f"subcommand {name!r}: give a summary and an example")
+    return summary, description, examples

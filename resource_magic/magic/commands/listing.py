@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from IPython.core.magic_arguments import argument
+
 from ...frames import resources_frame
-from ..parser import CommandParser, positive_int
+from ..parser import positive_int
 from ..registry import Context, subcommand
 
 # Kept in step with store.SORTS by a test; named here so `help list` opens no database.
@@ -13,47 +15,43 @@ SORT_FIELDS = ("updated", "created", "name", "type", "executions", "forks", "ver
 DEFAULT_LIMIT = 50
 
 
-def _configure(parser: CommandParser) -> None:
-    parser.add_argument(
-        "-s", "--search", metavar="TEXT", help="text in the name or description"
-    )
-    parser.add_argument(
-        "-t",
-        "--type",
-        dest="resource_type",
-        metavar="TYPE",
-        help="workflow, prompt or agent_config",
-    )
-    parser.add_argument("--tag", metavar="TAG", help="only resources with this tag")
-    parser.add_argument(
-        "--public",
-        action="store_true",
-        help="everyone's public resources instead of mine (adds an owner column)",
-    )
-    parser.add_argument(
-        "--sort",
-        default="updated",
-        metavar="FIELD",
-        help=f"one of {', '.join(SORT_FIELDS)} (default updated, newest first); "
-        "a leading - reverses it: --sort=-name",
-    )
-    parser.add_argument(
-        "--limit",
-        type=positive_int("limit"),
-        default=DEFAULT_LIMIT,
-        metavar="N",
-        help=f"rows per page (default {DEFAULT_LIMIT})",
-    )
-    parser.add_argument("--offset", type=positive_int("offset"), default=0, metavar="N")
-
-
-@subcommand(
-    "list",
-    "List my resources (or everyone's public ones) as a DataFrame.",
-    "df = %resource list -s clean -t workflow --tag etl --sort=-executions",
-    configure=_configure,
+@subcommand("list")
+@argument("-s", "--search", metavar="TEXT", help="text in the name or description")
+@argument(
+    "-t",
+    "--type",
+    dest="resource_type",
+    metavar="TYPE",
+    help="workflow, prompt or agent_config",
 )
+@argument("--tag", metavar="TAG", help="only resources with this tag")
+@argument(
+    "--public",
+    action="store_true",
+    help="everyone's public resources instead of mine (adds an owner column)",
+)
+@argument(
+    "--sort",
+    default="updated",
+    metavar="FIELD",
+    help=f"one of {', '.join(SORT_FIELDS)} (default updated, newest first); "
+    "a leading - reverses it: --sort=-name",
+)
+@argument(
+    "--limit",
+    type=positive_int("limit"),
+    default=DEFAULT_LIMIT,
+    metavar="N",
+    help=f"rows per page (default {DEFAULT_LIMIT})",
+)
+@argument("--offset", type=positive_int("offset"), default=0, metavar="N")
 def list_(ctx: Context, args: argparse.Namespace):
+    """List my resources (or everyone's public ones) as a DataFrame.
+
+    Examples
+    --------
+    df = %resource list -s clean -t workflow --tag etl --sort=-executions
+    """
     page = ctx.store.list(
         args.search,
         resource_type=args.resource_type,

@@ -4,47 +4,42 @@ from __future__ import annotations
 
 import argparse
 
+from IPython.core.magic_arguments import argument
+
 from ...templates import parse_parameters
-from ..parser import CommandParser
+from ..parser import one_of, own_name
 from ..registry import Context, subcommand
 from ..render import parameters_text
 
 
-def _configure_update(parser: CommandParser) -> None:
-    parser.add_argument("name", metavar="NAME", help="one of your resources")
-    parser.add_argument("--rename", metavar="NEW_NAME")
-    parser.add_argument("-d", "--description", metavar="TEXT", help='"" clears it')
-    parser.add_argument(
-        "--tag",
-        dest="tags",
-        action="append",
-        metavar="TAG",
-        help="the new tags (replace the old ones); repeat for more",
-    )
-    parser.add_argument(
-        "--param",
-        dest="params",
-        action="append",
-        metavar="KEY=DEFAULT",
-        help="new parameters (replace the old ones; makes a new version)",
-    )
-    visibility = parser.add_mutually_exclusive_group()
-    visibility.add_argument(
-        "--public", dest="is_public", action="store_const", const=True, default=None
-    )
-    visibility.add_argument(
-        "--private", dest="is_public", action="store_const", const=False
-    )
-
-
-@subcommand(
-    "update",
-    "Rename, describe, tag, reparametrise or publish one of your resources.",
-    '%resource update etl-daily --rename etl -d "Daily clean" --tag etl --public',
-    configure=_configure_update,
-    target="resource",
+@subcommand("update")
+@own_name
+@argument("--rename", metavar="NEW_NAME")
+@argument("-d", "--description", metavar="TEXT", help='"" clears it')
+@argument(
+    "--tag",
+    dest="tags",
+    action="append",
+    metavar="TAG",
+    help="the new tags (replace the old ones); repeat for more",
 )
+@argument(
+    "--param",
+    dest="params",
+    action="append",
+    metavar="KEY=DEFAULT",
+    help="new parameters (replace the old ones; makes a new version)",
+)
+@one_of()
+@argument("--public", dest="is_public", action="store_const", const=True, default=None)
+@argument("--private", dest="is_public", action="store_const", const=False)
 def update(ctx: Context, args: argparse.Namespace) -> None:
+    """Rename, describe, tag, reparametrise or publish one of your resources.
+
+    Examples
+    --------
+    %resource update etl-daily --rename etl -d "Daily clean" --tag etl --public
+    """
     parameters = parse_parameters(args.params) if args.params is not None else None
     record = ctx.store.update(
         args.name,
@@ -73,18 +68,15 @@ def update(ctx: Context, args: argparse.Namespace) -> None:
     print(f"Updated '{record.name}': {'; '.join(changes)}.")
 
 
-def _configure_delete(parser: CommandParser) -> None:
-    parser.add_argument("name", metavar="NAME", help="one of your resources")
-
-
-@subcommand(
-    "delete",
-    "Delete one of your resources with all its versions and shares.",
-    "%resource delete old-etl",
-    configure=_configure_delete,
-    target="resource",
-)
+@subcommand("delete")
+@own_name
 def delete(ctx: Context, args: argparse.Namespace) -> None:
+    """Delete one of your resources with all its versions and shares.
+
+    Examples
+    --------
+    %resource delete old-etl
+    """
     name = ctx.store.delete(args.name)
     print(
         f"Deleted '{name}' with all its versions and shares (forks of it stay, "

@@ -6,42 +6,41 @@ import argparse
 import copy
 import difflib
 
+from IPython.core.magic_arguments import argument
+
 from ...errors import InvalidInput, NotOwner
 from ...templates import parse_parameters, placeholders, render_prompt
 from ..capture import run_nested
-from ..parser import CommandParser
+from ..parser import own_name
 from ..registry import Context, subcommand
 from ..render import PlainText
 
 
-def _configure(parser: CommandParser) -> None:
-    parser.add_argument("name", metavar="NAME", help="one of your resources")
-    parser.add_argument(
-        "-p",
-        "--param",
-        dest="params",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a value for a declared parameter or a prompt placeholder (a Python "
-        "literal, else text); for an agent_config, a top-level key to override",
-    )
-
-
-@subcommand(
-    "run",
-    "Run a workflow here, render a prompt (returns text) or return an agent_config.",
-    "%resource run etl-daily -p n=10 -p city=Paris",
-    'text = %resource run summarise -p topic="unit tests"',
-    configure=_configure,
-    target="resource",
-    description="workflow: its declared parameters (overridden by -p) are set in "
-    "your namespace, then its code runs here, outputs shown as usual. prompt: "
-    "{{ name }} placeholders are filled from its parameters and -p; the text is "
-    "returned. agent_config: the dict is returned, -p overriding top-level keys. "
-    "Each successful run is counted.",
+@subcommand("run")
+@own_name
+@argument(
+    "-p",
+    "--param",
+    dest="params",
+    action="append",
+    default=[],
+    metavar="KEY=VALUE",
+    help="a value for a declared parameter or a prompt placeholder (a Python "
+    "literal, else text); for an agent_config, a top-level key to override",
 )
 def run(ctx: Context, args: argparse.Namespace) -> object:
+    """Run a workflow here, render a prompt (returns text) or return an agent_config.
+
+    workflow: its declared parameters (overridden by -p) are set in your namespace,
+    then its code runs here, outputs shown as usual. prompt: {{ name }} placeholders
+    are filled from its parameters and -p; the text is returned. agent_config: the
+    dict is returned, -p overriding top-level keys. Each successful run is counted.
+
+    Examples
+    --------
+    %resource run etl-daily -p n=10 -p city=Paris
+    text = %resource run summarise -p topic="unit tests"
+    """
     store = ctx.store
     record = store.get(args.name)
     if record.owner != store.user:

@@ -4,66 +4,61 @@ from __future__ import annotations
 
 import argparse
 
+from IPython.core.magic_arguments import argument
+
 from ...errors import InvalidInput, NotFound
 from ...templates import parse_parameters
 from ..capture import OutputRecorder, run_nested
-from ..parser import CommandParser
 from ..registry import Context, subcommand
 from ..render import parameters_text
 
 
-def _configure(parser: CommandParser) -> None:
-    parser.add_argument("name", metavar="NAME", help="the resource's name")
-    parser.add_argument(
-        "lines",
-        metavar="LINES",
-        nargs="*",
-        help="line form: input-history numbers to save, like 3-7 or 3 5 8 (as %%save)",
-    )
-    parser.add_argument(
-        "-t",
-        "--type",
-        dest="resource_type",
-        metavar="TYPE",
-        help="workflow (the default for a new name), prompt or agent_config (a JSON "
-        "object); an existing name keeps its type",
-    )
-    parser.add_argument("-d", "--description", metavar="TEXT")
-    parser.add_argument(
-        "--tag", dest="tags", action="append", metavar="TAG", help="repeat for more"
-    )
-    parser.add_argument(
-        "--public",
-        action="store_true",
-        default=None,
-        help="let every user of this database see and fork it",
-    )
-    parser.add_argument(
-        "--param",
-        dest="params",
-        action="append",
-        metavar="KEY=DEFAULT",
-        help="declare a parameter and its default (a Python literal, else text); "
-        "without --param a new version keeps the current parameters",
-    )
-    parser.add_argument(
-        "--run",
-        action="store_true",
-        help="workflows: run the cell first and store its outputs with the version; "
-        "if it raises, nothing is saved",
-    )
-
-
-@subcommand(
-    "save",
-    "Save the cell as a resource; an existing name gets a new version.",
-    '%%resource save etl-daily -d "Daily clean" --tag etl --param n=5 --run',
-    "%resource save etl-daily 3-7",
-    configure=_configure,
-    target="resource",
-    cell=True,
+@subcommand("save", cell=True)
+@argument("name", metavar="NAME", help="the resource's name")
+@argument(
+    "lines",
+    metavar="LINES",
+    nargs="*",
+    help="line form: input-history numbers to save, like 3-7 or 3 5 8 (as %%save)",
+)
+@argument(
+    "-t",
+    "--type",
+    dest="resource_type",
+    metavar="TYPE",
+    help="workflow (the default for a new name), prompt or agent_config (a JSON "
+    "object); an existing name keeps its type",
+)
+@argument("-d", "--description", metavar="TEXT")
+@argument("--tag", dest="tags", action="append", metavar="TAG", help="repeat for more")
+@argument(
+    "--public",
+    action="store_true",
+    default=None,
+    help="let every user of this database see and fork it",
+)
+@argument(
+    "--param",
+    dest="params",
+    action="append",
+    metavar="KEY=DEFAULT",
+    help="declare a parameter and its default (a Python literal, else text); "
+    "without --param a new version keeps the current parameters",
+)
+@argument(
+    "--run",
+    action="store_true",
+    help="workflows: run the cell first and store its outputs with the version; "
+    "if it raises, nothing is saved",
 )
 def save(ctx: Context, args: argparse.Namespace) -> None:
+    """Save the cell as a resource; an existing name gets a new version.
+
+    Examples
+    --------
+    %%resource save etl-daily -d "Daily clean" --tag etl --param n=5 --run
+    %resource save etl-daily 3-7
+    """
     content = _content(ctx, args)
     store = ctx.store
     existing = _mine(ctx, args.name)

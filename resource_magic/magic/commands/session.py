@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import argparse
 
+from IPython.core.magic_arguments import argument
+
 from ...config import masked_url
 from ...errors import InvalidInput
 from ..docs import overview
-from ..parser import CommandParser
 from ..registry import Context, subcommand
 
 
-def _no_arguments(parser: CommandParser) -> None:
-    """Subcommands that take nothing."""
-
-
-@subcommand(
-    "browse",
-    "Open the resource browser widget (search, preview, run, fork, share).",
-    "%resource browse",
-    configure=_no_arguments,
-)
+@subcommand("browse")
 def browse(ctx: Context, args: argparse.Namespace) -> None:
+    """Open the resource browser widget (search, preview, run, fork, share).
+
+    Examples
+    --------
+    %resource browse
+    """
     try:
         from ...widgets import ResourceBrowser
     except ImportError as exc:
@@ -39,33 +37,29 @@ def browse(ctx: Context, args: argparse.Namespace) -> None:
     display(ResourceBrowser(store=ctx.store))
 
 
-@subcommand(
-    "whoami",
-    "Show the current user and database (password masked).",
-    "%resource whoami",
-    configure=_no_arguments,
-)
+@subcommand("whoami")
 def whoami(ctx: Context, args: argparse.Namespace) -> None:
+    """Show the current user and database (password masked).
+
+    Examples
+    --------
+    %resource whoami
+    """
     # From the settings, not the store: this works even when the database is down.
     url, user = ctx.magic.settings()
     print(f"user: {user}")
     print(f"database: {masked_url(url)}")
 
 
-def _configure_help(parser: CommandParser) -> None:
-    parser.add_argument(
-        "topic", metavar="SUBCOMMAND", nargs="?", help="default: all of them"
-    )
-
-
-@subcommand(
-    "help",
-    "Help on one subcommand (its options and examples), or on all of them.",
-    "%resource help save",
-    configure=_configure_help,
-    target="subcommand",
-)
+@subcommand("help")
+@argument("topic", metavar="SUBCOMMAND", nargs="?", help="default: all of them")
 def help_(ctx: Context, args: argparse.Namespace) -> None:
+    """Help on one subcommand (its options and examples), or on all of them.
+
+    Examples
+    --------
+    %resource help save
+    """
     from ..router import find_subcommand
 
     if args.topic is None:

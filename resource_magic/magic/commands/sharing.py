@@ -4,36 +4,35 @@ from __future__ import annotations
 
 import argparse
 
+from IPython.core.magic_arguments import argument
+
 from ...frames import shares_frame
-from ..parser import CommandParser
+from ..parser import own_name
 from ..registry import Context, subcommand
 from ..render import show_resource, when
 
 
-def _configure_share(parser: CommandParser) -> None:
-    parser.add_argument("name", metavar="NAME", help="one of your resources")
-    parser.add_argument(
-        "--expires",
-        metavar="WHEN",
-        help="a duration (30m, 12h, 7d, 2w) or an ISO date-time with a zone "
-        "(2026-12-31T18:00Z); default: never",
-    )
-    parser.add_argument(
-        "--max-uses",
-        dest="max_uses",
-        metavar="N",
-        help="how many times the token may be used (default: no limit)",
-    )
-
-
-@subcommand(
-    "share",
-    "Make a share token for a resource (shown once) to give to someone.",
-    "%resource share etl-daily --expires 7d --max-uses 5",
-    configure=_configure_share,
-    target="resource",
+@subcommand("share")
+@own_name
+@argument(
+    "--expires",
+    metavar="WHEN",
+    help="a duration (30m, 12h, 7d, 2w) or an ISO date-time with a zone "
+    "(2026-12-31T18:00Z); default: never",
+)
+@argument(
+    "--max-uses",
+    dest="max_uses",
+    metavar="N",
+    help="how many times the token may be used (default: no limit)",
 )
 def share(ctx: Context, args: argparse.Namespace) -> None:
+    """Make a share token for a resource (shown once) to give to someone.
+
+    Examples
+    --------
+    %resource share etl-daily --expires 7d --max-uses 5
+    """
     new = ctx.store.share(args.name, expires=args.expires, max_accesses=args.max_uses)
     record = new.share
     limits = [
@@ -50,20 +49,15 @@ def share(ctx: Context, args: argparse.Namespace) -> None:
     )
 
 
-def _configure_shares(parser: CommandParser) -> None:
-    parser.add_argument(
-        "name", metavar="NAME", nargs="?", help="only the shares of this resource"
-    )
-
-
-@subcommand(
-    "shares",
-    "My share tokens (prefixes only), their status and uses, as a DataFrame.",
-    "%resource shares etl-daily",
-    configure=_configure_shares,
-    target="resource",
-)
+@subcommand("shares")
+@argument("name", metavar="NAME", nargs="?", help="only the shares of this resource")
 def shares(ctx: Context, args: argparse.Namespace):
+    """My share tokens (prefixes only), their status and uses, as a DataFrame.
+
+    Examples
+    --------
+    %resource shares etl-daily
+    """
     found = ctx.store.shares(args.name)
     if not found:
         if args.name is None:
@@ -76,22 +70,19 @@ def shares(ctx: Context, args: argparse.Namespace):
     return shares_frame(found)
 
 
-def _configure_revoke(parser: CommandParser) -> None:
-    parser.add_argument(
-        "token",
-        metavar="TOKEN_OR_PREFIX",
-        help="the token, or the prefix %resource shares shows (like rmshr_AbC1)",
-    )
-
-
-@subcommand(
-    "revoke",
-    "Stop a share token from working (the token or its prefix).",
-    "%resource revoke rmshr_AbC1",
-    configure=_configure_revoke,
-    target="share",
+@subcommand("revoke")
+@argument(
+    "token",
+    metavar="TOKEN_OR_PREFIX",
+    help="the token, or the prefix %%resource shares shows (like rmshr_AbC1)",
 )
 def revoke(ctx: Context, args: argparse.Namespace) -> None:
+    """Stop a share token from working (the token or its prefix).
+
+    Examples
+    --------
+    %resource revoke rmshr_AbC1
+    """
     record = ctx.store.revoke(args.token)
     uses = record.access_count
     print(
@@ -100,18 +91,15 @@ def revoke(ctx: Context, args: argparse.Namespace) -> None:
     )
 
 
-def _configure_open(parser: CommandParser) -> None:
-    parser.add_argument("token", metavar="TOKEN", help="a share token you were given")
-
-
-@subcommand(
-    "open",
-    "Show a resource someone shared with you (counts one use of the token).",
-    "%resource open rmshr_AbC...  # the line the owner gave you",
-    configure=_configure_open,
-    target="token",
-)
+@subcommand("open")
+@argument("token", metavar="TOKEN", help="a share token you were given")
 def open_(ctx: Context, args: argparse.Namespace) -> None:
+    """Show a resource someone shared with you (counts one use of the token).
+
+    Examples
+    --------
+    %resource open rmshr_AbC...  # the line the owner gave you
+    """
     shared = ctx.store.open(args.token)
     uses = f"use {shared.access_count}"
     if shared.max_accesses is not None:

@@ -6,35 +6,38 @@ import argparse
 import copy
 import shlex
 
-from ..parser import add_visible_name
+from ..parser import visible_name
 from ..registry import Context, subcommand
 from ..render import PlainText, content_text, show_resource, sorted_items
 
 
-@subcommand(
-    "show",
-    "Show a resource: metadata, highlighted content and stored outputs.",
-    "%resource show etl-daily",
-    "%resource show bob/summarise",
-    configure=add_visible_name,
-    target="resource",
-)
+@subcommand("show")
+@visible_name
 def show(ctx: Context, args: argparse.Namespace) -> None:
+    """Show a resource: metadata, highlighted content and stored outputs.
+
+    Examples
+    --------
+    %resource show etl-daily
+    %resource show bob/summarise
+    """
     record, attachments = ctx.store.get_with_attachments(args.name)
     show_resource(record, attachments)
 
 
-@subcommand(
-    "load",
-    "Put a resource's source into the next cell, like %load.",
-    "%resource load etl-daily",
-    configure=add_visible_name,
-    target="resource",
-    description="Replaces this cell with the resource's source, like %load. A "
-    "workflow comes as its code; a prompt or an agent_config comes inside a "
-    "%%resource save cell, so running the edited cell saves a new version.",
-)
+@subcommand("load")
+@visible_name
 def load(ctx: Context, args: argparse.Namespace) -> None:
+    """Put a resource's source into the next cell, like %load.
+
+    Replaces this cell with the resource's source, like %load. A workflow comes as
+    its code; a prompt or an agent_config comes inside a %%resource save cell, so
+    running the edited cell saves a new version.
+
+    Examples
+    --------
+    %resource load etl-daily
+    """
     record = ctx.store.get(args.name)
     text = content_text(record)
     if record.resource_type == "workflow":
@@ -50,14 +53,15 @@ def load(ctx: Context, args: argparse.Namespace) -> None:
     ctx.shell.set_next_input(source, replace=True)
 
 
-@subcommand(
-    "get",
-    "Return the content as a value: str (workflow, prompt) or dict (agent_config).",
-    "config = %resource get agent-settings",
-    configure=add_visible_name,
-    target="resource",
-)
+@subcommand("get")
+@visible_name
 def get(ctx: Context, args: argparse.Namespace) -> object:
+    """Return the content as a value: str (workflow, prompt) or dict (agent_config).
+
+    Examples
+    --------
+    config = %resource get agent-settings
+    """
     record = ctx.store.get(args.name)
     if record.resource_type == "agent_config":
         return copy.deepcopy(record.content)

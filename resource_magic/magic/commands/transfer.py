@@ -8,8 +8,9 @@ import json
 import os
 from pathlib import Path
 
+from IPython.core.magic_arguments import argument
+
 from ...errors import InvalidInput
-from ..parser import CommandParser
 from ..registry import Context, subcommand
 
 _BAD_PATH = "a file name cannot hold a NUL character or an unpaired surrogate."
@@ -18,22 +19,19 @@ PROGRESS_FROM = 20
 _NAMES_SHOWN = 10
 
 
-def _configure_export(parser: CommandParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="the JSON file to write")
-    parser.add_argument(
-        "names", metavar="NAME", nargs="*", help="what to export (default: all yours)"
-    )
-
-
-@subcommand(
-    "export",
-    "Write your resources (all, or these) with every version and output to JSON.",
-    "%resource export backup.json",
-    "%resource export two.json etl-daily summarise",
-    configure=_configure_export,
-    target="file",
+@subcommand("export")
+@argument("file", metavar="FILE", help="the JSON file to write")
+@argument(
+    "names", metavar="NAME", nargs="*", help="what to export (default: all yours)"
 )
 def export(ctx: Context, args: argparse.Namespace) -> None:
+    """Write your resources (all, or these) with every version and output to JSON.
+
+    Examples
+    --------
+    %resource export backup.json
+    %resource export two.json etl-daily summarise
+    """
     data = ctx.store.export(args.names or None)
     path = Path(args.file).expanduser()
     partial = path.with_name(path.name + ".partial")
@@ -84,19 +82,16 @@ def _progress(total: int, label: str):
         bar.close()
 
 
-def _configure_import(parser: CommandParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="a file %%resource export wrote")
-
-
-@subcommand(
-    "import",
-    "Read resources from an export file: all or nothing; names you have get new "
-    "versions.",
-    "%resource import backup.json",
-    configure=_configure_import,
-    target="file",
-)
+@subcommand("import")
+@argument("file", metavar="FILE", help="a file %%resource export wrote")
 def import_(ctx: Context, args: argparse.Namespace) -> None:
+    """Read resources from an export file: all or nothing; names you have get new
+    versions.
+
+    Examples
+    --------
+    %resource import backup.json
+    """
     data = _read(args.file)
     items = data.get("resources") if isinstance(data, dict) else None
     total = len(items) if isinstance(items, list) else 0

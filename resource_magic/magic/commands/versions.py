@@ -4,37 +4,35 @@ from __future__ import annotations
 
 import argparse
 
+from IPython.core.magic_arguments import argument
+
 from ...frames import history_frame
-from ..parser import CommandParser, add_visible_name, positive_int
+from ..parser import own_name, positive_int, visible_name
 from ..registry import Context, subcommand
 
 
-@subcommand(
-    "history",
-    "Every version of a resource, oldest first, as a DataFrame.",
-    "%resource history etl-daily",
-    configure=add_visible_name,
-    target="resource",
-)
+@subcommand("history")
+@visible_name
 def history(ctx: Context, args: argparse.Namespace):
+    """Every version of a resource, oldest first, as a DataFrame.
+
+    Examples
+    --------
+    %resource history etl-daily
+    """
     return history_frame(ctx.store.history(args.name))
 
 
-def _configure_restore(parser: CommandParser) -> None:
-    parser.add_argument("name", metavar="NAME", help="one of your resources")
-    parser.add_argument(
-        "version", metavar="VERSION", type=positive_int("version"), help="e.g. 2"
-    )
-
-
-@subcommand(
-    "restore",
-    "Make an old version current again (as a new version; history only grows).",
-    "%resource restore etl-daily 2",
-    configure=_configure_restore,
-    target="resource",
-)
+@subcommand("restore")
+@own_name
+@argument("version", metavar="VERSION", type=positive_int("version"), help="e.g. 2")
 def restore(ctx: Context, args: argparse.Namespace) -> None:
+    """Make an old version current again (as a new version; history only grows).
+
+    Examples
+    --------
+    %resource restore etl-daily 2
+    """
     record = ctx.store.restore(args.name, args.version)
     print(
         f"Restored version {args.version} of '{record.name}': it is now version "

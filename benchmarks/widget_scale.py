@@ -144,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     tracemalloc.stop()
     rows.append(("open the browser (first page shown)", timed(build, args.repeat)))
     state = browser.state
+    search, next_button, results, sort, scope, page_size = (
+        browser.find(f"rm-{name}")
+        for name in ("search", "next", "results", "sort", "scope", "page-size")
+    )
     rows.append(
         ("first page query alone (state.refresh)", timed(state.refresh, args.repeat))
     )
@@ -153,51 +157,51 @@ def main(argv: list[str] | None = None) -> int:
 
     def type_word():
         for text in prefixes:
-            browser._search.value = text
-        browser._search.value = ""
+            search.value = text
+        search.value = ""
 
     samples = []
     for _ in range(args.repeat):
         for text in [*prefixes, ""]:
             start = time.perf_counter()
-            browser._search.value = text
+            search.value = text
             samples.append((time.perf_counter() - start) * 1000)
     rows.append(("one keystroke, common text (query + redraw)", samples))
 
     def rare():
-        browser._search.value = RARE
+        search.value = RARE
         assert state.total >= 1, "the rare term must be found"
-        browser._search.value = ""
+        search.value = ""
 
     rows.append(("type a rare term and clear it (2 updates)", timed(rare, args.repeat)))
 
     def next_page():
-        browser._next.click()
+        next_button.click()
 
     rows.append(("next page", timed(next_page, args.repeat)))
 
     def last_page():
         state.page = state.page_count - 2
-        browser._next.click()
+        next_button.click()
 
     rows.append(("jump to the last page (deep offset)", timed(last_page, args.repeat)))
-    browser._page_size.value = args.page_size
+    page_size.value = args.page_size
 
     def pick():
-        browser._results.value = browser._results.options[0][1]
-        browser._results.value = browser._results.options[1][1]
+        results.value = results.options[0][1]
+        results.value = results.options[1][1]
 
     rows.append(("select a result (2 previews)", timed(pick, args.repeat)))
 
     def resort():
-        browser._sort.value = "name"
-        browser._sort.value = "updated"
+        sort.value = "name"
+        sort.value = "updated"
 
     rows.append(("sort by name and back (2 queries)", timed(resort, args.repeat)))
 
     def public():
-        browser._scope.value = "public"
-        browser._scope.value = "mine"
+        scope.value = "public"
+        scope.value = "mine"
 
     rows.append(("scope public and back (2 queries)", timed(public, args.repeat)))
 

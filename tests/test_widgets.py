@@ -17,6 +17,7 @@ from resource_magic.errors import TOKEN_REFUSED_MESSAGE, NotFound
 from resource_magic.store import ResourceStore
 from resource_magic.widgets import BrowserState, ResourceBrowser
 from resource_magic.widgets.render import NBSP
+from resource_magic.widgets.view import css_classes, descendants
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
@@ -57,31 +58,36 @@ def shown(browser: ResourceBrowser) -> list[str]:
     column = 1 if browser.state.scope == "public" else 0
     return [
         [cell for cell in label.split(NBSP) if cell][column]
-        for label, _ in browser._results.options
+        for label, _ in browser.find("rm-results").options
     ]
 
 
 def pick(browser: ResourceBrowser, name: str) -> None:
     """Click a result by its name."""
-    names = shown(browser)
-    browser._results.value = browser._results.options[names.index(name)][1]
+    results = browser.find("rm-results")
+    results.value = results.options[shown(browser).index(name)][1]
 
 
 def status(browser: ResourceBrowser) -> str:
     return browser.state.status
 
 
+def rows(browser: ResourceBrowser, button: str, label: str) -> list[tuple]:
+    """(button, label) of each row of a panel (shares, history), top to bottom."""
+    return list(zip(browser.find_all(button), browser.find_all(label), strict=True))
+
+
 # -- searching and paging -------------------------------------------------------------
 def test_first_page_shows_rows_and_total(store, browse):
     seed(store, 30)
     b = browse(store, page_size=25)
-    assert len(b._results.options) == 25
-    assert b._page_label.value == "Page 1 of 2 \u00b7 1-25 of 30 resources"
-    header = b._header.value
+    assert len(b.find("rm-results").options) == 25
+    assert b.find("rm-page-label").value == "Page 1 of 2 \u00b7 1-25 of 30 resources"
+    header = b.find("rm-results-header").value
     for column in ("name", "type", "description", "runs", "forks", "updated"):
         assert column in header
     assert "owner" not in header
-    first = b._results.options[0][0]
+    first = b.find("rm-results").options[0][0]
     assert "wf29" in first and "workflow" in first and "step" in first
 
 
@@ -90,17 +96,17 @@ def test_search_narrows_results_as_you_type(store, browse):
     store.save("report", "print('r')", description="Monthly REPORT for finance")
     b = browse(store)
     assert len(shown(b)) == 13
-    b._search.value = "rep"
+    b.find("rm-search").value = "rep"
     assert shown(b) == ["report"]
-    b._search.value = "report for fin"
+    b.find("rm-search").value = "report for fin"
     assert shown(b) == ["report"]
-    b._search.value = "step 1"
+    b.find("rm-search").value = "step 1"
     assert sorted(shown(b)) == ["wf01", "wf10", "wf11"]
-    assert b._page_label.value == "Page 1 of 1 \u00b7 1-3 of 3 resources"
-    b._search.value = "nothing like this"
+    assert b.find("rm-page-label").value == "Page 1 of 1 \u00b7 1-3 of 3 resources"
+    b.find("rm-search").value = "nothing like this"
     assert shown(b) == []
-    assert b._page_label.value == "No resources match."
-    b._search.value = ""
+    assert b.find("rm-page-label").value == "No resources match."
+    b.find("rm-search").value = ""
     assert len(shown(b)) == 13
 
 
@@ -112,41 +118,41 @@ def test_type_tag_scope_and_sort_filters(make_store, browse):
     bob.save("bobs-public", "y = 2", is_public=True, description="shared by bob")
     bob.save("bobs-private", "z = 3")
     b = browse(alice)
-    b._type.value = "prompt"
+    b.find("rm-type").value = "prompt"
     assert shown(b) == ["ask"]
-    b._type.value = ""
-    b._tag.value = "etl"
+    b.find("rm-type").value = ""
+    b.find("rm-tag").value = "etl"
     assert sorted(shown(b)) == ["cfg", "clean"]
-    b._tag.value = "two tags"
+    b.find("rm-tag").value = "two tags"
     assert status(b) == "Filter by one tag at a time: remove the space or comma."
-    b._tag.value = ""
+    b.find("rm-tag").value = ""
     assert status(b) == ""  # the problem is gone, so is its message
-    b._sort.value = "name"
+    b.find("rm-sort").value = "name"
     assert shown(b) == ["ask", "cfg", "clean"]
-    b._scope.value = "public"
-    assert "owner" in b._header.value
+    b.find("rm-scope").value = "public"
+    assert "owner" in b.find("rm-results-header").value
     assert shown(b) == ["bobs-public"]
-    assert b._results.options[0][0].startswith("bob" + NBSP)
+    assert b.find("rm-results").options[0][0].startswith("bob" + NBSP)
 
 
 def test_paging_next_previous_and_page_size(store, browse):
     seed(store, 23)
     b = browse(store, page_size=10)
-    assert b._prev.disabled and not b._next.disabled
+    assert b.find("rm-prev").disabled and not b.find("rm-next").disabled
     first = shown(b)
-    b._next.click()
-    assert b._page_label.value == "Page 2 of 3 \u00b7 11-20 of 23 resources"
+    b.find("rm-next").click()
+    assert b.find("rm-page-label").value == "Page 2 of 3 \u00b7 11-20 of 23 resources"
     second = shown(b)
     assert len(second) == 10 and not set(first) & set(second)
-    b._next.click()
-    assert b._page_label.value == "Page 3 of 3 \u00b7 21-23 of 23 resources"
-    assert len(shown(b)) == 3 and b._next.disabled
-    b._next.click()  # nothing beyond the last page
+    b.find("rm-next").click()
+    assert b.find("rm-page-label").value == "Page 3 of 3 \u00b7 21-23 of 23 resources"
+    assert len(shown(b)) == 3 and b.find("rm-next").disabled
+    b.find("rm-next").click()  # nothing beyond the last page
     assert b.state.page == 2
-    b._prev.click()
+    b.find("rm-prev").click()
     assert shown(b) == second
-    b._page_size.value = 25
-    assert b._page_label.value == "Page 1 of 1 \u00b7 1-23 of 23 resources"
+    b.find("rm-page-size").value = 25
+    assert b.find("rm-page-label").value == "Page 1 of 1 \u00b7 1-23 of 23 resources"
     assert len(shown(b)) == 23
 
 
@@ -164,10 +170,10 @@ def test_every_query_loads_one_page(backend, browse):
     store.pages = []
     seed(store, 30)
     b = browse(store, page_size=10)
-    b._search.value = "step"
-    b._next.click()
-    b._next.click()
-    b._sort.value = "name"
+    b.find("rm-search").value = "step"
+    b.find("rm-next").click()
+    b.find("rm-next").click()
+    b.find("rm-sort").value = "name"
     assert store.pages == [
         (10, 0, 10),  # opening
         (10, 0, 10),  # typed
@@ -183,9 +189,9 @@ def test_typing_without_an_event_loop_queries_at_once(store, browse):
     counting.pages = []
     seed(store, 5)
     b = browse(counting, debounce_seconds=0.05)
-    b._search.value = "wf03"
+    b.find("rm-search").value = "wf03"
     assert shown(b) == ["wf03"]
-    b._search.value = "wf0"
+    b.find("rm-search").value = "wf0"
     assert len(shown(b)) == 5
     assert len(counting.pages) == 3  # the opening query, then one per change
 
@@ -202,7 +208,7 @@ def test_typing_is_debounced_on_the_event_loop(store, browse):
     async def scenario():
         b = browse(counting, debounce_seconds=0.05)
         for text in ("w", "wf0", "wf01"):
-            b._search.value = text
+            b.find("rm-search").value = text
         assert len(counting.pages) == 1  # only the opening query so far
         for _ in range(200):
             if shown(b) == ["wf01"]:
@@ -223,12 +229,12 @@ def test_refresh_shows_changes_made_elsewhere(make_store, browse):
     elsewhere.save("second", "b = 2")
     elsewhere.update("first", description="now described")
     assert shown(b) == ["first"]
-    b._refresh.click()
+    b.find("rm-refresh").click()
     assert sorted(shown(b)) == ["first", "second"]
-    assert "now described" in b._preview._metadata.value
+    assert "now described" in b.find("rm-metadata").value
     assert status(b) == "Refreshed."
     elsewhere.delete("first")
-    b._refresh.click()
+    b.find("rm-refresh").click()
     assert shown(b) == ["second"]
     assert b.state.preview is None
     assert status(b) == "'alice/first' is gone (deleted or made private elsewhere)."
@@ -252,15 +258,15 @@ def test_selecting_a_workflow_shows_source_metadata_and_outputs(make_store, brow
     )
     alice.record_execution("chart")
     b = browse(alice)
-    assert b._preview._insert.disabled  # nothing picked yet
+    assert b.find("rm-insert").disabled  # nothing picked yet
     pick(b, "chart")
     assert (
-        "alice/chart" in b._preview._preview_title.value
-        and "v2" in b._preview._preview_title.value
+        "alice/chart" in b.find("rm-preview-title").value
+        and "v2" in b.find("rm-preview-title").value
     )
-    source = b._preview._source.value
+    source = b.find("rm-source").value
     assert "<span" in source and "math" in source and "print" in source  # Pygments
-    meta = b._preview._metadata.value
+    meta = b.find("rm-metadata").value
     for text in (
         "alice",
         "demo, plots",
@@ -270,11 +276,11 @@ def test_selecting_a_workflow_shows_source_metadata_and_outputs(make_store, brow
         '<th style="text-align:left;padding-right:1em">executions</th><td>1</td>',
     ):
         assert text in meta
-    image, table, plain = b._preview._attachments.children
+    image, table, plain = b.find("rm-attachments").children
     assert isinstance(image, w.Image) and image.value == PNG and image.format == "png"
     assert 'sandbox=""' in table.value and "&lt;td&gt;cell" in table.value
     assert "3.14 &lt;not html&gt;" in plain.value
-    assert not b._preview._run.disabled and not b._preview._delete.disabled
+    assert not b.find("rm-run").disabled and not b.find("rm-delete").disabled
 
 
 def test_prompt_and_agent_config_previews(store, browse):
@@ -282,11 +288,11 @@ def test_prompt_and_agent_config_previews(store, browse):
     store.save("agent", {"model": "m", "tools": ["a"]}, resource_type="agent_config")
     b = browse(store)
     pick(b, "greet")
-    assert "{{ who }}</b>" in b._preview._source.value
-    assert "{&quot;json&quot;: 1}" in b._preview._source.value
+    assert "{{ who }}</b>" in b.find("rm-source").value
+    assert "{&quot;json&quot;: 1}" in b.find("rm-source").value
     pick(b, "agent")
     assert '"model"' in b.state.source() and '  "tools": [' in b.state.source()
-    assert "model" in b._preview._source.value and "<span" in b._preview._source.value
+    assert "model" in b.find("rm-source").value and "<span" in b.find("rm-source").value
 
 
 # -- actions -------------------------------------------------------------------
@@ -298,16 +304,16 @@ def test_run_counts_an_execution_and_shows_output(store, browse, shell):
     )
     b = browse(store)
     pick(b, "double")
-    b._preview._run.click()
+    b.find("rm-run").click()
     assert status(b) == "Ran 'double' (run 1)."
-    assert b._preview._output.outputs == (
+    assert b.find("rm-output").outputs == (
         {"output_type": "stream", "name": "stdout", "text": "doubled 8\n"},
         {"output_type": "display_data", "data": {"text/plain": "9"}, "metadata": {}},
     )
     assert shell.user_ns["doubled"] == 8
     assert store.get("double").execution_count == 1
-    assert "<td>1</td>" in b._preview._metadata.value
-    b._preview._run.click()
+    assert "<td>1</td>" in b.find("rm-metadata").value
+    b.find("rm-run").click()
     assert store.get("double").execution_count == 2
 
 
@@ -315,12 +321,12 @@ def test_run_of_a_failing_workflow_shows_its_error(store, browse):
     store.save("broken", "1 / 0")
     b = browse(store)
     pick(b, "broken")
-    b._preview._run.click()
+    b.find("rm-run").click()
     assert status(b) == (
         "'broken' raised ZeroDivisionError (see its output below), so this run was "
         "not counted."
     )
-    (error,) = b._preview._output.outputs
+    (error,) = b.find("rm-output").outputs
     assert error["output_type"] == "error" and error["ename"] == "ZeroDivisionError"
     assert store.get("broken").execution_count == 0  # as %resource run counts
 
@@ -335,13 +341,13 @@ def test_run_renders_a_prompt_with_its_defaults(store, browse):
     store.save("needs", "Hi {{ who }} and {{ other }}", resource_type="prompt")
     b = browse(store)
     pick(b, "greet")
-    b._preview._run.click()
-    assert b._preview._output.outputs == (
+    b.find("rm-run").click()
+    assert b.find("rm-output").outputs == (
         {"output_type": "stream", "name": "stdout", "text": 'Hi Ada {"k": 1}'},
     )
     assert store.get("greet").execution_count == 1
     pick(b, "needs")
-    b._preview._run.click()
+    b.find("rm-run").click()
     assert status(b) == (
         "The prompt has no default for 'who', 'other': render it with "
         "`%resource run needs -p who=VALUE -p other=VALUE`."
@@ -353,26 +359,26 @@ def test_someone_elses_resource_cannot_run_but_can_fork(make_store, browse):
     alice, bob = make_store("alice"), make_store("bob")
     bob.save("tool", "t = 1", is_public=True)
     b = browse(alice)
-    b._scope.value = "public"
+    b.find("rm-scope").value = "public"
     pick(b, "tool")
     assert (
-        b._preview._run.disabled
-        and b._preview._share.disabled
-        and b._preview._delete.disabled
+        b.find("rm-run").disabled
+        and b.find("rm-share").disabled
+        and b.find("rm-delete").disabled
     )
-    assert not b._preview._fork.disabled and not b._preview._insert.disabled
-    b._preview._run.click()  # even if the click gets through
+    assert not b.find("rm-fork").disabled and not b.find("rm-insert").disabled
+    b.find("rm-run").click()  # even if the click gets through
     assert status(b) == (
         "'bob/tool' belongs to bob, so you cannot run it: fork it, then run your copy."
     )
     assert bob.get("tool").execution_count == 0
-    b._preview._fork.click()
-    assert b._preview._fork_panel.layout.display == ""
-    b._preview._fork_confirm.click()
+    b.find("rm-fork").click()
+    assert b.find("rm-fork-panel").layout.display == ""
+    b.find("rm-fork-confirm").click()
     assert status(b) == "Forked bob/tool as 'tool', now yours."
-    assert b.state.scope == "mine" and b._scope.value == "mine"
+    assert b.state.scope == "mine" and b.find("rm-scope").value == "mine"
     assert shown(b) == ["tool"]
-    assert "alice/tool" in b._preview._preview_title.value
+    assert "alice/tool" in b.find("rm-preview-title").value
     assert alice.get("tool").parent == "bob/tool"
     assert bob.get("tool").fork_count == 1
 
@@ -382,22 +388,22 @@ def test_fork_asks_for_a_name_and_reports_a_taken_one(store, browse):
     store.save("taken", "t = 1")
     b = browse(store)
     pick(b, "etl")
-    b._preview._fork.click()
+    b.find("rm-fork").click()
     assert (
-        b._preview._fork_panel.layout.display == ""
-        and b._preview._fork_name.value == ""
+        b.find("rm-fork-panel").layout.display == ""
+        and b.find("rm-fork-name").value == ""
     )
-    b._preview._fork_name.value = "taken"
-    b._preview._fork_confirm.click()
+    b.find("rm-fork-name").value = "taken"
+    b.find("rm-fork-confirm").click()
     assert status(b) == (
         "You already have a resource named 'taken': type another name for the copy."
     )
     assert store.get("taken").content == "t = 1"
     assert store.get("etl").fork_count == 0
-    b._preview._fork_name.value = "etl-copy"
-    b._preview._fork_confirm.click()
+    b.find("rm-fork-name").value = "etl-copy"
+    b.find("rm-fork-confirm").click()
     assert status(b) == "Forked alice/etl as 'etl-copy', now yours."
-    assert b._preview._fork_panel.layout.display == "none"
+    assert b.find("rm-fork-panel").layout.display == "none"
     assert "etl-copy" in shown(b)
     assert store.get("etl-copy").parent == "alice/etl"
     assert store.get("etl").fork_count == 1
@@ -407,28 +413,28 @@ def test_share_shows_the_token_once_with_the_open_line(store, browse):
     store.save("etl", "e = 1")
     b = browse(store)
     pick(b, "etl")
-    b._preview._share.click()
-    b._preview._share_expires.value = "yesterday"
-    b._preview._share_create.click()
+    b.find("rm-share").click()
+    b.find("rm-share-expires").value = "yesterday"
+    b.find("rm-share-create").click()
     assert status(b) == (
         "Cannot read 'yesterday' as an expiry: use a duration like 30m, 12h, 7d or an "
         "ISO date-time with a zone like 2026-12-31T18:00Z."
     )
     assert store.shares("etl") == []
-    b._preview._share_expires.value = "7d"
-    b._preview._share_max_uses.value = "3"
-    b._preview._share_create.click()
+    b.find("rm-share-expires").value = "7d"
+    b.find("rm-share-max-uses").value = "3"
+    b.find("rm-share-create").click()
     assert status(b) == "Shared 'etl': copy the token now, it is shown only once."
     token = b.state.new_share.token
-    assert b._preview._share_line.value == f"%resource open {token}"
-    assert token in b._preview._share_token.value
+    assert b.find("rm-share-line").value == f"%resource open {token}"
+    assert token in b.find("rm-share-token").value
     (share,) = store.shares("etl")
     assert share.max_accesses == 3 and share.expires_at is not None
     assert share.status == "active"
     store.save("other", "o = 1")
-    b._refresh.click()
+    b.find("rm-refresh").click()
     pick(b, "other")  # picking another forgets the token: it was shown once
-    assert b._preview._share_line.value == "" and b.state.new_share is None
+    assert b.find("rm-share-line").value == "" and b.state.new_share is None
 
 
 def test_shares_panel_revokes_a_token(make_store, browse):
@@ -438,16 +444,15 @@ def test_shares_panel_revokes_a_token(make_store, browse):
     gone = alice.share("etl", max_accesses=5)
     b = browse(alice)
     pick(b, "etl")
-    b._preview._shares.click()
-    assert b._preview._shares_panel.layout.display == ""
-    rows = b._preview._shares_panel.children
-    assert len(rows) == 2
-    revoke = next(
-        row.children[0] for row in rows if gone.share.prefix in row.children[1].value
+    b.find("rm-shares").click()
+    assert b.find("rm-shares-panel").layout.display == ""
+    assert len(rows(b, "rm-revoke", "rm-share-row")) == 2
+    revoke, label = next(
+        (button, label)
+        for button, label in rows(b, "rm-revoke", "rm-share-row")
+        if gone.share.prefix in label.value
     )
-    assert "uses 0/5" in next(
-        row.children[1].value for row in rows if row.children[0] is revoke
-    )
+    assert "uses 0/5" in label.value
     revoke.click()
     assert status(b) == (
         f"Revoked {gone.share.prefix}\u2026 of 'etl': "
@@ -455,17 +460,15 @@ def test_shares_panel_revokes_a_token(make_store, browse):
     )
     statuses = {s.prefix: s.status for s in alice.shares("etl")}
     assert statuses == {gone.share.prefix: "revoked", kept.share.prefix: "active"}
-    revoked_row = next(
-        row
-        for row in b._preview._shares_panel.children
-        if gone.share.prefix in row.children[1].value
+    revoke, label = next(
+        (button, label)
+        for button, label in rows(b, "rm-revoke", "rm-share-row")
+        if gone.share.prefix in label.value
     )
-    assert (
-        "revoked" in revoked_row.children[1].value and revoked_row.children[0].disabled
-    )
+    assert "revoked" in label.value and revoke.disabled
     other = browse(bob)
-    other._token.value = gone.token
-    other._open_token.click()
+    other.find("rm-token").value = gone.token
+    other.find("rm-open-token").click()
     assert status(other) == TOKEN_REFUSED_MESSAGE
 
 
@@ -474,18 +477,21 @@ def test_history_restores_an_old_version(store, browse):
     store.save("etl", "v = 2")
     b = browse(store)
     pick(b, "etl")
-    b._preview._history.click()
-    rows = b._preview._history_panel.children
-    assert [row.children[0].description for row in rows] == ["Restore v2", "Restore v1"]
-    assert rows[0].children[0].disabled  # the current version
-    rows[1].children[0].click()
+    b.find("rm-history").click()
+    versions = rows(b, "rm-restore", "rm-version-row")
+    assert [button.description for button, _ in versions] == [
+        "Restore v2",
+        "Restore v1",
+    ]
+    assert versions[0][0].disabled  # the current version
+    versions[1][0].click()
     assert status(b) == "Restored 'etl' to version 1, saved as version 3."
     record = store.get("etl")
     assert record.version == 3 and record.content == "v = 1"
     assert [v.version for v in store.history("etl")] == [1, 2, 3]
-    assert b._preview._history_panel.layout.display == ""
-    assert len(b._preview._history_panel.children) == 3
-    assert "v = 1" in b.state.source() and "v3" in b._preview._preview_title.value
+    assert b.find("rm-history-panel").layout.display == ""
+    assert len(rows(b, "rm-restore", "rm-version-row")) == 3
+    assert "v = 1" in b.state.source() and "v3" in b.find("rm-preview-title").value
 
 
 def test_delete_asks_first(store, browse):
@@ -493,19 +499,19 @@ def test_delete_asks_first(store, browse):
     store.save("drop", "d = 1")
     b = browse(store)
     pick(b, "drop")
-    b._preview._delete.click()
-    assert b._preview._delete_panel.layout.display == ""
-    assert "Delete <b>drop</b>" in b._preview._delete_question.value
-    b._preview._delete_cancel.click()
-    assert b._preview._delete_panel.layout.display == "none"
+    b.find("rm-delete").click()
+    assert b.find("rm-delete-panel").layout.display == ""
+    assert "Delete <b>drop</b>" in b.find("rm-delete-question").value
+    b.find("rm-delete-cancel").click()
+    assert b.find("rm-delete-panel").layout.display == "none"
     assert store.get("drop").name == "drop"
-    b._preview._delete.click()
-    b._preview._delete_confirm.click()
+    b.find("rm-delete").click()
+    b.find("rm-delete-confirm").click()
     assert status(b) == "Deleted 'drop' and its history."
     with pytest.raises(NotFound):
         store.get("drop")
     assert shown(b) == ["keep"]
-    assert b.state.preview is None and b._preview._delete.disabled
+    assert b.state.preview is None and b.find("rm-delete").disabled
 
 
 # -- tokens --------------------------------------------------------------------
@@ -519,25 +525,25 @@ def test_open_token_previews_then_forks(make_store, browse):
     )
     new = alice.share("secret", max_accesses=3)
     b = browse(bob)
-    b._token.value = f"  '{new.token}' "
-    b._open_token.click()
+    b.find("rm-token").value = f"  '{new.token}' "
+    b.find("rm-open-token").click()
     assert status(b) == (
         "Opened alice/secret through a share token (use 1 of 3). Fork keeps a copy; "
         "forking uses the token once more."
     )
-    assert "alice/secret" in b._preview._preview_title.value and "2 use(s) left" in (
-        b._preview._preview_title.value
+    assert "alice/secret" in b.find("rm-preview-title").value and "2 use(s) left" in (
+        b.find("rm-preview-title").value
     )
     assert "s = 42" in b.state.source()
-    assert isinstance(b._preview._attachments.children[0], w.Image)
+    assert isinstance(b.find("rm-attachments").children[0], w.Image)
     assert (
-        b._preview._run.disabled
-        and b._preview._share.disabled
-        and not b._preview._fork.disabled
+        b.find("rm-run").disabled
+        and b.find("rm-share").disabled
+        and not b.find("rm-fork").disabled
     )
     assert shown(b) == []  # bob has nothing yet
-    b._preview._fork.click()
-    b._preview._fork_confirm.click()
+    b.find("rm-fork").click()
+    b.find("rm-fork-confirm").click()
     assert status(b) == (
         "Forked alice/secret as 'secret', now yours (that used the share token once)."
     )
@@ -554,13 +560,13 @@ def test_last_use_of_a_token_cannot_fork(make_store, browse):
     alice.save("once", "o = 1")
     new = alice.share("once", max_accesses=1)
     b = browse(bob)
-    b._token.value = new.token
-    b._open_token.click()
+    b.find("rm-token").value = new.token
+    b.find("rm-open-token").click()
     assert status(b) == (
         "Opened alice/once through a share token (use 1 of 1). That was its last use, "
         "so it cannot fork this: ask alice for a new token."
     )
-    assert b._preview._fork.disabled
+    assert b.find("rm-fork").disabled
 
 
 def test_fork_token_directly(make_store, browse):
@@ -568,8 +574,8 @@ def test_fork_token_directly(make_store, browse):
     alice.save("direct", "d = 1")
     new = alice.share("direct", max_accesses=1)
     b = browse(bob)
-    b._token.value = new.token
-    b._fork_token.click()
+    b.find("rm-token").value = new.token
+    b.find("rm-fork-token").click()
     assert status(b) == (
         "Forked a share token as 'direct', now yours (that used the share token once)."
     )
@@ -594,19 +600,19 @@ def test_invalid_token_shows_the_error_and_changes_nothing(
     bob.save("mine", "m = 1")
     b = browse(bob)
     pick(b, "mine")
-    for button in (b._open_token, b._fork_token):
-        b._token.value = pasted
+    for button in (b.find("rm-open-token"), b.find("rm-fork-token")):
+        b.find("rm-token").value = pasted
         button.click()
         assert status(b) == message
         assert b.state.status_kind == "error"
-        assert message in b._status.value
-    assert "bob/mine" in b._preview._preview_title.value  # the preview stayed
+        assert message in b.find("rm-status").value
+    assert "bob/mine" in b.find("rm-preview-title").value  # the preview stayed
     assert bob.names() == ["mine"]
     assert alice.shares("etl")[0].access_count == 0
     assert alice.get("etl").fork_count == 0
     assert real.token  # the real token still works
-    b._token.value = real.token
-    b._open_token.click()
+    b.find("rm-token").value = real.token
+    b.find("rm-open-token").click()
     assert "use 1 of 2" in status(b)
 
 
@@ -615,15 +621,15 @@ def test_insert_without_jupyterlab_offers_the_source(store, browse, shell):
     store.save("etl", "print('etl')")
     b = browse(store)
     pick(b, "etl")
-    b._preview._insert.click()  # a terminal IPython: the next input
+    b.find("rm-insert").click()  # a terminal IPython: the next input
     assert shell.rl_next_input == "print('etl')"
     assert status(b) == "'etl' is ready as your next input."
     no_shell = ResourceBrowser(store=store, shell=None, debounce_seconds=0)
-    no_shell._preview._inserter.shell = None  # no IPython at all (e.g. a plain script)
+    no_shell.inserter.shell = None  # no IPython at all (e.g. a plain script)
     pick(no_shell, "etl")
-    no_shell._preview._insert.click()
-    assert no_shell._preview._insert_text.layout.display == ""
-    assert no_shell._preview._insert_text.value == "print('etl')"
+    no_shell.find("rm-insert").click()
+    assert no_shell.find("rm-insert-text").layout.display == ""
+    assert no_shell.find("rm-insert-text").value == "print('etl')"
     assert status(no_shell) == (
         "This front end cannot add cells from a widget: copy the source from the box "
         "below into a new cell."
@@ -645,13 +651,13 @@ def test_insert_in_jupyterlab_sends_the_commands(store, browse, monkeypatch):
     frontend = JupyterFrontEnd()
     b = browse(store, frontend=frontend, insert_delay=0)
     store.save("etl", "print('etl')")
-    b._refresh.click()
+    b.find("rm-refresh").click()
     pick(b, "etl")
-    b._preview._insert.click()  # ipylab's model is not live: no JupyterLab here yet
+    b.find("rm-insert").click()  # ipylab's model is not live: no JupyterLab here yet
     assert status(b) == "'etl' is ready as your next input."
     assert [m for t, m in sent if t == "comm_msg" and m.get("method") == "custom"] == []
     frontend.set_state({"version": "4.2.0"})  # the Lab front end reports in
-    b._preview._insert.click()
+    b.find("rm-insert").click()
     commands = [
         data["content"]
         for msg_type, data in sent
@@ -692,7 +698,7 @@ class BrokenStore(ResourceStore):
     [
         (lambda b: pick(b, "etl"), "Preview failed: KeyError: 'position'"),
         (
-            lambda b: setattr(b._search, "value", "typo"),
+            lambda b: setattr(b.find("rm-search"), "value", "typo"),
             "Search failed: KeyError: 'position'",
         ),
     ],
@@ -746,30 +752,22 @@ def test_database_unavailable_shows_in_the_status_line(doomed_url, browse, tmp_p
             conn.execute(text(f'DROP DATABASE "{url.database}" WITH (FORCE)'))
         admin.dispose()
     store.engine.dispose()
-    b._search.value = "e"
+    b.find("rm-search").value = "e"
     assert status(b).startswith("Cannot use the database ")
     assert status(b).endswith(
         "check that it is running and that ResourceMagic.database_url / "
         "RESOURCE_MAGIC_DATABASE_URL is right."
     )
     pick_before = b.state.preview
-    b._refresh.click()
+    b.find("rm-refresh").click()
     assert status(b).startswith("Cannot use the database ")
     assert b.state.preview is pick_before
-
-
-def with_class(widget, name: str) -> list:
-    """The widgets under `widget` (itself included) that carry the CSS class."""
-    found = [widget] if name in getattr(widget, "_dom_classes", ()) else []
-    for child in getattr(widget, "children", ()):
-        found += with_class(child, name)
-    return found
 
 
 @pytest.mark.filterwarnings("ignore:Query string argument")  # SQLite ignores it
 def test_title_masks_credentials_in_the_url(backend, browse):
     store = ResourceStore(f"{backend}?password=s3cret&sslpassword=k3y", user="alice")
-    (title,) = with_class(browse(store), "rm-title")
+    title = browse(store).find("rm-title")
     assert title.value.endswith(f" @ {backend}?password=***&amp;sslpassword=***")
     assert "s3cret" not in title.value and "k3y" not in title.value
 
@@ -781,7 +779,7 @@ def test_browser_without_a_reachable_default_database(monkeypatch, tmp_path):
     monkeypatch.setenv("RESOURCE_MAGIC_DATABASE_URL", f"sqlite:///{bad}")
     b = ResourceBrowser()
     assert b.state is None
-    assert "Cannot use the database" in b._status.value
+    assert "Cannot use the database" in b.find("rm-status").value
 
 
 def test_default_store_comes_from_the_environment(monkeypatch, tmp_path, shell):
@@ -818,17 +816,16 @@ def test_state_modules_have_no_widgets(module):
 def test_every_control_has_a_css_class_and_a_label(store, browse):
     b = browse(store)
     controls = [
-        value
-        for name, value in [*vars(b).items(), *vars(b._preview).items()]
-        if name.startswith("_")
-        and isinstance(value, w.DOMWidget)
-        and isinstance(
-            value, (w.Button, w.Text, w.Dropdown, w.Select, w.ToggleButtons, w.Textarea)
+        widget
+        for widget in descendants(b)
+        if isinstance(
+            widget,
+            (w.Button, w.Text, w.Dropdown, w.Select, w.ToggleButtons, w.Textarea),
         )
     ]
     assert len(controls) >= 25
     for control in controls:
-        assert any(c.startswith("rm-") for c in control._dom_classes), control
+        assert any(c.startswith("rm-") for c in css_classes(control)), control
         label = (
             getattr(control, "description", "")
             or getattr(control, "placeholder", "")
@@ -836,6 +833,34 @@ def test_every_control_has_a_css_class_and_a_label(store, browse):
             or getattr(control, "tooltips", None)
         )
         assert label, control
+
+
+def test_the_query_set_from_python_shows_in_its_controls(store, browse):
+    """The query's controls and the state's traits are linked both ways."""
+    seed(store, 12)
+    b = browse(store)
+    b.state.query = "wf1"
+    assert b.find("rm-search").value == "wf1" and sorted(shown(b)) == ["wf10", "wf11"]
+    b.state.sort = "name"
+    assert b.find("rm-sort").value == "name" and shown(b) == ["wf10", "wf11"]
+    b.state.tag = "etl"
+    assert b.find("rm-tag").value == "etl" and shown(b) == []
+    b.state.resource_type = "prompt"
+    assert b.find("rm-type").value == "prompt"
+    b.state.scope = "public"
+    assert b.find("rm-scope").value == "public"
+    for css, value in (("rm-type", ""), ("rm-tag", ""), ("rm-scope", "mine")):
+        b.find(css).value = value  # and back from the controls
+    assert (b.state.resource_type, b.state.tag, b.state.scope) == ("", "", "mine")
+    assert sorted(shown(b)) == ["wf10", "wf11"]
+
+
+def test_find_names_what_it_could_not_find(store, browse):
+    b = browse(store)
+    assert b.find_all("rm-revoke") == []  # no shares panel loaded
+    with pytest.raises(LookupError, match="0 widgets carry the class 'rm-revoke'"):
+        b.find("rm-revoke")
+    assert len(b.find_all("rm-delete")) == 1 and b.find("rm-delete").description
 
 
 def test_a_page_size_set_from_python_is_offered_in_the_dropdown(store):
@@ -846,9 +871,9 @@ def test_a_page_size_set_from_python_is_offered_in_the_dropdown(store):
     browser = ResourceBrowser(store=store, debounce_seconds=0)
     browser.state.page_size = 2
     browser.state.flush()
-    assert browser._page_size.value == 2
-    assert [v for _, v in browser._page_size.options] == [2, 10, 25, 50, 100]
+    assert browser.find("rm-page-size").value == 2
+    assert [v for _, v in browser.find("rm-page-size").options] == [2, 10, 25, 50, 100]
     assert len(browser.state.items) == 2 and browser.state.page_size == 2
-    browser._page_size.value = 10  # the user's pick still works afterwards
+    browser.find("rm-page-size").value = 10  # the user's pick still works afterwards
     browser.state.flush()
     assert len(browser.state.items) == 5

@@ -19,7 +19,7 @@ store = ResourceStore({url!r}, user="alice")
 for name in ("alpha", "beta", "gamma"):
     store.save(name, f"print('{{name}} ran')\\n'{{name}}'.upper()")
 b = ResourceBrowser(store=store, debounce_seconds=0.05)
-print(b._search.model_id, b._preview._run.model_id)
+print(b.find('rm-search').model_id, b.find('rm-run').model_id)
 """
 
 
@@ -83,23 +83,23 @@ def kernel():
 
 def test_typing_and_run_inside_a_kernel(backend, kernel):
     search_id, run_id = kernel.run(SETUP.format(url=backend)).split()
-    assert kernel.run("print(len(b._results.options))").strip() == "3"
+    assert kernel.run("print(len(b.find('rm-results').options))").strip() == "3"
     for text in ("g", "ga", "gam"):  # three keystrokes in quick succession
         kernel.send_comm(
             search_id,
             {"method": "update", "state": {"value": text}, "buffer_paths": []},
         )
-    shown = "[o[0].split()[0] for o in b._results.options]"
+    shown = "[o[0].split()[0] for o in b.find('rm-results').options]"
     assert kernel.until(shown, "['gamma']") == "['gamma']"
     assert kernel.run("print(b.state.query)").strip() == "gam"
-    kernel.run("b._results.value = b._results.options[0][1]")
+    kernel.run("b.find('rm-results').value = b.find('rm-results').options[0][1]")
     click = kernel.send_comm(
         run_id, {"method": "custom", "content": {"event": "click"}}
     )
     published = kernel.outputs_of(click)
     status = kernel.until("b.state.status", "Ran 'gamma' (run 1).")
     assert status == "Ran 'gamma' (run 1)."
-    assert kernel.run("print(b._preview._output.outputs)").strip() == (
+    assert kernel.run("print(b.find('rm-output').outputs)").strip() == (
         "({'output_type': 'stream', 'name': 'stdout', 'text': 'gamma ran\\n'}, "
         "{'output_type': 'display_data', 'data': {'text/plain': \"'GAMMA'\"}, "
         "'metadata': {}})"

@@ -50,7 +50,7 @@ class PreviewPane(w.VBox):
         super().__init__()
         self.add_class("rm-preview")
         self.state = state
-        self._inserter = inserter
+        self.inserter = inserter
         self._build()
         self._bind()
         self._draw_preview()
@@ -155,6 +155,7 @@ class PreviewPane(w.VBox):
         self._history_panel.add_class("rm-history-panel")
 
         self._delete_question = w.HTML()
+        self._delete_question.add_class("rm-delete-question")
         self._delete_confirm = make_button(
             "Yes, delete",
             "rm-delete-confirm",
@@ -375,7 +376,7 @@ class PreviewPane(w.VBox):
 
     def _insert_source(self) -> tuple[str, str]:
         source = self.state.source()
-        return source, self._inserter.insert(source)
+        return source, self.inserter.insert(source)
 
     def _on_run_click(self, button) -> None:
         self._show_panel(None)

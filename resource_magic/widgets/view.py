@@ -1,9 +1,9 @@
 """ResourceBrowser: the ipywidgets view over BrowserState.
 
-The view owns no behaviour. The query's controls are linked to the state's traits both
-ways (`ipywidgets.link`: typing sets `state.query`, setting `state.query` fills the box);
-each other handler (`_on_<child>_<event>`) hands a user's input to the state, and
-observers on the state's traits redraw the affected children. Every
+The view owns no behaviour. The query's controls are linked to the state's traits
+both ways (`ipywidgets.link`: typing sets `state.query`, setting `state.query` fills
+the box); each other handler (`_on_<child>_<event>`) hands a user's input to the state,
+and observers on the state's traits redraw the affected children. Every
 interactive child carries an `rm-...` CSS class and a descriptive label, tooltip or
 placeholder, so people and the real-browser test can find it.
 """
@@ -11,6 +11,7 @@ placeholder, so people and the real-browser test can find it.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
 
 import ipywidgets as w
 
@@ -52,7 +53,11 @@ _SORT_LABELS = {
 class ResourceBrowser(w.VBox):
     """ResourceBrowser(store=None, shell=None): find, preview, insert, run, fork and
     share resources. `store` defaults to ResourceStore() (the configured database and
-    user), `shell` to the running IPython."""
+    user), `shell` to the running IPython.
+
+    `state` is the BrowserState the widget mirrors, `inserter` the CellInserter that
+    Insert uses, and `find("rm-search")` / `find_all("rm-revoke")` reach a control by
+    its CSS class, as a person or the real-browser test would."""
 
     def __init__(
         self,
@@ -72,6 +77,9 @@ class ResourceBrowser(w.VBox):
             from IPython import get_ipython
 
             shell = get_ipython()
+        if frontend is None:
+            frontend = lab_frontend(shell)
+        self.inserter = CellInserter(shell, frontend, delay=insert_delay)
         if store is None:
             try:
                 store = ResourceStore()
@@ -83,12 +91,26 @@ class ResourceBrowser(w.VBox):
         self.state = BrowserState(
             store, shell, page_size=page_size, debounce_seconds=debounce_seconds
         )
-        if frontend is None:
-            frontend = lab_frontend(shell)
-        self._inserter = CellInserter(shell, frontend, delay=insert_delay)
         self._build()
         self._bind()
         self.state.refresh()
+
+    # -- finding a control ---------------------------------------------------------
+    def find_all(self, css_class: str) -> list[w.DOMWidget]:
+        """Every widget in the browser carrying `css_class`, in display order."""
+        return [
+            widget for widget in descendants(self) if css_class in css_classes(widget)
+        ]
+
+    def find(self, css_class: str) -> w.DOMWidget:
+        """The one widget carrying `css_class`: `find("rm-search").value = "etl"`."""
+        found = self.find_all(css_class)
+        if len(found) != 1:
+            raise LookupError(
+                f"{len(found)} widgets carry the class {css_class!r}: "
+                "find() needs exactly one (find_all() takes any number)."
+            )
+        return found[0]
 
     # -- building ----------------------------------------------------------------------
     def _build(self) -> None:
@@ -189,7 +211,7 @@ class ResourceBrowser(w.VBox):
             [self._token, self._open_token, self._fork_token, token_note]
         )
         token_row.layout.align_items = "center"
-        self._preview = PreviewPane(state, self._inserter)
+        self._preview = PreviewPane(state, self.inserter)
 
         self.children = [
             w.HTML(_CSS),
@@ -300,6 +322,18 @@ class ResourceBrowser(w.VBox):
 
     def _on_fork_token_click(self, button) -> None:
         self.state.fork_token(self._token.value)
+
+
+def descendants(widget: w.Widget) -> Iterator[w.Widget]:
+    """`widget` and every widget inside it (hidden panels too), in display order."""
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from descendants(child)
+
+
+def css_classes(widget: w.Widget) -> tuple[str, ...]:
+    """The CSS classes `add_class` gave `widget` (none for a widget without a DOM)."""
+    return tuple(getattr(widget, "_dom_classes", ()))
 
 
 def _page_size_options(current: int) -> list[tuple[str, int]]:

@@ -12,6 +12,7 @@ MAGIC_RATIO_TARGET = 2.0
 SEARCH_TARGET_MS = 50.0
 LOAD_EXT_TARGET_MS = 150.0
 MEMORY_TARGET_MB = 10.0
+FIRST_TARGET_MS = {"show": 400.0, "list": 650.0}
 SIZE_NAMES = {10_000: "10k", 100_000: "100k", 1_000_000: "1M"}
 
 
@@ -98,6 +99,20 @@ def targets(data: dict) -> list[str]:
         else:
             rows.append(
                 f"| rare-term search at 1M <= 50 ms | {backend} | not run | - |"
+            )
+    for backend in ("sqlite", "postgresql"):
+        run = _run(data, backend, 100_000)
+        first = run and run.get("first")
+        for kind, limit in FIRST_TARGET_MS.items():
+            target = f"first `%resource {kind}` in a new kernel <= {limit:.0f} ms"
+            if not first:
+                rows.append(f"| {target} | {backend} | not run | - |")
+                continue
+            ms = first[kind]["median_ms"]
+            rows.append(
+                f"| {target} | {backend} | {ms:.0f} ms at 100k (p95 "
+                f"{first[kind]['p95_ms']:.0f}; jupysql's first `%sql` "
+                f"{first['jupysql']['median_ms']:.0f} ms) | {_met(ms <= limit)} |"
             )
     load_ext = data.get("load_ext")
     if load_ext:
@@ -236,6 +251,30 @@ def render(data: dict) -> str:
             "The whole-process difference is within the noise of a shared machine;",
             "timed inside each fresh process, the `%load_ext resource_magic` call",
             f"itself takes {_ms(load_ext.get('inside'))} ms.",
+            "",
+        ]
+    first_rows = [
+        f"| {backend} | {_size(n)} | {_ms(run['first']['show'])} | "
+        f"{_ms(run['first']['list'])} | {_ms(run['first']['jupysql'])} | "
+        f"{run['first'].get('context', '-')} |"
+        for backend in ("sqlite", "postgresql")
+        for n, run in _runs(data, backend)
+        if run.get("first")
+    ]
+    if first_rows:
+        out += [
+            "## First command in a new kernel (fresh `ipython -c` processes)",
+            "",
+            "Timed inside each fresh process, from `%load_ext resource_magic` to",
+            "the end of the first cell (display included) on an up-to-date",
+            "database: what that cell costs over a bare IPython. jupysql:",
+            "`%load_ext sql`, connect, then its first `%sql` page of 50 as a",
+            "DataFrame, interleaved with ours.",
+            "",
+            "| backend | size | first `%resource show` | first `%resource list` "
+            "| jupysql first `%sql` | when |",
+            "| --- | --- | --- | --- | --- | --- |",
+            *first_rows,
             "",
         ]
     out += ["## Peak memory of the first page (tracemalloc)", ""]

@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from . import report
 from .timing import Stats
 
-GROUPS = ("seed", "magics", "search", "memory", "load_ext")
+GROUPS = ("seed", "magics", "search", "memory", "load_ext", "first")
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -294,6 +294,18 @@ def main(argv: list[str] | None = None) -> int:
                     run["memory"] = bench_memory(url)
                     run["memory_context"] = _context()
                     print(f"{key}: memory {run['memory']}", flush=True)
+                    save()
+                if "first" in groups:
+                    from .firstcell import bench_first_cell
+
+                    first = _stats(bench_first_cell(url, max(10, args.repeat // 2)))
+                    first["context"] = _context()
+                    run["first"] = first
+                    print(
+                        f"{key}: first show {first['show']['median_ms']:.0f} ms, "
+                        f"list {first['list']['median_ms']:.0f} ms",
+                        flush=True,
+                    )
                     save()
                 if "magics" in groups:
                     from .magics import bench_magics

@@ -1,18 +1,27 @@
-"""Bring a database to the newest schema through Alembic's API when a store opens it."""
+"""Bring a database to the newest schema through Alembic's API when a store opens it.
+
+Opening a store on an up-to-date database must stay cheap (it is the first command in
+every new kernel), so Alembic is imported only when something is to be migrated: the
+stored revision is read with plain SQLAlchemy and compared with the packaged head, which
+the migration files' names give (NNNN_slug.py holds revision "NNNN", each one after the
+one before; a test checks this agrees with Alembic's own head)."""
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, column, inspect, select, table, text
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"
+_REVISION_FILE = re.compile(r"(\d{4})_\w+\.py")
 # Any constant: PostgreSQL serialises concurrent first-time upgrades on this advisory
 # lock.
 _PG_LOCK_KEY = 7_310_428_551
@@ -30,6 +39,8 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -38,15 +49,32 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
+    """The head as Alembic computes it (imports Alembic and every migration)."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def packaged_head() -> str:
+    """The head from the migration files' names alone: no import at all."""
+    names = (p.name for p in (MIGRATIONS_DIR / "versions").glob("*.py"))
+    return max(m.group(1) for m in map(_REVISION_FILE.fullmatch, names) if m)
+
+
 def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    """The revision stored in the database (None before the first migration)."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    version_num = column("version_num")
+    rows = connection.execute(select(version_num).select_from(table(VERSION_TABLE)))
+    revisions = rows.scalars().all()
+    return revisions[0] if len(revisions) == 1 else None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Upgrade to `revision` in one transaction; concurrent callers queue."""
+    from alembic import command
+
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(
@@ -56,7 +84,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def ensure_current(engine: Engine) -> None:
-    """Upgrade once per engine and process; cheap when already at head."""
+    """Upgrade once per engine and process; one cheap read when already at head."""
     key = id(engine)
     if key in _current:
         return
@@ -64,7 +92,7 @@ def ensure_current(engine: Engine) -> None:
         if key in _current:
             return
         with engine.connect().execution_options(readonly=True) as connection:
-            up_to_date = current_revision(connection) == head_revision()
+            up_to_date = current_revision(connection) == packaged_head()
         if not up_to_date:
             upgrade(engine)
         _current.add(key)

@@ -25,7 +25,6 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 RESOURCE_TYPES = ("workflow", "prompt", "agent_config")
@@ -65,8 +64,20 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-# JSONB on PostgreSQL (binary, indexable), JSON text on SQLite.
-JSONContent = JSON().with_variant(JSONB(), "postgresql")
+class JSONContent(TypeDecorator):
+    """JSONB on PostgreSQL (binary, indexable), JSON text on SQLite. JSONB is imported
+    when a PostgreSQL dialect asks for it: a SQLite kernel never imports SQLAlchemy's
+    PostgreSQL dialects (a tenth of its first command)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(JSON())
 
 
 # The substring-search index lives outside these models (migration 0002,
@@ -108,9 +119,9 @@ class Resource(Base):
     name: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
     resource_type: Mapped[str] = mapped_column(String(20))
-    content: Mapped[object] = mapped_column(JSONContent)
+    content: Mapped[object] = mapped_column(JSONContent())
     # Declared parameters of a workflow / defaults of a prompt: {name: default}.
-    parameters: Mapped[dict | None] = mapped_column(JSONContent)
+    parameters: Mapped[dict | None] = mapped_column(JSONContent())
     execution_count: Mapped[int] = mapped_column(Integer, default=0)
     last_executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     parent_resource_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -150,8 +161,8 @@ class ResourceVersion(Base):
         ForeignKey("resource.id", ondelete="CASCADE")
     )
     version: Mapped[int] = mapped_column(Integer)
-    content: Mapped[object] = mapped_column(JSONContent)
-    parameters: Mapped[dict | None] = mapped_column(JSONContent)
+    content: Mapped[object] = mapped_column(JSONContent())
+    parameters: Mapped[dict | None] = mapped_column(JSONContent())
     # Why this version exists (`-m` on save, restore, update; import).
     message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -138,6 +138,14 @@ def fresh_postgres_url(postgres_server) -> str:
     return postgres_server.create_database()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request, tmp_path) -> str:
+    """A database with no tables at all (not even Alembic's), on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    return request.getfixturevalue("fresh_postgres_url")
+
+
 def _truncate(url: str) -> None:
     engine = get_engine(url)
     with engine.begin() as conn:

@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect
 
 from resource_magic.migrate import alembic_config, current_revision, head_revision
 from resource_magic.models import Base
 from resource_magic.store import ResourceStore
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request, tmp_path) -> str:
-    """A database with no tables at all, on each backend."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'empty.db'}"
-    return request.getfixturevalue("fresh_postgres_url")
 
 
 def test_upgrade_from_base_to_head(empty_url):

@@ -359,11 +359,11 @@ def test_short_needles_do_not_touch_the_index(store):
     assert [r.name for r in store.list("y").items] == ["ab-1"]
 
 
-def test_upgrading_a_filled_database_indexes_its_rows(empty_backend_url):
+def test_upgrading_a_filled_database_indexes_its_rows(empty_url):
     """Rows saved before the index existed (revision 0001) are found through it."""
     from alembic import command
 
-    engine = create_engine(empty_backend_url)
+    engine = create_engine(empty_url)
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "0001")
         uid = conn.execute(
@@ -385,7 +385,7 @@ def test_upgrading_a_filled_database_indexes_its_rows(empty_backend_url):
             ],
         )
     engine.dispose()
-    store = ResourceStore(empty_backend_url, user="alice")  # upgrades to head
+    store = ResourceStore(empty_url, user="alice")  # upgrades to head
     assert store.list("strasse 3").total == 1
     assert store.list("vintage").total == 5
     store.save("new-one", "x = 2", description="vintage too")
@@ -393,10 +393,3 @@ def test_upgrading_a_filled_database_indexes_its_rows(empty_backend_url):
     store.delete("old-2")
     assert store.list("vintage").total == 5
     _assert_in_step(store)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_backend_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'old.db'}"
-    return request.getfixturevalue("fresh_postgres_url")

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import Engine, and_, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, aliased, defer, selectinload
 
@@ -133,8 +132,11 @@ class StoreCore:
 
     def _insert(self, table):
         """The dialect's INSERT, which has ON CONFLICT on both backends."""
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        return dialect.insert(table)
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        return insert(table)
 
     # -- the current user
     # ----------------------------------------------------------------

@@ -1,0 +1,124 @@
+"""The first `%resource` command in a new kernel, on an existing up-to-date database.
+
+Each sample is a fresh `ipython -c` process: timed inside it from just before
+`%load_ext resource_magic` to the end of the first `%resource show` (or `list`) cell,
+display included (captured as Jupyter would, every mime type formatted). So the figure
+is what that first cell costs over a bare IPython: importing the store, SQLAlchemy (and
+pandas for a listing), opening the database and checking its schema revision, the query,
+the rendering. jupysql's first `%sql` query (load, connect, a page of 50 as a DataFrame)
+is measured the same way, interleaved, as the peer.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from dataclasses import dataclass
+
+from resource_magic.store import ResourceStore
+
+from .loadext import _ipython
+from .magics import jupysql_page_sql
+from .search import _uid
+from .seed import BENCH_USER
+from .timing import Stats
+
+_TIMED = r"""
+import os, time
+started, cpu = time.perf_counter(), time.process_time()
+from IPython import get_ipython
+from IPython.utils.capture import capture_output
+shell = get_ipython()
+ok = True
+with capture_output(stdout=True, stderr=True, display=True):
+    for cell in os.environ["RM_FIRST_CELLS"].split("\n@@\n"):
+        ok = ok and shell.run_cell(cell, store_history=False).success
+print("@first@", time.perf_counter() - started, time.process_time() - cpu, ok)
+"""
+
+
+@dataclass
+class FirstCell:
+    """Wall time of each first cell, and its CPU time (less hurt by a busy machine)."""
+
+    show: Stats
+    list: Stats
+    jupysql: Stats
+    show_cpu: Stats
+    list_cpu: Stats
+    jupysql_cpu: Stats
+    show_source: str
+
+
+def _cells(url: str, last: str) -> list[str]:
+    return [
+        "%load_ext resource_magic",
+        f"%config ResourceMagic.database_url = {url!r}",
+        f"%config ResourceMagic.user = {BENCH_USER!r}",
+        last,
+    ]
+
+
+def _jupysql_cells(url: str, page_sql: str) -> list[str]:
+    return [
+        "%load_ext sql",
+        "%config SqlMagic.autopandas = True",
+        "%config SqlMagic.displaycon = False",
+        f"%sql {url}",
+        f"%sql {page_sql}",
+    ]
+
+
+def _timed(cells: list[str], env: dict) -> tuple[float, float]:
+    cmd = [*_ipython(), "--HistoryManager.enabled=False", "-c", _TIMED]
+    out = subprocess.run(
+        cmd,
+        env={**env, "RM_FIRST_CELLS": "\n@@\n".join(cells)},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    line = next(x for x in out.stdout.splitlines() if x.startswith("@first@"))
+    _, wall, cpu, ok = line.split()
+    if ok != "True":
+        raise RuntimeError(f"a first cell failed: {cells[-1]!r}\n{out.stdout}")
+    return float(wall), float(cpu)
+
+
+def bench_first_cell(url: str, repeat: int) -> FirstCell:
+    """show, list and jupysql's first query, each in fresh processes, interleaved."""
+    store = ResourceStore(url, user=BENCH_USER)  # the database is at head from here
+    name = store.list(limit=1).items[0].name
+    sqlite = store.backend == "sqlite"
+    store.engine.dispose()
+    uid = _uid(url, qmark=sqlite)
+    kinds = {
+        "show": _cells(url, f"%resource show {name}"),
+        "list": _cells(url, "%resource list"),
+        "jupysql": _jupysql_cells(url, jupysql_page_sql(sqlite, uid)),
+    }
+    samples: dict[str, list[tuple[float, float]]] = {k: [] for k in kinds}
+    with tempfile.TemporaryDirectory(prefix="rm_ipy") as home:
+        env = {**os.environ, "IPYTHONDIR": home}
+        for i in range(repeat + 1):
+            for kind, cells in kinds.items():
+                timed = _timed(cells, env)
+                if i:  # the first round warms the page cache and .pyc files
+                    samples[kind].append(timed)
+
+    def wall(kind: str) -> Stats:
+        return Stats(tuple(w for w, _ in samples[kind]))
+
+    def cpu(kind: str) -> Stats:
+        return Stats(tuple(c for _, c in samples[kind]))
+
+    return FirstCell(
+        show=wall("show"),
+        list=wall("list"),
+        jupysql=wall("jupysql"),
+        show_cpu=cpu("show"),
+        list_cpu=cpu("list"),
+        jupysql_cpu=cpu("jupysql"),
+        show_source=f"%resource show {name}",
+    )

@@ -1,0 +1,108 @@
+"""The first command in a new kernel stays light: on an up-to-date database nothing
+imports Alembic, and only commands that return a DataFrame import pandas. Each case runs
+in a fresh Python process (a real IPython shell), since sys.modules is per process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine
+
+from resource_magic.migrate import (
+    MIGRATIONS_DIR,
+    alembic_config,
+    current_revision,
+    head_revision,
+    packaged_head,
+)
+
+_FIRST_CELL = textwrap.dedent(
+    """
+    import json, sys
+    from IPython.core.interactiveshell import InteractiveShell
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "resource_magic")
+    shell.run_line_magic("config", f"ResourceMagic.database_url = {sys.argv[1]!r}")
+    shell.run_line_magic("config", "ResourceMagic.user = 'alice'")
+    result = shell.run_cell(sys.argv[2], store_history=False)
+    print(json.dumps({
+        "ok": result.success,
+        "alembic": "alembic" in sys.modules,
+        "pandas": "pandas" in sys.modules,
+    }))
+    """
+)
+
+
+def first_cell(url: str, cell: str) -> dict:
+    """Run `cell` as the first command of a fresh IPython process."""
+    done = subprocess.run(
+        [sys.executable, "-c", _FIRST_CELL, url, cell],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_show_on_an_up_to_date_database_imports_neither_alembic_nor_pandas(
+    make_store, backend
+):
+    make_store("alice").save("first", "x = 1")  # the database is at head
+    seen = first_cell(backend, "%resource show first")
+    assert seen == {"ok": True, "alembic": False, "pandas": False}
+
+
+def test_list_imports_pandas_but_not_alembic(make_store, backend):
+    make_store("alice").save("first", "x = 1")
+    seen = first_cell(backend, "%resource list")
+    assert seen == {"ok": True, "alembic": False, "pandas": True}
+
+
+def test_a_database_behind_the_package_is_migrated_through_alembic(
+    empty_url,
+):
+    engine = create_engine(empty_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0002")
+    seen = first_cell(empty_url, "%resource list")
+    assert seen == {"ok": True, "alembic": True, "pandas": True}
+    with engine.connect() as conn:
+        assert current_revision(conn) == head_revision()
+    engine.dispose()
+
+
+def test_the_head_from_file_names_is_alembics_head():
+    from alembic.script import ScriptDirectory
+
+    assert packaged_head() == head_revision()
+    scripts = ScriptDirectory.from_config(alembic_config())
+    for script in scripts.walk_revisions():
+        # The file-name rule packaged_head relies on: NNNN_slug.py holds "NNNN".
+        assert os.path.basename(script.path).startswith(f"{script.revision}_")
+        if script.down_revision is not None:
+            assert int(script.revision) == int(script.down_revision) + 1
+    assert (MIGRATIONS_DIR / "versions").is_dir()
+
+
+@pytest.mark.parametrize("stop", [None, "0001", "head"])
+def test_current_revision_reads_what_alembic_reads(empty_url, stop):
+    from alembic.runtime.migration import MigrationContext
+
+    engine = create_engine(empty_url)
+    if stop is not None:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), stop)
+    with engine.connect() as conn:
+        expected = MigrationContext.configure(conn).get_current_revision()
+        assert current_revision(conn) == expected
+        assert (expected is None) == (stop is None)
+    engine.dispose()

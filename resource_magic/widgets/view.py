@@ -20,7 +20,8 @@ from ..store import SORTS, ResourceStore
 from . import render
 from .actions import BrowserState
 from .insert import CellInserter, lab_frontend
-from .preview import PreviewPane, make_button, make_text
+from .panels import make_button, make_text
+from .preview import PreviewPane
 from .state import PAGE_SIZES
 
 _CSS = """<style>

@@ -1,0 +1,366 @@
+"""The actions under the preview: a row of buttons and the panel each one opens.
+
+Part of the browser's view (see preview.py). Each button hands its click to the state:
+Insert, Run, Fork, Share, Shares, History and Delete. Fork, Share and Delete first open
+a small panel (the copy's name; an expiry and a use limit; a confirmation), Shares and
+History list rows with Revoke / Restore, and Insert falls back to a box holding the
+source to copy; one panel shows at a time. Insert goes through `CellInserter` (ipylab
+in JupyterLab, a copy box elsewhere).
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as w
+
+from . import render
+from .actions import BrowserState
+from .insert import CellInserter
+
+
+def make_button(label: str, css: str, tooltip: str, **kwargs) -> w.Button:
+    widget = w.Button(description=label, tooltip=tooltip, **kwargs)
+    widget.add_class(css)
+    return widget
+
+
+def make_text(placeholder: str, css: str, description: str = "", **kwargs) -> w.Text:
+    box = w.Text(placeholder=placeholder, description=description, **kwargs)
+    box.add_class(css)
+    return box
+
+
+def hidden(box: w.Widget) -> w.Widget:
+    box.layout.display = "none"
+    return box
+
+
+class ActionPanel(w.VBox):
+    """ActionPanel(state, inserter): what can be done to the previewed resource."""
+
+    def __init__(self, state: BrowserState, inserter: CellInserter) -> None:
+        super().__init__()
+        self.add_class("rm-actions")
+        self.state = state
+        self.inserter = inserter
+        self._build()
+        self._bind()
+        self._draw_preview()
+
+    def _build(self) -> None:
+        self._insert = make_button(
+            "Insert", "rm-insert", "Put the source in a new cell below", icon="plus"
+        )
+        self._run = make_button(
+            "Run", "rm-run", "Run it here (counts one execution)", icon="play"
+        )
+        self._fork = make_button(
+            "Fork", "rm-fork", "Copy it into your resources", icon="code-fork"
+        )
+        self._share = make_button(
+            "Share", "rm-share", "Make a share token", icon="share"
+        )
+        self._shares = make_button(
+            "Shares", "rm-shares", "Show its share tokens (revoke them here)"
+        )
+        self._history = make_button(
+            "History",
+            "rm-history",
+            "Show its versions (restore one here)",
+            icon="history",
+        )
+        self._delete = make_button(
+            "Delete", "rm-delete", "Delete it and its history", icon="trash"
+        )
+        self._action_buttons = (
+            self._insert,
+            self._run,
+            self._fork,
+            self._share,
+            self._shares,
+            self._history,
+            self._delete,
+        )
+        actions = w.HBox(list(self._action_buttons))
+        actions.layout.flex_flow = "row wrap"
+
+        self._fork_name = make_text(
+            "name of the copy (blank: same name)", "rm-fork-name"
+        )
+        self._fork_confirm = make_button(
+            "Fork it", "rm-fork-confirm", "Make the copy", button_style="primary"
+        )
+        self._fork_cancel = make_button("Cancel", "rm-fork-cancel", "Do not fork")
+        self._fork_panel = hidden(
+            w.HBox([self._fork_name, self._fork_confirm, self._fork_cancel])
+        )
+        self._fork_panel.add_class("rm-fork-panel")
+
+        self._share_expires = make_text(
+            "expires: 30m, 12h, 7d or ISO date (blank: never)",
+            "rm-share-expires",
+            layout=w.Layout(width="320px"),
+        )
+        self._share_max_uses = make_text(
+            "max uses (blank: unlimited)",
+            "rm-share-max-uses",
+            layout=w.Layout(width="200px"),
+        )
+        self._share_create = make_button(
+            "Create token",
+            "rm-share-create",
+            "Make the share token",
+            button_style="primary",
+        )
+        self._share_cancel = make_button("Cancel", "rm-share-cancel", "Do not share")
+        self._share_token = w.HTML()
+        self._share_token.add_class("rm-share-token")
+        self._share_line = w.Text(
+            description="Give them:",
+            tooltip="Copy this line for the recipient",
+            layout=w.Layout(width="100%"),
+        )
+        self._share_line.add_class("rm-share-line")
+        self._share_result = hidden(w.VBox([self._share_token, self._share_line]))
+        self._share_panel = hidden(
+            w.VBox(
+                [
+                    w.HBox(
+                        [
+                            self._share_expires,
+                            self._share_max_uses,
+                            self._share_create,
+                            self._share_cancel,
+                        ]
+                    ),
+                    self._share_result,
+                ]
+            )
+        )
+        self._share_panel.add_class("rm-share-panel")
+
+        self._shares_panel = hidden(w.VBox())
+        self._shares_panel.add_class("rm-shares-panel")
+        self._history_panel = hidden(w.VBox())
+        self._history_panel.add_class("rm-history-panel")
+
+        self._delete_question = w.HTML()
+        self._delete_question.add_class("rm-delete-question")
+        self._delete_confirm = make_button(
+            "Yes, delete",
+            "rm-delete-confirm",
+            "Delete it for good",
+            button_style="danger",
+        )
+        self._delete_cancel = make_button("Cancel", "rm-delete-cancel", "Keep it")
+        self._delete_panel = hidden(
+            w.HBox([self._delete_question, self._delete_confirm, self._delete_cancel])
+        )
+        self._delete_panel.add_class("rm-delete-panel")
+
+        self._insert_text = hidden(
+            w.Textarea(
+                description="Source:",
+                tooltip="Copy this into a new cell",
+                layout=w.Layout(width="100%", height="140px"),
+            )
+        )
+        self._insert_text.add_class("rm-insert-text")
+        self._panels = {
+            "fork": self._fork_panel,
+            "share": self._share_panel,
+            "shares": self._shares_panel,
+            "history": self._history_panel,
+            "delete": self._delete_panel,
+            "insert": self._insert_text,
+        }
+        self.children = (actions, *self._panels.values())
+
+    def _bind(self) -> None:
+        self._insert.on_click(self._on_insert_click)
+        self._run.on_click(self._on_run_click)
+        self._fork.on_click(self._on_fork_click)
+        self._fork_confirm.on_click(self._on_fork_confirm_click)
+        self._fork_cancel.on_click(self._on_fork_cancel_click)
+        self._share.on_click(self._on_share_click)
+        self._share_create.on_click(self._on_share_create_click)
+        self._share_cancel.on_click(self._on_share_cancel_click)
+        self._shares.on_click(self._on_shares_click)
+        self._history.on_click(self._on_history_click)
+        self._delete.on_click(self._on_delete_click)
+        self._delete_confirm.on_click(self._on_delete_confirm_click)
+        self._delete_cancel.on_click(self._on_delete_cancel_click)
+        state = self.state
+        state.observe(self._draw_preview, "preview")
+        state.observe(self._draw_shares, "shares")
+        state.observe(self._draw_history, "versions")
+        state.observe(self._draw_new_share, "new_share")
+
+    # -- drawing (state -> widgets) ----------------------------------------------
+    def _draw_preview(self, change=None) -> None:
+        """A new preview (or none): close the panels, enable what the user may do."""
+        preview = self.state.preview
+        self._show_panel(None)
+        self._share_result.layout.display = "none"
+        if preview is None:
+            for button in self._action_buttons:
+                button.disabled = True
+            return
+        record = preview.record
+        mine = preview.mine
+        self._insert.disabled = False
+        self._fork.disabled = preview.uses_left == 0
+        for button in (
+            self._run,
+            self._share,
+            self._shares,
+            self._history,
+            self._delete,
+        ):
+            button.disabled = not mine
+        why = f"Only {record.owner} can do this: fork it first"
+        self._run.tooltip = "Run it here (counts one execution)" if mine else why
+        self._fork_name.placeholder = f"name of the copy (blank: {record.name})"
+
+    def _draw_shares(self, change=None) -> None:
+        shares = self.state.shares
+        if shares is None:
+            self._shares_panel.children = ()
+            return
+        rows = []
+        for share in shares:
+            label = w.HTML(html.escape(render.share_label(share)))
+            label.add_class("rm-share-row")
+            revoke = make_button(
+                "Revoke",
+                "rm-revoke",
+                f"Revoke the share {share.prefix}\u2026",
+                disabled=share.status == "revoked",
+            )
+            revoke.rm_prefix = share.prefix
+            revoke.on_click(self._on_revoke_click)
+            rows.append(w.HBox([revoke, label]))
+        if not rows:
+            rows = [w.HTML("<i>No shares yet: use Share to make one.</i>")]
+        self._shares_panel.children = tuple(rows)
+
+    def _draw_history(self, change=None) -> None:
+        versions = self.state.versions
+        if versions is None:
+            self._history_panel.children = ()
+            return
+        rows = []
+        for version in reversed(versions):
+            label = w.HTML(html.escape(render.version_label(version)))
+            label.add_class("rm-version-row")
+            restore = make_button(
+                f"Restore v{version.version}",
+                "rm-restore",
+                f"Save version {version.version}'s content as a new version",
+                disabled=version.is_current,
+            )
+            restore.rm_version = version.version
+            restore.on_click(self._on_restore_click)
+            rows.append(w.HBox([restore, label]))
+        self._history_panel.children = tuple(rows)
+
+    def _draw_new_share(self, change=None) -> None:
+        new = self.state.new_share
+        if new is None:
+            self._share_result.layout.display = "none"
+            self._share_line.value = ""
+            self._share_token.value = ""
+            return
+        self._share_token.value = (
+            f"Token (shown only once): <code>{html.escape(new.token)}</code>"
+        )
+        self._share_line.value = f"%resource open {new.token}"
+        self._share_result.layout.display = ""
+
+    def _show_panel(self, name: str | None) -> None:
+        for key, panel in self._panels.items():
+            panel.layout.display = "" if key == name else "none"
+
+    # -- handlers (widgets -> state) ---------------------------------------------
+    def _on_insert_click(self, button) -> None:
+        inserted = self.state.attempt("Insert", self._insert_source)
+        if inserted is None:
+            return
+        source, how = inserted
+        name = self.state.preview.record.name
+        if how == "lab":
+            self._show_panel(None)
+            self.state.say(f"Inserted '{name}' in a new cell below.", "success")
+        elif how == "next-input":
+            self.state.say(f"'{name}' is ready as your next input.", "success")
+        else:
+            self._insert_text.value = source
+            self._show_panel("insert")
+            self.state.say(
+                "This front end cannot add cells from a widget: copy the source "
+                "from the box below into a new cell.",
+                "info",
+            )
+
+    def _insert_source(self) -> tuple[str, str]:
+        source = self.state.source()
+        return source, self.inserter.insert(source)
+
+    def _on_run_click(self, button) -> None:
+        self._show_panel(None)
+        self.state.run()
+
+    def _on_fork_click(self, button) -> None:
+        self._fork_name.value = ""
+        self._show_panel("fork")
+
+    def _on_fork_confirm_click(self, button) -> None:
+        if self.state.fork(self._fork_name.value):
+            self._show_panel(None)
+
+    def _on_fork_cancel_click(self, button) -> None:
+        self._show_panel(None)
+
+    def _on_share_click(self, button) -> None:
+        self.state.new_share = None
+        self._show_panel("share")
+
+    def _on_share_create_click(self, button) -> None:
+        self.state.share(self._share_expires.value, self._share_max_uses.value)
+
+    def _on_share_cancel_click(self, button) -> None:
+        self.state.new_share = None
+        self._show_panel(None)
+
+    def _on_shares_click(self, button) -> None:
+        if self.state.load_shares():
+            self._show_panel("shares")
+
+    def _on_revoke_click(self, button) -> None:
+        self.state.revoke(button.rm_prefix)
+
+    def _on_history_click(self, button) -> None:
+        if self.state.load_history():
+            self._show_panel("history")
+
+    def _on_restore_click(self, button) -> None:
+        if self.state.restore(button.rm_version):
+            self._show_panel("history")
+
+    def _on_delete_click(self, button) -> None:
+        if self.state.preview is None:
+            self.state.say("Pick a resource first, then delete it.", "error")
+            return
+        record = self.state.preview.record
+        self._delete_question.value = (
+            f"Delete <b>{html.escape(record.name)}</b> and all its versions for good?"
+        )
+        self._show_panel("delete")
+
+    def _on_delete_confirm_click(self, button) -> None:
+        self.state.delete()
+        self._show_panel(None)
+
+    def _on_delete_cancel_click(self, button) -> None:
+        self._show_panel(None)

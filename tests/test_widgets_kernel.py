@@ -1,8 +1,9 @@
 """The browser inside a real ipykernel, driven by the messages a front end sends.
 
-Headless tests run without an event loop; here the kernel's own loop runs the debounce
-timer and a click on Run arrives as a comm message, so the run's output must land in the
-browser's Output area and nowhere else. Both backends.
+Headless tests run without an event loop, so each keystroke queries at once; here the
+kernel's own loop debounces a burst of keystrokes into one query, and a click on Run
+arrives as a comm message, so the run's output must land in the browser's Output area
+and nowhere else. Both backends.
 """
 
 from __future__ import annotations
@@ -15,10 +16,20 @@ from jupyter_client.manager import start_new_kernel
 SETUP = """
 from resource_magic.store import ResourceStore
 from resource_magic.widgets import ResourceBrowser
-store = ResourceStore({url!r}, user="alice")
+
+
+class CountingStore(ResourceStore):
+    pages = 0
+
+    def list(self, *args, **kwargs):
+        self.pages += 1
+        return super().list(*args, **kwargs)
+
+
+store = CountingStore({url!r}, user="alice")
 for name in ("alpha", "beta", "gamma"):
     store.save(name, f"print('{{name}} ran')\\n'{{name}}'.upper()")
-b = ResourceBrowser(store=store, debounce_seconds=0.05)
+b = ResourceBrowser(store=store, debounce_seconds=0.5)
 print(b.find('rm-search').model_id, b.find('rm-run').model_id)
 """
 
@@ -92,6 +103,8 @@ def test_typing_and_run_inside_a_kernel(backend, kernel):
     shown = "[o[0].split()[0] for o in b.find('rm-results').options]"
     assert kernel.until(shown, "['gamma']") == "['gamma']"
     assert kernel.run("print(b.state.query)").strip() == "gam"
+    # the opening page, then one query for the burst: the kernel's loop debounced it
+    assert kernel.run("print(store.pages)").strip() == "2"
     kernel.run("b.find('rm-results').value = b.find('rm-results').options[0][1]")
     click = kernel.send_comm(
         run_id, {"method": "custom", "content": {"event": "click"}}

@@ -29,6 +29,7 @@ RESOURCE_COLUMNS = (
 PUBLIC_RESOURCE_COLUMNS = ("owner", *RESOURCE_COLUMNS)
 LINEAGE_COLUMNS = ("depth", "relation", "owner", "name", "type", "forks")
 SHARE_COLUMNS = (
+    "id",
     "token",
     "resource",
     "status",
@@ -112,9 +113,11 @@ def lineage_frame(nodes: Sequence[LineageNode]) -> pd.DataFrame:
 
 
 def shares_frame(shares: Sequence[ShareRecord]) -> pd.DataFrame:
-    """One row per share: its display prefix (never the token), status and uses."""
+    """One row per share: its id (what revoke takes), the token's display prefix (never
+    the token), status and uses."""
     rows = [
         {
+            "id": s.handle,
             "token": s.prefix + "…",
             "resource": s.resource,
             "status": s.status,

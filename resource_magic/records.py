@@ -86,6 +86,7 @@ class LineageNode:
 @dataclass(frozen=True)
 class ShareRecord:
     id: uuid.UUID
+    handle: str  # the shortest unique start of the id: what revoke takes
     resource: str  # the shared resource's name
     prefix: str
     created_at: datetime

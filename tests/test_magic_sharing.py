@@ -29,20 +29,23 @@ def test_share_shows_the_token_once_with_the_line_to_give(run, store):
     shown = run("%resource share etl --max-uses 2")
     token = TOKEN_RE.search(shown.stdout).group(0)
     prefix = token[:10]
+    (share,) = store.shares()
     assert shown.stdout.splitlines() == [
         "Shared 'etl' (never expires, up to 2 uses). The token:",
         f"    {token}",
         "Give the recipient this line:",
         f"    %resource open {token}",
         "The token is shown only this once; see your shares with %resource shares "
-        f"and stop this one with %resource revoke {prefix}.",
+        f"and stop this one with %resource revoke {share.handle}.",
     ]
     frame = run("%resource shares").result
     assert tuple(frame.columns) == SHARE_COLUMNS
     assert token not in run("%resource shares").text
     assert frame[
-        ["token", "resource", "status", "uses", "max_uses"]
-    ].values.tolist() == [[prefix + "…", "etl", "active", 0, 2]]
+        ["id", "token", "resource", "status", "uses", "max_uses"]
+    ].values.tolist() == [[share.handle, prefix + "…", "etl", "active", 0, 2]]
+    assert re.fullmatch("[0-9a-f]{8}", share.handle)
+    assert share.id.hex.startswith(share.handle)
 
 
 def test_share_with_expiry(run, store):
@@ -95,10 +98,11 @@ def test_open_and_fork_as_another_user_counts_uses(run, store, make_store):
 def test_revoke_by_prefix_then_the_token_is_refused(run, store):
     store.save("etl", "x = 1")
     token = share_token(run, "%resource share etl")
+    (share,) = store.shares()
     shown = run(f"%resource revoke {token[:10]}")
     assert shown.stdout == (
-        f"Revoked the share {token[:10]}… of 'etl' (used 0 times): the token no "
-        "longer works.\n"
+        f"Revoked the share {share.handle} ({token[:10]}…) of 'etl' (used 0 times): "
+        "the token no longer works.\n"
     )
     assert run(f"%resource open {token}").usage_error == TOKEN_REFUSED_MESSAGE
     assert run("%resource shares").result["status"].tolist() == ["revoked"]
@@ -106,8 +110,9 @@ def test_revoke_by_prefix_then_the_token_is_refused(run, store):
     second = share_token(run, "%resource share etl")
     run(f"%resource open {second}")
     shown = run(f"%resource revoke {second}")
-    assert shown.stdout.startswith(
-        f"Revoked the share {second[:10]}… of 'etl' (used 1 time)"
+    assert shown.stdout.startswith("Revoked the share ")
+    assert shown.stdout.endswith(
+        f" ({second[:10]}…) of 'etl' (used 1 time): the token no longer works.\n"
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import base64
 import logging
+import secrets
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import ipywidgets as w
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
+from resource_magic import tokens
 from resource_magic.errors import TOKEN_REFUSED_MESSAGE, NotFound
 from resource_magic.store import ResourceStore
 from resource_magic.widgets import BrowserState, ResourceBrowser
@@ -437,9 +439,13 @@ def test_share_shows_the_token_once_with_the_open_line(store, browse):
     assert b.find("rm-share-line").value == "" and b.state.new_share is None
 
 
-def test_shares_panel_revokes_a_token(make_store, browse):
+def test_shares_panel_revokes_exactly_that_share(make_store, browse, monkeypatch):
+    """Two shares whose tokens begin alike: each row's Revoke stops its own share."""
     alice, bob = make_store("alice"), make_store("bob")
     alice.save("etl", "e = 1")
+    monkeypatch.setattr(
+        tokens, "new_token", lambda: "rmshr_SAME" + secrets.token_urlsafe(21)
+    )
     kept = alice.share("etl")
     gone = alice.share("etl", max_accesses=5)
     b = browse(alice)
@@ -450,26 +456,30 @@ def test_shares_panel_revokes_a_token(make_store, browse):
     revoke, label = next(
         (button, label)
         for button, label in rows(b, "rm-revoke", "rm-share-row")
-        if gone.share.prefix in label.value
+        if label.value.startswith(gone.share.handle + " ")
     )
+    assert "rmshr_SAME\u2026" in label.value
     assert "uses 0/5" in label.value
     revoke.click()
     assert status(b) == (
-        f"Revoked {gone.share.prefix}\u2026 of 'etl': "
+        f"Revoked {gone.share.handle} (rmshr_SAME\u2026) of 'etl': "
         "that token no longer opens anything."
     )
-    statuses = {s.prefix: s.status for s in alice.shares("etl")}
-    assert statuses == {gone.share.prefix: "revoked", kept.share.prefix: "active"}
+    statuses = {s.id: s.status for s in alice.shares("etl")}
+    assert statuses == {gone.share.id: "revoked", kept.share.id: "active"}
     revoke, label = next(
         (button, label)
         for button, label in rows(b, "rm-revoke", "rm-share-row")
-        if gone.share.prefix in label.value
+        if label.value.startswith(gone.share.handle + " ")
     )
     assert "revoked" in label.value and revoke.disabled
     other = browse(bob)
     other.find("rm-token").value = gone.token
     other.find("rm-open-token").click()
     assert status(other) == TOKEN_REFUSED_MESSAGE
+    other.find("rm-token").value = kept.token
+    other.find("rm-open-token").click()
+    assert "alice/etl" in other.find("rm-preview-title").value
 
 
 def test_history_restores_an_old_version(store, browse):

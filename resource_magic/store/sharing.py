@@ -4,10 +4,18 @@ Redemption is one conditional UPDATE ... RETURNING: the token's digest, not revo
 expired, under its use limit, and the count goes up in the same statement, so concurrent
 holders can never exceed max_accesses and a redemption never succeeds after a revoke has
 committed. Unknown, expired, used-up and revoked tokens all fail with the same message.
+
+An owner revokes a share by its handle: the shortest start of the share's id (at least
+8 hex digits) that no other share of theirs begins with, recomputed at each listing, so
+every share always has one that `%resource shares` shows. The id is a random UUID made
+apart from the token, so a handle tells nothing about the token and opens nothing (only
+a whole token, by its digest, redeems). The token's 4-character display prefix, which
+two shares may have in common, and the whole token still revoke too.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import datetime
 
@@ -30,6 +38,35 @@ def share_status(share: ResourceShare, now: datetime) -> str:
     if share.max_accesses is not None and share.access_count >= share.max_accesses:
         return "exhausted"
     return "active"
+
+
+# A handle is at least this many hex digits of the share's id (32 bits).
+HANDLE_MIN = 8
+_HEX = frozenset("0123456789abcdef")
+
+
+def share_handles(ids) -> dict[uuid.UUID, str]:
+    """For each id, the shortest start of its hex (at least HANDLE_MIN digits) that no
+    other id in `ids` begins with: unique, so it names exactly one share."""
+    hexes = sorted({i.hex for i in ids})
+    handles = {}
+    for k, this in enumerate(hexes):
+        length = HANDLE_MIN
+        for other in hexes[max(k - 1, 0) : k + 2]:
+            if other != this:
+                common = len(os.path.commonprefix((this, other)))
+                length = max(length, common + 1)
+        handles[uuid.UUID(this)] = this[:length]
+    return handles
+
+
+def _id_start(text: str) -> str | None:
+    """The hex digits of a share id's start (dashes and case ignored), if `text` can
+    be one: HANDLE_MIN to 32 hex digits."""
+    digits = text.replace("-", "").lower()
+    if HANDLE_MIN <= len(digits) <= 32 and set(digits) <= _HEX:
+        return digits
+    return None
 
 
 def _no_share(text: str) -> NotFound:
@@ -59,47 +96,69 @@ class SharingOps(ResourceOps):
             )
             session.add(share)
             session.flush()
+            handles = self._share_handles(session, resource.user_id)
             return NewShare(
-                token=token, share=self._share_record(share, resource.name, now)
+                token=token,
+                share=self._share_record(share, resource.name, now, handles),
             )
 
     def shares(self, ref: str | None = None) -> list[ShareRecord]:
         """My shares (of one resource, or all), newest first, with their status."""
         now = self._now()
         with self._read() as session:
+            uid = self._uid(session)
             stmt = (
                 select(ResourceShare, Resource.name)
                 .join(Resource, ResourceShare.resource_id == Resource.id)
-                .where(Resource.user_id == self._uid(session))
+                .where(Resource.user_id == uid)
                 .order_by(ResourceShare.created_at.desc(), ResourceShare.id)
             )
             if ref is not None:
                 stmt = stmt.where(
                     Resource.id == self._own(session, ref, action="list shares of").id
                 )
-            return [
-                self._share_record(s, name, now) for s, name in session.execute(stmt)
-            ]
+            rows = session.execute(stmt).all()
+            handles = self._share_handles(session, uid) if ref is not None else None
+            if handles is None:  # all my shares are listed: their ids are at hand
+                handles = share_handles(s.id for s, _name in rows)
+            return [self._share_record(s, name, now, handles) for s, name in rows]
 
-    def revoke(self, token_or_prefix: str) -> ShareRecord:
-        """Revoke one of my shares by its token or its display prefix."""
-        text = tokens.clean_token(str(token_or_prefix))
+    def revoke(self, handle: str) -> ShareRecord:
+        """Revoke one of my shares by its handle (the id `shares()` shows, or the whole
+        id), its token, or its token's display prefix when no other share has it."""
+        text = tokens.clean_token(str(handle))
         if not text:
-            raise InvalidInput("Give the token or its prefix (see %resource shares).")
+            raise InvalidInput(
+                "Give the share's id from %resource shares, or its token."
+            )
         if not text.isprintable():
             # NUL, control characters and surrogates are in no token, and would fail
             # in the driver (PostgreSQL refuses NUL in text) rather than match nothing.
             raise _no_share(text)
+        id_start = None
+        if not text.startswith(tokens.TOKEN_PREFIX):
+            id_start = _id_start(text)
+            if id_start is None:
+                raise _no_share(text)
         now = self._now()
         with self._write() as session:
+            uid = self._uid(session)
             mine = (
                 select(ResourceShare, Resource.name)
                 .join(Resource, ResourceShare.resource_id == Resource.id)
-                .where(Resource.user_id == self._uid(session))
+                .where(Resource.user_id == uid)
             )
-            # Only a display prefix is looked up as text; anything longer (a token, or
-            # one damaged in copy-paste) only by digest, so it never reaches the server.
-            if len(text) > tokens.DISPLAY_LENGTH:
+            if id_start is not None:
+                # A range of ids, which both backends compare as the hex text reads.
+                mine = mine.where(
+                    ResourceShare.id.between(
+                        uuid.UUID(id_start.ljust(32, "0")),
+                        uuid.UUID(id_start.ljust(32, "f")),
+                    )
+                )
+            elif len(text) > tokens.DISPLAY_LENGTH:
+                # Anything longer than a display prefix (a token, or one damaged in
+                # copy-paste) only by digest, so it never reaches the server.
                 mine = mine.where(ResourceShare.token_digest == tokens.digest(text))
             else:
                 mine = mine.where(ResourceShare.token_prefix == text)
@@ -107,8 +166,10 @@ class SharingOps(ResourceOps):
             if not rows:
                 raise _no_share(text)
             if len(rows) > 1:
+                more = "more of its id" if id_start else "its id"
                 raise InvalidInput(
-                    f"'{text}' matches more than one share: give the whole token."
+                    f"'{text}' matches more than one of your shares: give {more} "
+                    "(the id column of %resource shares)."
                 )
             share, name = rows[0]
             session.execute(
@@ -117,7 +178,8 @@ class SharingOps(ResourceOps):
                 .values(revoked_at=now)
             )
             session.refresh(share)
-            return self._share_record(share, name, now)
+            handles = self._share_handles(session, uid)
+            return self._share_record(share, name, now, handles)
 
     def open(self, token: str) -> SharedResource:
         """Read a shared resource through its token, counting one access."""
@@ -167,9 +229,23 @@ class SharingOps(ResourceOps):
         return row
 
     @staticmethod
-    def _share_record(share: ResourceShare, name: str, now: datetime) -> ShareRecord:
+    def _share_handles(session: Session, uid: int) -> dict[uuid.UUID, str]:
+        """The handle of each of my shares (one query of their ids)."""
+        return share_handles(
+            session.scalars(
+                select(ResourceShare.id)
+                .join(Resource, ResourceShare.resource_id == Resource.id)
+                .where(Resource.user_id == uid)
+            )
+        )
+
+    @staticmethod
+    def _share_record(
+        share: ResourceShare, name: str, now: datetime, handles: dict
+    ) -> ShareRecord:
         return ShareRecord(
             id=share.id,
+            handle=handles[share.id],
             resource=name,
             prefix=share.token_prefix,
             created_at=share.created_at,

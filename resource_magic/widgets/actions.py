@@ -124,12 +124,14 @@ class BrowserState(QueryState):
         return True
 
     @action("Revoke")
-    def revoke(self, prefix: str) -> bool:
+    def revoke(self, share_id: object) -> bool:
+        """Revoke exactly the share with this id (a row of `shares`)."""
         preview = self._current("revoke shares of", own=True)
-        revoked = self.store.revoke(prefix)
+        revoked = self.store.revoke(str(share_id))
         self.shares = tuple(self.store.shares(preview.ref))
         self.say(
-            f"Revoked {revoked.prefix}\u2026 of '{revoked.resource}': "
+            f"Revoked {revoked.handle} ({revoked.prefix}\u2026) of "
+            f"'{revoked.resource}': "
             "that token no longer opens anything.",
             "success",
         )

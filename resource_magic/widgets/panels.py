@@ -235,10 +235,10 @@ class ActionPanel(w.VBox):
             revoke = make_button(
                 "Revoke",
                 "rm-revoke",
-                f"Revoke the share {share.prefix}\u2026",
+                f"Revoke the share {share.handle} ({share.prefix}\u2026)",
                 disabled=share.status == "revoked",
             )
-            revoke.rm_prefix = share.prefix
+            revoke.rm_share_id = share.id  # exactly this share, whatever its prefix
             revoke.on_click(self._on_revoke_click)
             rows.append(w.HBox([revoke, label]))
         if not rows:
@@ -338,7 +338,7 @@ class ActionPanel(w.VBox):
             self._show_panel("shares")
 
     def _on_revoke_click(self, button) -> None:
-        self.state.revoke(button.rm_prefix)
+        self.state.revoke(button.rm_share_id)
 
     def _on_history_click(self, button) -> None:
         if self.state.load_history():

@@ -170,7 +170,8 @@ def share_label(share: ShareRecord) -> str:
     )
     expires = when(share.expires_at) if share.expires_at else "never"
     return (
-        f"{share.prefix}\u2026 \u00b7 {share.status} \u00b7 uses {uses} \u00b7 "
+        f"{share.handle} \u00b7 {share.prefix}\u2026 \u00b7 {share.status} \u00b7 "
+        f"uses {uses} \u00b7 "
         f"expires {expires} \u00b7 created {when(share.created_at)}"
     )
 

@@ -45,14 +45,14 @@ def share(ctx: Context, args: argparse.Namespace) -> None:
     print(f"    %resource open {new.token}")
     print(
         "The token is shown only this once; see your shares with %resource shares "
-        f"and stop this one with %resource revoke {record.prefix}."
+        f"and stop this one with %resource revoke {record.handle}."
     )
 
 
 @subcommand("shares")
 @argument("name", metavar="NAME", nargs="?", help="only the shares of this resource")
 def shares(ctx: Context, args: argparse.Namespace):
-    """My share tokens (prefixes only), their status and uses, as a DataFrame.
+    """My shares (ids and token prefixes only), their status and uses, as a DataFrame.
 
     Examples
     --------
@@ -73,20 +73,21 @@ def shares(ctx: Context, args: argparse.Namespace):
 @subcommand("revoke")
 @argument(
     "token",
-    metavar="TOKEN_OR_PREFIX",
-    help="the token, or the prefix %%resource shares shows (like rmshr_AbC1)",
+    metavar="SHARE",
+    help="the share's id as %%resource shares shows it (like 3f9c2a7e), or its token",
 )
 def revoke(ctx: Context, args: argparse.Namespace) -> None:
-    """Stop a share token from working (the token or its prefix).
+    """Stop a share token from working (the share's id, or its token).
 
     Examples
     --------
-    %resource revoke rmshr_AbC1
+    %resource revoke 3f9c2a7e
     """
     record = ctx.store.revoke(args.token)
     uses = record.access_count
     print(
-        f"Revoked the share {record.prefix}… of '{record.resource}' (used {uses} "
+        f"Revoked the share {record.handle} ({record.prefix}…) of "
+        f"'{record.resource}' (used {uses} "
         f"time{'s' if uses != 1 else ''}): the token no longer works."
     )
 

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, column, inspect, select, table, text
+from sqlalchemy import Connection, Engine, column, inspect, select, table
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from alembic.config import Config
@@ -22,9 +22,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version"
 _REVISION_FILE = re.compile(r"(\d{4})_\w+\.py")
-# Any constant: PostgreSQL serialises concurrent first-time upgrades on this advisory
-# lock.
-_PG_LOCK_KEY = 7_310_428_551
 
 _current: set[int] = set()
 _current_lock = threading.Lock()
@@ -72,14 +69,11 @@ def current_revision(connection: Connection) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Upgrade to `revision` in one transaction; concurrent callers queue."""
+    """Upgrade to `revision` in one transaction; concurrent callers queue (on
+    PostgreSQL, migrations/env.py takes an advisory lock first)."""
     from alembic import command
 
     with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(
-                text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY}
-            )
         command.upgrade(alembic_config(connection), revision)
 
 

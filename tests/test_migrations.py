@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
 from alembic import command
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from resource_magic.migrate import alembic_config, current_revision, head_revision
+from resource_magic.migrations import PG_LOCK_KEY
 from resource_magic.models import Base
 from resource_magic.store import ResourceStore
 
@@ -72,4 +81,158 @@ def test_comparison_would_catch_a_model_change(empty_url):
     assert [(d[0], d[3].name) for d in diffs if d[0] == "add_column"] == [
         ("add_column", "not_migrated")
     ]
+    engine.dispose()
+
+
+# -- the contributor's path: the alembic command with a URL (CONTRIBUTING.md) ---------
+REPO = Path(__file__).parent.parent
+
+
+def _alembic_ini(tmp_path: Path) -> tuple[Path, Path]:
+    """The repository's alembic.ini, aimed at a copy of the migrations (a test must
+    not write a revision into the package); (config file, versions directory)."""
+    scripts = tmp_path / "migrations"
+    shutil.copytree(
+        REPO / "resource_magic" / "migrations",
+        scripts,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    text = (REPO / "alembic.ini").read_text(encoding="utf-8")
+    aimed = text.replace("%(here)s/resource_magic/migrations", str(scripts))
+    aimed = aimed.replace("prepend_sys_path = %(here)s", f"prepend_sys_path = {REPO}")
+    assert aimed.count(str(scripts)) == 1 and str(REPO) in aimed
+    ini = tmp_path / "alembic.ini"
+    ini.write_text(aimed, encoding="utf-8")
+    return ini, scripts / "versions"
+
+
+def _alembic(ini: Path, *args: str, url: str | None = None, wait: bool = True):
+    command_line = [sys.executable, "-m", "alembic", "-c", str(ini)]
+    if url is not None:
+        command_line += ["-x", f"url={url}"]
+    process = subprocess.Popen(
+        [*command_line, *args],
+        cwd=ini.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    if not wait:
+        return process
+    out, err = process.communicate(timeout=180)
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
+def test_the_documented_autogenerate_path_writes_a_migration(empty_url, tmp_path):
+    """`alembic -x url=... upgrade/check/revision --autogenerate`, as CONTRIBUTING.md
+    says: a model column the database lacks becomes a new, lint-clean revision on top
+    of the head, which brings the database back in line with the models."""
+    ini, versions = _alembic_ini(tmp_path)
+    assert _alembic(ini, "upgrade", "head", url=empty_url).returncode == 0
+    engine = create_engine(empty_url)
+    with engine.connect() as conn:
+        assert current_revision(conn) == head_revision()
+    checked = _alembic(ini, "check", url=empty_url)
+    assert checked.returncode == 0, checked.stderr
+    assert "No new upgrade operations detected." in checked.stdout + checked.stderr
+
+    # Stand-in for a model change: the database lacks a column the models have.
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE resource_share DROP COLUMN max_accesses"))
+    assert _alembic(ini, "check", url=empty_url).returncode != 0
+    made = _alembic(
+        ini,
+        "revision",
+        "--autogenerate",
+        "--rev-id",
+        "9999",
+        "-m",
+        "next change",
+        url=empty_url,
+    )
+    assert made.returncode == 0, made.stderr
+    script = versions / "9999_next_change.py"
+    source = script.read_text(encoding="utf-8")
+    assert f'down_revision: str | None = "{head_revision()}"' in source
+    upgrade = " ".join(source.split("def downgrade")[0].split())
+    assert 'sa.Column("max_accesses", sa.Integer(), nullable=True)' in upgrade
+    assert "add_column(" in upgrade
+    linted = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", str(script)],
+        capture_output=True,
+        text=True,
+    )
+    assert linted.returncode == 0, linted.stdout
+
+    assert _alembic(ini, "upgrade", "head", url=empty_url).returncode == 0
+    with engine.connect() as conn:
+        assert current_revision(conn) == "9999"
+    columns = {c["name"] for c in inspect(engine).get_columns("resource_share")}
+    assert "max_accesses" in columns
+    assert _alembic(ini, "check", url=empty_url).returncode == 0
+    engine.dispose()
+
+
+def test_the_alembic_command_without_a_database_says_how_to_name_one(tmp_path):
+    ini, _ = _alembic_ini(tmp_path)
+    for args in (("upgrade", "head"), ("check",)):
+        shown = _alembic(ini, *args)
+        assert shown.returncode != 0
+        assert shown.stderr.strip().splitlines()[-1] == (
+            "Name the database: alembic -x url=sqlite:///dev.db ... (or set "
+            "sqlalchemy.url in the config file)."
+        )
+    offline = _alembic(ini, "upgrade", "head", "--sql", url="sqlite:///x.db")
+    assert offline.returncode != 0
+    assert offline.stderr.strip().splitlines()[-1] == (
+        "resource_magic migrations run against a database: drop --sql and give "
+        "-x url=..."
+    )
+    assert not (tmp_path / "x.db").exists()
+
+
+def _waiting_for_an_advisory_lock(engine) -> bool:
+    with engine.connect() as conn:
+        return bool(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND NOT granted"
+                )
+            ).scalar()
+        )
+
+
+@pytest.mark.parametrize("door", ["alembic command", "store"])
+def test_upgrades_queue_on_the_advisory_lock(fresh_postgres_url, tmp_path, door):
+    """While one upgrade holds the lock, another (the alembic command or a store
+    opening the database) waits for it and then finds the schema done."""
+    engine = create_engine(fresh_postgres_url)
+    holder = engine.connect()
+    holder.begin()
+    holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
+    if door == "alembic command":
+        ini, _ = _alembic_ini(tmp_path)
+        waiter = _alembic(ini, "upgrade", "head", url=fresh_postgres_url, wait=False)
+        done = waiter.poll
+    else:
+        thread = threading.Thread(target=ResourceStore, args=(fresh_postgres_url,))
+        thread.start()
+        done = lambda: None if thread.is_alive() else 0  # noqa: E731
+    try:
+        deadline = time.monotonic() + 120
+        while not _waiting_for_an_advisory_lock(engine):
+            assert done() is None, "the upgrade did not wait for the lock"
+            assert time.monotonic() < deadline, "nothing waits for the lock"
+            time.sleep(0.05)
+        assert "alembic_version" not in inspect(engine).get_table_names()
+    finally:
+        holder.rollback()
+        holder.close()
+    if door == "alembic command":
+        assert waiter.wait(timeout=180) == 0, waiter.stderr.read()
+    else:
+        thread.join(timeout=180)
+    with engine.connect() as conn:
+        assert current_revision(conn) == head_revision()
     engine.dispose()

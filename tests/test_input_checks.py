@@ -8,6 +8,7 @@ import json
 import pytest
 
 from resource_magic.errors import ResourceError
+from resource_magic.magic.words import MAX_LINE
 from resource_magic.store import EXPORT_FORMAT, ResourceStore
 
 
@@ -179,3 +180,37 @@ def test_a_good_parameter_name_passes_every_door(run, store, name):
 def test_a_placeholder_no_parameter_could_fill_is_plain_text(run, store, name):
     store.save("ask", f"Hello {{{{ {name} }}}}", resource_type="prompt")
     assert run("%resource run ask").result == f"Hello {{{{ {name} }}}}"
+
+
+# -- issue 12 defect 9: a long line is read in linear time, or refused at once ---------
+def test_a_value_as_large_as_the_content_limit_reaches_the_prompt(run, store):
+    store.save("p", "<{{ a }}>", resource_type="prompt")
+    value = "word " * ((MAX_LINE - 100) // 5)
+    result = run(f"text = %resource run p -p 'a={value}'")
+    assert result.error is None, result.text
+    assert run("text").result == f"<{value}>"
+    assert store.get("p").execution_count == 1
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["%resource run p -p a={long}", "%resource show {long}", "%resource {long}"],
+)
+def test_an_over_long_line_is_refused_in_one_line_and_changes_nothing(run, store, line):
+    store.save("p", "<{{ a }}>", resource_type="prompt")
+    before = _state(store)
+    source = line.format(long="x" * (MAX_LINE + 1))
+    result = run(source)
+    length = len(source) - len("%resource ")
+    assert not result.traceback_shown, result.text[:300]
+    assert result.usage_error == (
+        f"The line is {length:,} characters long: the limit is {MAX_LINE:,}; "
+        "put long text in the cell body or a parameter's saved default."
+    )
+    assert _state(store) == before
+    assert store.get("p").execution_count == 0
+
+
+def test_an_unknown_long_subcommand_is_named_briefly(run):
+    result = run("%resource " + "x" * 100_000)
+    assert result.usage_error.startswith(f"Unknown subcommand '{'x' * 37}...': use one")

@@ -8,7 +8,6 @@ is a bug and keeps its traceback.
 from __future__ import annotations
 
 import difflib
-import shlex
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
@@ -17,6 +16,7 @@ from ..errors import ResourceError
 from .docs import overview
 from .parser import HelpShown
 from .registry import SUBCOMMANDS, Context, Subcommand
+from .words import split_line
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from .core import ResourceMagic
@@ -25,11 +25,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 def route(magic: ResourceMagic, line: str, cell: str | None = None) -> Any:
     """Run `%resource LINE` (`cell`: the %%resource body); the handler's value."""
     try:
-        words = shlex.split(line)
-    except ValueError as exc:
-        raise UsageError(
-            f"Cannot read the line ({exc}): close the quotes you opened."
-        ) from None
+        words = split_line(line)
+    except ResourceError as exc:
+        raise UsageError(str(exc)) from None
     if not words or words[0] in ("-h", "--help"):
         print(overview())
         return None
@@ -58,7 +56,8 @@ def find_subcommand(name: str) -> Subcommand:
     close = difflib.get_close_matches(name, list(SUBCOMMANDS), n=1, cutoff=0.6)
     if close:
         raise UsageError(f"Unknown subcommand '{name}'. Did you mean '{close[0]}'?")
+    shown = name if len(name) <= 40 else name[:37] + "..."  # a word can be 1 MB long
     raise UsageError(
-        f"Unknown subcommand '{name}': use one of {', '.join(SUBCOMMANDS)} "
+        f"Unknown subcommand '{shown}': use one of {', '.join(SUBCOMMANDS)} "
         "(see %resource?)."
     )

@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def resort():
         sort.value = "name"
-        sort.value = "updated"
+        sort.value = "-updated"
 
     rows.append(("sort by name and back (2 queries)", timed(resort, args.repeat)))
 

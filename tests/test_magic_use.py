@@ -41,6 +41,30 @@ def test_list_filters(run, store):
     assert names("%resource list -s etl --sort name") == ["etl-daily", "etl-weekly"]
 
 
+def test_sort_field_is_ascending_and_minus_field_descending(run, store):
+    """As in most APIs: --sort=-executions (the README's example) is most run first,
+    with = or a space; --sort executions least run first; the default newest first."""
+    for name, runs in (("once", 1), ("never", 0), ("often", 5)):
+        store.save(name, "x = 1")
+        for _ in range(runs):
+            store.record_execution(name)
+
+    def names(line: str) -> list[str]:
+        shown = run(line)
+        assert shown.error is None, shown.error
+        return shown.result["name"].tolist()
+
+    assert names("%resource list --sort=-executions") == ["often", "once", "never"]
+    assert names("%resource list --sort -executions") == ["often", "once", "never"]
+    assert names("%resource list --sort executions") == ["never", "once", "often"]
+    assert names("%resource list --sort -name --limit 1") == ["once"]
+    assert names("%resource list") == ["often", "never", "once"]  # updated, newest
+    help_text = run("%resource help list").stdout
+    assert "a leading - sorts descending: --sort -executions" in " ".join(
+        help_text.split()
+    )
+
+
 def test_list_says_how_many_matched_when_a_page_is_cut(run, store):
     for i in range(5):
         store.save(f"r{i}", f"x = {i}")
@@ -96,7 +120,7 @@ def test_list_public_scope_shows_owners(run, make_store):
         (
             "%resource list --sort size",
             "Cannot sort by 'size': use one of updated, created, name, type, "
-            "executions, forks, version.",
+            "executions, forks, version (a leading - sorts descending: -executions).",
         ),
         (
             "%resource list --limit 0",

@@ -50,7 +50,9 @@ def test_the_postgres_marker_selects_the_postgresql_variants(expression, wanted)
 
 def test_the_header_names_the_configured_server_with_its_password_masked():
     url = "postgresql+psycopg://me:Pw-9f3e@db.example:5432/postgres"
-    out = _collect("tests/test_config.py", env={"RESOURCE_MAGIC_TEST_POSTGRES_URL": url})
+    out = _collect(
+        "tests/test_config.py", env={"RESOURCE_MAGIC_TEST_POSTGRES_URL": url}
+    )
     header = [line for line in out.splitlines() if line.startswith("postgresql:")]
     assert header == [
         "postgresql: postgresql+psycopg://me:***@db.example:5432/postgres "

@@ -137,6 +137,26 @@ def test_type_tag_scope_and_sort_filters(make_store, browse):
     assert b.find("rm-results").options[0][0].startswith("bob" + NBSP)
 
 
+def test_the_sort_dropdown_offers_every_field_and_most_run_is_most_run_first(
+    store, browse
+):
+    from resource_magic.store import SORTS
+
+    for name, runs in (("once", 1), ("often", 3), ("never", 0)):
+        store.save(name, "x = 1")
+        for _ in range(runs):
+            store.record_execution(name)
+    b = browse(store)
+    labels = dict(b._sort.options)
+    fields = {value.lstrip("-") for value in labels.values()}
+    assert fields == set(SORTS)
+    assert shown(b) == ["never", "often", "once"]  # recently updated first
+    b._sort.value = labels["most run"]
+    assert shown(b) == ["often", "once", "never"]
+    b._sort.value = labels["name"]
+    assert shown(b) == ["never", "often", "once"]
+
+
 def test_paging_next_previous_and_page_size(store, browse):
     seed(store, 23)
     b = browse(store, page_size=10)

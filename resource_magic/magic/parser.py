@@ -32,6 +32,45 @@ class CommandParser(argparse.ArgumentParser):
         super().__init__(**kwargs)
         self.subcommand = subcommand
 
+    def parse_known_args(self, args=None, namespace=None):
+        return super().parse_known_args(self._dash_values(args), namespace)
+
+    def _dash_values(self, words):
+        """`--sort -executions` as `--sort=-executions`: argparse takes a word that
+        starts with - for an option (and says the option lacks its value), so an
+        option that expects one value gets the next word when that word is not one
+        of this parser's options."""
+        if words is None:
+            return None
+        words = list(words)
+        joined: list[str] = []
+        index = 0
+        while index < len(words):
+            word = words[index]
+            following = words[index + 1] if index + 1 < len(words) else None
+            action = self._option_string_actions.get(word)
+            if (
+                action is not None
+                and action.nargs is None
+                and following is not None
+                and following.startswith("-")
+                and following != "--"
+                and not self._is_option(following)
+            ):
+                joined.append(f"{word}={following}")
+                index += 2
+                continue
+            joined.append(word)
+            index += 1
+        return joined
+
+    def _is_option(self, word: str) -> bool:
+        """True when `word` names one of this parser's options (-t, -tX, --tag=X)."""
+        head = word.split("=", 1)[0]
+        if head in self._option_string_actions:
+            return True
+        return not word.startswith("--") and word[:2] in self._option_string_actions
+
     def error(self, message: str) -> NoReturn:
         message = _readable(message)
         suggestion = self._suggest_option(message)

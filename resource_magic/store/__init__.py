@@ -13,18 +13,18 @@ resources (CRUD and versions), sharing (tokens), lineage (forks), transfer
 
 from __future__ import annotations
 
-from .resources import SCOPES, SORTS
+from .resources import DEFAULT_SORT, SCOPES, SORTS
 from .transfer import EXPORT_FORMAT, TransferOps
 
 
 class ResourceStore(TransferOps):
     """ResourceStore(url=None, user=None): the database at `url` (default: the embedded
     SQLite file, or RESOURCE_MAGIC_DATABASE_URL) seen as `user` (default:
-    RESOURCE_MAGIC_USER, else JUPYTERHUB_USER, else the login name). Opening it brings the schema up to
-    date."""
+    RESOURCE_MAGIC_USER, else JUPYTERHUB_USER, else the login name). Opening it
+    brings the schema up to date."""
 
     def __repr__(self) -> str:
         return f"ResourceStore(url={self.display_url!r}, user={self.user!r})"
 
 
-__all__ = ["EXPORT_FORMAT", "SCOPES", "SORTS", "ResourceStore"]
+__all__ = ["DEFAULT_SORT", "EXPORT_FORMAT", "SCOPES", "SORTS", "ResourceStore"]

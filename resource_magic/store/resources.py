@@ -31,15 +31,18 @@ from ..validate import (
 from .core import StoreCore, name_or_id
 from .search import SearchFilter, search_filter
 
+# `sort="FIELD"` orders ascending, `sort="-FIELD"` descending (as most APIs do);
+# the default, "-updated", is the most recently updated first.
 SORTS = {
-    "updated": (Resource.updated_at, True),
-    "created": (Resource.created_at, True),
-    "name": (Resource.name, False),
-    "type": (Resource.resource_type, False),
-    "executions": (Resource.execution_count, True),
-    "forks": (Resource.fork_count, True),
-    "version": (Resource.current_version, True),
+    "updated": Resource.updated_at,
+    "created": Resource.created_at,
+    "name": Resource.name,
+    "type": Resource.resource_type,
+    "executions": Resource.execution_count,
+    "forks": Resource.fork_count,
+    "version": Resource.current_version,
 }
+DEFAULT_SORT = "-updated"
 SCOPES = ("mine", "public")
 MAX_PAGE = 1000
 MAX_OFFSET = 1_000_000_000
@@ -225,11 +228,12 @@ class ResourceOps(StoreCore):
         resource_type: str | None = None,
         tag: str | None = None,
         scope: str = "mine",
-        sort: str = "updated",
+        sort: str = DEFAULT_SORT,
         limit: int = 50,
         offset: int = 0,
     ) -> Page:
-        """One page of my (or all public) resources, newest first, and the total."""
+        """One page of my (or all public) resources and the total: most recently
+        updated first, or by `sort` ("name" ascending, "-executions" descending)."""
         needle = clean_search(search)
         if resource_type is not None:
             resource_type = clean_type(resource_type)
@@ -237,11 +241,12 @@ class ResourceOps(StoreCore):
             tag = clean_tags([tag])[0]
         if scope not in SCOPES:
             raise InvalidInput(f"Unknown scope {scope!r}: use 'mine' or 'public'.")
-        descending_flag = sort.startswith("-")
-        key = sort.lstrip("-")
+        descending = isinstance(sort, str) and sort.startswith("-")
+        key = sort[1:] if descending else sort
         if key not in SORTS:
             raise InvalidInput(
-                f"Cannot sort by {key!r}: use one of {', '.join(SORTS)}."
+                f"Cannot sort by {key!r}: use one of {', '.join(SORTS)} "
+                "(a leading - sorts descending: -executions)."
             )
         if (
             isinstance(limit, bool)
@@ -257,8 +262,7 @@ class ResourceOps(StoreCore):
             raise InvalidInput(
                 f"The offset must be a whole number from 0 to {MAX_OFFSET:,}."
             )
-        column, natural_desc = SORTS[key]
-        descending = natural_desc != descending_flag
+        column = SORTS[key]
         with self._read() as session:
             uid = self._uid(session)
             search = search_filter(session, needle) if needle else SearchFilter(true())

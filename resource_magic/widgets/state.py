@@ -23,7 +23,7 @@ from traitlets import Any, Enum, HasTraits, Instance, Int, Tuple, Unicode, obser
 
 from ..errors import ResourceError
 from ..records import AttachmentRecord, NewShare, ResourceRecord
-from ..store import SCOPES, SORTS, ResourceStore
+from ..store import DEFAULT_SORT, SCOPES, SORTS, ResourceStore
 from .debounce import Debouncer
 from .render import source_text
 
@@ -78,7 +78,11 @@ class QueryState(HasTraits):
     resource_type = Unicode("", help="'' for every type, else one resource type.")
     tag = Unicode("", help="'' for any tag, else one tag.")
     scope = Enum(SCOPES, default_value="mine")
-    sort = Enum(tuple(SORTS), default_value="updated")
+    sort = Enum(
+        tuple(SORTS) + tuple(f"-{key}" for key in SORTS),
+        default_value=DEFAULT_SORT,
+        help="A store sort: FIELD ascending, -FIELD descending.",
+    )
     page_size = Int(25)
     # -- the answer --------------------------------------------------------------------
     page = Int(0, help="Zero-based page number.")

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import ipywidgets as w
 
 from ..errors import ResourceError
-from ..store import SORTS, ResourceStore
+from ..store import ResourceStore
 from . import render
 from .actions import BrowserState
 from .insert import CellInserter, lab_frontend
@@ -40,14 +40,14 @@ _TYPES = (
     ("prompt", "prompt"),
     ("agent_config", "agent_config"),
 )
-_SORT_LABELS = {
-    "updated": "recently updated",
-    "created": "recently created",
+_SORT_LABELS = {  # store sort value -> what the dropdown says
+    "-updated": "recently updated",
+    "-created": "recently created",
     "name": "name",
     "type": "type",
-    "executions": "most run",
-    "forks": "most forked",
-    "version": "most versions",
+    "-executions": "most run",
+    "-forks": "most forked",
+    "-version": "most versions",
 }
 
 
@@ -145,7 +145,7 @@ class ResourceBrowser(w.VBox):
         self._scope.add_class("rm-scope")
         self._scope.style.button_width = "70px"
         self._sort = w.Dropdown(
-            options=[(_SORT_LABELS.get(key, key), key) for key in SORTS],
+            options=[(label, value) for value, label in _SORT_LABELS.items()],
             tooltip="Sort the results",
         )
         self._sort.add_class("rm-sort")

@@ -32,10 +32,11 @@ DEFAULT_LIMIT = 50
 )
 @argument(
     "--sort",
-    default="updated",
+    default="-updated",
     metavar="FIELD",
-    help=f"one of {', '.join(SORT_FIELDS)} (default updated, newest first); "
-    "a leading - reverses it: --sort=-name",
+    help=f"one of {', '.join(SORT_FIELDS)}, ascending; a leading - sorts "
+    "descending: --sort -executions (most run first). Default -updated "
+    "(most recently updated first)",
 )
 @argument(
     "--limit",

@@ -147,13 +147,14 @@ def test_the_sort_dropdown_offers_every_field_and_most_run_is_most_run_first(
         for _ in range(runs):
             store.record_execution(name)
     b = browse(store)
-    labels = dict(b._sort.options)
+    sort = b.find("rm-sort")
+    labels = dict(sort.options)
     fields = {value.lstrip("-") for value in labels.values()}
     assert fields == set(SORTS)
     assert shown(b) == ["never", "often", "once"]  # recently updated first
-    b._sort.value = labels["most run"]
+    sort.value = labels["most run"]
     assert shown(b) == ["often", "once", "never"]
-    b._sort.value = labels["name"]
+    sort.value = labels["name"]
     assert shown(b) == ["never", "often", "once"]
 
 

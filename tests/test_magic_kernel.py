@@ -102,6 +102,20 @@ def test_run_captures_and_shows_outputs_in_a_kernel(kernel, backend, make_store)
         )
     ]
 
+    # share: the message once as a stream, no execute_result; the token is the value
+    reply, messages = execute(kernel, "%resource share plot --max-uses 1")
+    shown = outputs(messages)
+    assert [kind for kind, _ in shown] == ["stdout"], shown
+    assert shown[0][1].startswith("Shared 'plot' (never expires, up to 1 use).")
+    reply, messages = execute(kernel, "tok = %resource share plot\nprint(tok)")
+    shown = outputs(messages)
+    assert {kind for kind, _ in shown} == {"stdout"}, shown
+    text = "".join(part for _, part in shown)
+    token = text.splitlines()[-1]  # what print(tok) printed
+    assert token.startswith("rmshr_") and text.count("Shared 'plot'") == 1
+    assert text.count(token) == 3  # the message's two lines, then print(tok)
+    assert make_store("bob").open(token).resource.name == "plot"
+
     # `df = %resource list` gives a DataFrame in the kernel
     reply, messages = execute(kernel, "df = %resource list\ntype(df).__name__")
     assert outputs(messages) == [("execute_result", {"text/plain": "'DataFrame'"})]

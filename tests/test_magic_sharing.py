@@ -30,7 +30,12 @@ def test_share_shows_the_token_once_with_the_line_to_give(run, store):
     token = TOKEN_RE.search(shown.stdout).group(0)
     prefix = token[:10]
     (share,) = store.shares()
-    assert shown.stdout.splitlines() == [
+    # the message, then the cell's value (the token) shows nothing more: IPython's
+    # output prompt stays empty in a terminal, and a kernel sends no result at all
+    assert shown.stdout.splitlines()[-1].startswith("Out[")
+    assert shown.stdout.splitlines()[-1].endswith("]: ")
+    assert shown.result == token and shown.outputs == []
+    assert shown.stdout.splitlines()[:-1] == [
         "Shared 'etl' (never expires, up to 2 uses). The token:",
         f"    {token}",
         "Give the recipient this line:",
@@ -46,6 +51,27 @@ def test_share_shows_the_token_once_with_the_line_to_give(run, store):
     ].values.tolist() == [[share.handle, prefix + "…", "etl", "active", 0, 2]]
     assert re.fullmatch("[0-9a-f]{8}", share.handle)
     assert share.id.hex.startswith(share.handle)
+
+
+def test_the_token_is_the_value_and_the_message_shows_once(run, store, make_store):
+    store.save("etl", "x = 1")
+    shown = run("tok = %resource share etl --max-uses 1")
+    assert shown.error is None, shown.text
+    token = TOKEN_RE.search(shown.stdout).group(0)
+    (share,) = store.shares()
+    assert shown.stdout.splitlines() == [
+        "Shared 'etl' (never expires, up to 1 use). The token:",
+        f"    {token}",
+        "Give the recipient this line:",
+        f"    %resource open {token}",
+        "The token is shown only this once; see your shares with %resource shares "
+        f"and stop this one with %resource revoke {share.handle}.",
+    ]
+    tok = run("tok").result
+    assert tok == token and isinstance(tok, str)
+    assert f"{tok}" == token and repr(tok) == repr(token)  # a str like any other
+    assert run("print(tok)").stdout == token + "\n"
+    assert make_store("bob").open(tok).resource.name == "etl"
 
 
 def test_share_with_expiry(run, store):

@@ -12,6 +12,17 @@ from ..registry import Context, subcommand
 from ..render import show_resource, when
 
 
+class ShareToken(str):
+    """The new token, as the value of `%resource share` (so `tok = %resource share x`
+    keeps it). The command has printed it already with the line to give, so its own
+    display in a notebook shows nothing more; it is a plain str for everything else."""
+
+    __slots__ = ()
+
+    def _ipython_display_(self) -> None:
+        """Nothing: the message above it shows the token once."""
+
+
 @subcommand("share")
 @own_name
 @argument(
@@ -26,18 +37,21 @@ from ..render import show_resource, when
     metavar="N",
     help="how many times the token may be used (default: no limit)",
 )
-def share(ctx: Context, args: argparse.Namespace) -> None:
+def share(ctx: Context, args: argparse.Namespace) -> ShareToken:
     """Make a share token for a resource (shown once) to give to someone.
+
+    The token is also the value, so it can be kept: tok = %resource share NAME.
 
     Examples
     --------
     %resource share etl-daily --expires 7d --max-uses 5
+    tok = %resource share etl-daily --max-uses 1
     """
     new = ctx.store.share(args.name, expires=args.expires, max_accesses=args.max_uses)
     record = new.share
     limits = [
         f"expires {when(record.expires_at)}" if record.expires_at else "never expires",
-        f"up to {record.max_accesses} uses" if record.max_accesses else "no use limit",
+        _up_to(record.max_accesses) if record.max_accesses else "no use limit",
     ]
     print(f"Shared '{record.resource}' ({', '.join(limits)}). The token:")
     print(f"    {new.token}")
@@ -47,6 +61,11 @@ def share(ctx: Context, args: argparse.Namespace) -> None:
         "The token is shown only this once; see your shares with %resource shares "
         f"and stop this one with %resource revoke {record.handle}."
     )
+    return ShareToken(new.token)
+
+
+def _up_to(uses: int) -> str:
+    return f"up to {uses} use{'s' if uses != 1 else ''}"
 
 
 @subcommand("shares")

@@ -17,20 +17,32 @@ from contextlib import contextmanager
 from _invariants import violations
 from sqlalchemy import event
 
+from resource_magic.errors import NotFound
 from resource_magic.store import EXPORT_FORMAT, ResourceStore
 
 GRACE_S = 1.0  # how long the second writer may run while the first one waits
 
 
+Statement = str | Callable[[str], bool]
+
+
+def _matches(statement: Statement, sql: str) -> bool:
+    """`statement` is the start of the (upper-cased, one-line) SQL, or a test of it."""
+    sql = " ".join(sql.split()).upper()
+    return statement(sql) if callable(statement) else sql.startswith(statement)
+
+
 @contextmanager
-def paused_before(store: ResourceStore, statement: str) -> Iterator[threading.Event]:
+def paused_before(
+    store: ResourceStore, statement: Statement
+) -> Iterator[threading.Event]:
     """Threads named 'first' stop before `statement` until the yielded event is set."""
     gate, reached = threading.Event(), threading.Event()
 
     def before(conn, cursor, sql, parameters, context, executemany):
         if (
             threading.current_thread().name == "first"
-            and " ".join(sql.split()).upper().startswith(statement)
+            and _matches(statement, sql)
             and not reached.is_set()
         ):
             reached.set()
@@ -46,7 +58,7 @@ def paused_before(store: ResourceStore, statement: str) -> Iterator[threading.Ev
 
 def interleave(
     store: ResourceStore,
-    statement: str,
+    statement: Statement,
     first: Callable[[], object],
     second: Callable[[], object],
 ) -> list[object]:
@@ -123,3 +135,91 @@ def test_two_imports_of_one_new_name_both_land(make_store):
         "x = 'second'",
     ]
     assert violations(alice.url) == []
+
+
+# -- a delete committed between another transaction's lookup and its write -------------
+# On PostgreSQL the delete runs to completion while the first transaction waits between
+# its read and its write; its write then meets a row that is gone, which used to
+# surface as ForeignKeyViolation / IntegrityError / "Could not refresh instance". On
+# SQLite the delete queues behind the first writer, so the first one succeeds and the
+# delete follows.
+
+
+NO_ETL = "No resource named 'etl': see your resources with %resource list."
+
+
+def _race_a_delete(make_store, backend, statement, first_call):
+    alice, bob = make_store("alice"), make_store("bob")
+    alice.save("etl", "x = 1", is_public=True)
+    bob.save("unrelated", "x = 0")  # bob's user row exists: no wait on its insert
+    deleter = make_store("alice")
+    first, second = interleave(
+        alice, statement, lambda: first_call(alice, bob), lambda: deleter.delete("etl")
+    )
+    assert second == "etl", repr(second)  # the delete went through either way
+    assert violations(alice.url) == []
+    return first, alice, bob
+
+
+def _gone(first, message: str, backend: str) -> None:
+    if backend.startswith("sqlite"):
+        assert not isinstance(first, Exception), repr(first)
+    else:
+        assert isinstance(first, NotFound), repr(first)
+        assert str(first) == message
+
+
+def test_fork_of_a_resource_deleted_meanwhile_is_not_found(make_store, backend):
+    first, alice, bob = _race_a_delete(
+        make_store,
+        backend,
+        "INSERT INTO RESOURCE ",
+        lambda alice, bob: bob.fork("alice/etl"),
+    )
+    _gone(
+        first,
+        "No public resource 'alice/etl': check the spelling, or ask alice for a "
+        "share token.",
+        backend,
+    )
+    expected = ["etl", "unrelated"] if backend.startswith("sqlite") else ["unrelated"]
+    assert bob.names() == expected
+
+
+def test_fork_of_my_own_resource_deleted_meanwhile_is_not_found(make_store, backend):
+    first, alice, bob = _race_a_delete(
+        make_store,
+        backend,
+        "INSERT INTO RESOURCE ",
+        lambda alice, bob: alice.fork("etl", "copy"),
+    )
+    _gone(
+        first,
+        "No resource named 'etl'. Did you mean 'copy'?"
+        if backend.startswith("sqlite")
+        else "No resource named 'etl': see your resources with %resource list.",
+        backend,
+    )
+
+
+def test_share_of_a_resource_deleted_meanwhile_is_not_found(make_store, backend):
+    first, alice, bob = _race_a_delete(
+        make_store,
+        backend,
+        "INSERT INTO RESOURCE_SHARE",
+        lambda alice, bob: alice.share("etl"),
+    )
+    _gone(first, NO_ETL, backend)
+    assert alice.shares() == []  # on SQLite the delete took the share with it
+
+
+def test_update_of_a_resource_deleted_meanwhile_is_not_found(make_store, backend):
+    first, alice, bob = _race_a_delete(
+        make_store,
+        backend,
+        # the row lock after the lookup (SQLite has none: its first write)
+        lambda sql: sql.endswith("FOR UPDATE") or sql.startswith("UPDATE RESOURCE "),
+        lambda alice, bob: alice.update("etl", description="new words"),
+    )
+    _gone(first, NO_ETL, backend)
+    assert alice.names() == []

@@ -10,16 +10,22 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import Engine, and_, or_, select
-from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased, defer, selectinload
 
 from ..config import default_database_url, default_user, masked_url
 from ..db import fork_safe, get_engine, normalise_url
-from ..errors import DatabaseUnavailable, NotFound, NotOwner
+from ..errors import (
+    TOKEN_REFUSED_MESSAGE,
+    DatabaseUnavailable,
+    NotFound,
+    NotOwner,
+    TokenRefused,
+)
 from ..migrate import ensure_current
 from ..models import Resource, ResourceTag, User, utcnow
 from ..records import ResourceRecord
-from ..tokens import TOKEN_PREFIX
+from ..tokens import TOKEN_PREFIX, clean_token
 from ..validate import check_ref, clean_user
 
 _Parent = aliased(Resource, name="parent")
@@ -58,6 +64,15 @@ def _unusable_database(exc: DatabaseError) -> bool:
     """Unreachable, locked or damaged (a corrupt SQLite file raises the bare
     DatabaseError); constraint and programming errors are bugs and keep their type."""
     return isinstance(exc, OperationalError) or type(exc) is DatabaseError
+
+
+def _deleted_meanwhile(exc: IntegrityError) -> bool:
+    """A foreign-key violation: the row pointed at was deleted by another connection
+    after this transaction had looked it up."""
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None) == "23503" or (  # PostgreSQL
+        "FOREIGN KEY constraint failed" in str(orig)  # SQLite
+    )
 
 
 class StoreCore:
@@ -104,18 +119,34 @@ class StoreCore:
     # -- transactions
     # --------------------------------------------------------------------
     @contextmanager
-    def _write(self) -> Iterator[Session]:
-        """One write transaction (BEGIN IMMEDIATE on SQLite); all or nothing."""
+    def _write(self, uses: str | None = None) -> Iterator[Session]:
+        """One write transaction (BEGIN IMMEDIATE on SQLite); all or nothing.
+
+        `uses`: the reference of the resource the new rows point at. On PostgreSQL
+        another connection may delete it between this transaction's lookup and its
+        insert; the foreign key then refuses the insert, which means "not found"."""
         try:
             with (
                 Session(self.engine, expire_on_commit=False) as session,
                 session.begin(),
             ):
                 yield session
+        except IntegrityError as exc:
+            if uses is None or not _deleted_meanwhile(exc):
+                raise
+            raise self._not_found_now(uses) from None
         except DatabaseError as exc:
             if not _unusable_database(exc):
                 raise
             raise self._unavailable(exc) from exc
+
+    def _not_found_now(self, ref: str) -> NotFound | TokenRefused:
+        """The NotFound for `ref`, worded in a new transaction (the failed one is
+        unusable on PostgreSQL); for a token, the one refusal every bad token gets."""
+        if clean_token(ref).startswith(TOKEN_PREFIX):
+            return TokenRefused(TOKEN_REFUSED_MESSAGE)
+        with self._read() as session:
+            return self._not_found(session, ref)
 
     @contextmanager
     def _read(self) -> Iterator[Session]:

@@ -29,7 +29,7 @@ class LineageOps(SharingOps):
     def fork(self, source: str, new_name: str | None = None) -> ResourceRecord:
         """Copy `source` into a new resource of mine; returns the copy."""
         wanted = clean_name(new_name) if new_name is not None else None
-        with self._write() as session:
+        with self._write(uses=str(source)) as session:
             text = tokens.clean_token(str(source))
             if text.startswith(tokens.TOKEN_PREFIX):
                 source_id = self._redeem(session, text).resource_id

@@ -338,8 +338,16 @@ class ResourceOps(StoreCore):
             resource = self._own(session, ref, action="update")
             # Lock the row and read it again: on PostgreSQL another update may have
             # committed since the read above, and the new search text (and content, for
-            # a parameters-only change) are computed from these values.
-            session.refresh(resource, with_for_update=True)
+            # a parameters-only change) are computed from these values; or a delete,
+            # and then there is nothing to update.
+            resource = session.scalar(
+                select(Resource)
+                .where(Resource.id == resource.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            if resource is None:
+                raise self._not_found(session, ref)
             if content is not None:
                 content = check_content(resource.resource_type, content)
             now = self._now()
@@ -497,6 +505,8 @@ class ResourceOps(StoreCore):
                 )
                 .returning(Resource.current_version)
             )
+            if new_version is None:  # deleted since the lookup (PostgreSQL)
+                raise self._not_found(session, ref)
             files = [
                 (a.mime_type, a.data)
                 for a in session.scalars(

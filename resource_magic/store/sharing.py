@@ -82,7 +82,7 @@ class SharingOps(ResourceOps):
         expires_at = parse_expiry(expires, now)
         limit = clean_max_accesses(max_accesses)
         token = tokens.new_token()
-        with self._write() as session:
+        with self._write(uses=ref) as session:
             resource = self._own(session, ref, action="share")
             share = ResourceShare(
                 id=uuid.uuid4(),

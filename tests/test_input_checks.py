@@ -4,6 +4,7 @@ line) is checked the same way everywhere, refused in one line, and changes nothi
 from __future__ import annotations
 
 import json
+import shlex
 
 import pytest
 
@@ -214,3 +215,64 @@ def test_an_over_long_line_is_refused_in_one_line_and_changes_nothing(run, store
 def test_an_unknown_long_subcommand_is_named_briefly(run):
     result = run("%resource " + "x" * 100_000)
     assert result.usage_error.startswith(f"Unknown subcommand '{'x' * 37}...': use one")
+
+
+# -- issue 12 defect 3: a loaded header saves back exactly, whatever the name ----------
+HEADER_NAMES = [
+    "my notes",
+    "notes --public",
+    "--public",
+    "-t workflow",
+    "-5",
+    "it's",
+    'say "hi"',
+    'it\'s "both"',
+    "a # b",
+    "#start",
+    "a=b",
+    "back\\slash\\",
+    "ünïcødé 名前 ✓",
+    "$HOME {x} `y` !z",
+    "'; %resource delete notes",
+]
+HOSTILE_PARAMETERS = {
+    "who": 'it\'s "x" \\ # --public',
+    "n": 5,
+    "flag": True,
+    "items": [1, "a b"],
+    "none": None,
+    "mapping": {"k": "=v"},
+}
+
+
+@pytest.mark.parametrize("name", HEADER_NAMES)
+@pytest.mark.parametrize("resource_type", ["prompt", "agent_config"])
+def test_a_loaded_header_runs_and_saves_the_same_resource(
+    run, shell, make_store, name, resource_type
+):
+    """bob publishes a resource with a hostile name; alice loads it and runs the loaded
+    cell as it is: she gets a private copy with the same name, type and parameters."""
+    bob = make_store("bob")
+    content = "Hi {{ who }}" if resource_type == "prompt" else {"model": "m"}
+    bob.save(
+        name,
+        content,
+        resource_type=resource_type,
+        is_public=True,
+        parameters=HOSTILE_PARAMETERS,
+    )
+    bob_before = _state(bob)
+    assert run(f"%resource load {shlex.quote('bob/' + name)}").error is None
+    loaded = run(shell.rl_next_input)
+    assert loaded.error is None, loaded.text
+    alice = make_store("alice")
+    assert alice.names() == [name]
+    copy = alice.get(name)
+    assert (copy.name, copy.resource_type, copy.parameters, copy.is_public) == (
+        name,
+        resource_type,
+        HOSTILE_PARAMETERS,
+        False,
+    )
+    assert copy.content == (content + "\n" if resource_type == "prompt" else content)
+    assert _state(bob) == bob_before

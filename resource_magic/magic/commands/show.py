@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import copy
-import shlex
 
 from ..parser import visible_name
 from ..registry import Context, subcommand
 from ..render import PlainText, content_text, show_resource, sorted_items
+from ..words import quote_word
 
 
 @subcommand("show")
@@ -43,12 +43,7 @@ def load(ctx: Context, args: argparse.Namespace) -> None:
     if record.resource_type == "workflow":
         source = f"# %resource load {args.name}\n{text}"
     else:
-        header = f"%%resource save {record.name} -t {record.resource_type}"
-        if record.parameters:
-            header += "".join(
-                f" --param {_quoted(f'{key}={value!r}')}"
-                for key, value in sorted_items(record.parameters)
-            )
+        header = _save_header(record.name, record.resource_type, record.parameters)
         source = f"{header}\n{text}"
     ctx.shell.set_next_input(source, replace=True)
 
@@ -68,10 +63,15 @@ def get(ctx: Context, args: argparse.Namespace) -> object:
     return PlainText(record.content)
 
 
-def _quoted(token: str) -> str:
-    """`token` as one shell-style word that reads back to the same text."""
-    if shlex.quote(token) == token:
-        return token
-    if '"' not in token and "\\" not in token:
-        return f'"{token}"'
-    return shlex.quote(token)
+def _save_header(name: str, resource_type: str, parameters: dict | None) -> str:
+    """The `%%resource save` line that saves a cell back as `name` of this type with
+    these parameters, whatever the name holds: quoted so the router reads it back as
+    exactly one word (spaces, quotes, #, =, \\), after `--` when it looks like an
+    option (a name such as `--public` must never become a flag)."""
+    options = f"-t {resource_type}" + "".join(
+        f" --param {quote_word(f'{key}={value!r}')}"
+        for key, value in sorted_items(parameters or {})
+    )
+    if name.startswith("-"):
+        return f"%%resource save {options} -- {quote_word(name)}"
+    return f"%%resource save {quote_word(name)} {options}"

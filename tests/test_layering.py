@@ -18,7 +18,9 @@ ALLOWED = {
     "tokens": {"errors"},
     "validate": {"errors", "tokens", "vocabulary"},
     "templates": {"errors", "vocabulary"},
-    "frames": {"errors", "records", "vocabulary"},
+    "frames": {"errors", "records", "vocabulary", "present"},
+    "present": {"errors", "records", "templates", "vocabulary"},
+    "execute": set(),
     "models": {"errors", "vocabulary"},
     "db": {"errors", "models", "config"},
     "migrate": {"errors", "models", "db"},
@@ -29,11 +31,11 @@ ALLOWED = {
     },
     "magic": {
         "store", "frames", "errors", "templates", "records", "config", "tokens",
-        "validate", "widgets", "vocabulary",
+        "validate", "widgets", "vocabulary", "present", "execute",
     },
     "widgets": {
         "store", "frames", "errors", "templates", "records", "tokens", "validate",
-        "vocabulary",
+        "vocabulary", "present", "execute",
     },
     "__init__": {"magic", "store", "errors", "records", "templates"},
 }  # fmt: skip
@@ -43,6 +45,9 @@ RESTRICTED = {
     "alembic": {"migrate", "migrations"},
     "ipywidgets": {"widgets"},
     "ipylab": {"widgets"},
+    # IPython itself: the front ends, and the execution module they share; the
+    # presentation module they share stays pure
+    "IPython": {"magic", "widgets", "execute"},
     "pandas": {"frames"},
 }
 MAGIC_MACHINERY = "IPython.core.magic"
@@ -130,6 +135,18 @@ def test_pandas_is_only_imported_inside_frames_functions():
     ("layer", "source", "expected"),
     [
         ("magic", "from sqlalchemy import select\n", ["magic imports sqlalchemy"]),
+        (
+            "present",
+            "from IPython.display import display\n",
+            ["present imports IPython"],
+        ),
+        ("present", "from .widgets import render\n", ["present imports widgets"]),
+        ("execute", "import ipywidgets\n", ["execute imports ipywidgets"]),
+        (
+            "execute",
+            "from IPython.core.magic import Magics\n",
+            ["execute imports IPython's magic machinery"],
+        ),
         ("store", "from ..magic import ResourceMagic\n", ["store imports magic"]),
         (
             "widgets",

@@ -160,7 +160,7 @@ def test_show_workflow_highlighted_with_metadata(run, store):
         "  tags: etl",
         "  parameters: n=5",
     ]
-    assert "<table>" in head["text/html"]
+    assert '<table class="rm-metadata-table">' in head["text/html"]
     assert content["text/plain"] == "def clean(df):\n    return df.dropna()\n"
     html = content["text/html"]
     assert 'class="highlight"' in html and "<span" in html  # Pygments markup

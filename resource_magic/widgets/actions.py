@@ -32,9 +32,10 @@ class BrowserState(QueryState):
                 raise BrowserProblem(
                     "Running a workflow needs IPython: open the browser in a notebook."
                 )
-            from .runner import run_code
+            from ..execute import execute
 
-            outputs, ok = run_code(self.shell, record.content, record.parameters)
+            ran = execute(self.shell, record.content, record.parameters, live=False)
+            outputs, ok = ran.outputs, ran.ok
         elif record.resource_type == "prompt":
             values = dict(record.parameters or {})
             missing = missing_values(record.content, values)

@@ -7,23 +7,16 @@ buttons under the title and their panels are panels.py's `ActionPanel`.
 
 from __future__ import annotations
 
+import base64
 import html
 
 import ipywidgets as w
 
-from . import render
+from .. import present
 from .actions import BrowserState
 from .insert import CellInserter
 from .panels import ActionPanel, hidden
 from .state import Preview
-
-_IMAGE_FORMATS = {
-    "image/png": "png",
-    "image/jpeg": "jpeg",
-    "image/gif": "gif",
-    "image/svg+xml": "svg+xml",
-    "image/webp": "webp",
-}
 
 
 class PreviewPane(w.VBox):
@@ -94,21 +87,24 @@ class PreviewPane(w.VBox):
                 f", {left} use(s) left</i>" if left is not None else "</i>"
             )
         self._preview_title.value = heading
-        self._source.value = render.source_html(record)
-        self._metadata.value = render.metadata_html(record)
+        self._source.value = present.content_html(record)
+        self._metadata.value = present.metadata_html(record)
         self._attachments.children = tuple(
             self._attachment_widget(a) for a in preview.attachments
         )
 
     @staticmethod
     def _attachment_widget(attachment) -> w.Widget:
-        fmt = _IMAGE_FORMATS.get(attachment.mime_type)
-        if fmt is not None:
-            image = w.Image(value=attachment.data, format=fmt)
+        """The stored output as `present` shows it (inert): an image, or its HTML."""
+        bundle = present.attachment_bundle(attachment)
+        mime = next((m for m in present.RASTER_MIMES if m in bundle), None)
+        if mime is not None:
+            data = base64.b64decode(bundle[mime])
+            image = w.Image(value=data, format=mime.partition("/")[2])
             image.layout.max_width = "100%"
             image.add_class("rm-attachment-image")
             return image
-        box = w.HTML(render.text_attachment_html(attachment))
+        box = w.HTML(present.bundle_html(bundle))
         box.add_class("rm-attachment-text")
         return box
 

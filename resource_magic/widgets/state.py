@@ -22,10 +22,10 @@ from typing import TypeVar
 from traitlets import Any, Enum, HasTraits, Instance, Int, Tuple, Unicode, observe
 
 from ..errors import ResourceError
+from ..present import content_text
 from ..records import AttachmentRecord, NewShare, ResourceRecord
 from ..store import DEFAULT_SORT, SCOPES, SORTS, ResourceStore
 from .debounce import Debouncer
-from .render import source_text
 
 logger = logging.getLogger(__name__)
 
@@ -287,7 +287,7 @@ class QueryState(HasTraits):
 
     def source(self) -> str:
         """The selected resource's source, as Insert puts it in a cell."""
-        return source_text(self._current("insert").record)
+        return content_text(self._current("insert").record)
 
     # -- helpers for the actions (actions.py) -------------------------------------
     def _reread(self, preview: Preview) -> None:

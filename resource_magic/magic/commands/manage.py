@@ -6,10 +6,10 @@ import argparse
 
 from IPython.core.magic_arguments import argument
 
+from ...present import parameters_text
 from ...templates import parse_parameters
 from ..parser import one_of, own_name
 from ..registry import Context, subcommand
-from ..render import parameters_text
 
 
 @subcommand("update")

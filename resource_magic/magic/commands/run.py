@@ -9,8 +9,8 @@ import difflib
 from IPython.core.magic_arguments import argument
 
 from ...errors import InvalidInput, NotOwner
+from ...execute import execute
 from ...templates import parse_parameters, placeholders, render_prompt
-from ..capture import run_nested
 from ..parser import own_name
 from ..registry import Context, subcommand
 from ..render import PlainText
@@ -52,12 +52,10 @@ def run(ctx: Context, args: argparse.Namespace) -> object:
     declared = dict(record.parameters or {})
     if record.resource_type == "workflow":
         _check_known(record.name, given, declared, "parameter")
-        ctx.shell.user_ns.update({**declared, **given})
-        result = run_nested(ctx.shell, record.content)
-        error = result.error_before_exec or result.error_in_exec
-        if error is not None:
+        ran = execute(ctx.shell, record.content, {**declared, **given})
+        if ran.error is not None:
             raise InvalidInput(
-                f"The workflow '{record.name}' raised {type(error).__name__} (see "
+                f"The workflow '{record.name}' raised {type(ran.error).__name__} (see "
                 "above), so this run was not counted."
             )
         value = None

@@ -7,10 +7,10 @@ import argparse
 from IPython.core.magic_arguments import argument
 
 from ...errors import InvalidInput, NotFound
+from ...execute import execute
+from ...present import parameters_text
 from ...templates import parse_parameters
-from ..capture import OutputRecorder, run_nested
 from ..registry import Context, subcommand
-from ..render import parameters_text
 
 
 @subcommand("save", cell=True)
@@ -161,12 +161,10 @@ def _run_first(
     clean_description(args.description)
     clean_tags(args.tags)
     check_parameters(parameters)
-    recorder = OutputRecorder(ctx.shell)
-    result = run_nested(ctx.shell, content, recorder)
-    error = result.error_before_exec or result.error_in_exec
-    if error is not None:
+    ran = execute(ctx.shell, content)
+    if ran.error is not None:
         raise InvalidInput(
-            f"The cell raised {type(error).__name__}, so '{args.name}' was not saved: "
-            "fix the cell and run it again."
+            f"The cell raised {type(ran.error).__name__}, so '{args.name}' was not "
+            "saved: fix the cell and run it again."
         )
-    return recorder.attachments()
+    return ran.attachments()

@@ -7,9 +7,10 @@ import argparse
 from IPython.core.magic_arguments import argument
 
 from ...frames import shares_frame
+from ...present import when
 from ..parser import own_name
 from ..registry import Context, subcommand
-from ..render import show_resource, when
+from ..render import show_resource
 
 
 class ShareToken(str):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import copy
 
+from ...present import content_text, sorted_items
 from ..parser import visible_name
 from ..registry import Context, subcommand
-from ..render import PlainText, content_text, show_resource, sorted_items
+from ..render import PlainText, show_resource
 from ..words import quote_word
 
 

@@ -16,11 +16,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .errors import InvalidInput
-from .vocabulary import PARAMETER_NAME, check_parameter_name
+from .vocabulary import MAX_CONTENT_BYTES, PARAMETER_NAME, check_parameter_name
 
 # A placeholder's name follows the one rule for parameter names: `{{ class }}` or
 # `{{ __x__ }}` is plain text, as no parameter could ever fill it.
 PLACEHOLDER_RE = re.compile(rf"\{{\{{\s*({PARAMETER_NAME})\s*\}}\}}", re.ASCII)
+# The longest text a prompt may render to: four times a version's content limit (a
+# full-size prompt and its values), more than any model's context window takes.
+MAX_RENDERED = 4 * MAX_CONTENT_BYTES
 
 
 def placeholders(text: str) -> list[str]:
@@ -37,11 +40,22 @@ def missing_values(text: str, values: Mapping[str, object]) -> list[str]:
 
 
 def render_prompt(text: str, values: Mapping[str, object]) -> str:
-    """Replace each `{{ name }}` with str(values[name]); a missing value is an error."""
+    """Replace each `{{ name }}` with str(values[name]); a missing value is an error,
+    and so is a result longer than MAX_RENDERED (measured before it is built)."""
     missing = missing_values(text, values)
     if missing:
         raise InvalidInput(_missing_message(missing))
-    return PLACEHOLDER_RE.sub(lambda match: str(values[match.group(1)]), text)
+    matches = list(PLACEHOLDER_RE.finditer(text))
+    shown = {name: str(values[name]) for name in {m.group(1) for m in matches}}
+    size = len(text) + sum(
+        len(shown[m.group(1)]) - (m.end() - m.start()) for m in matches
+    )
+    if size > MAX_RENDERED:
+        raise InvalidInput(
+            f"The rendered prompt would be {size:,} characters: the limit is "
+            f"{MAX_RENDERED:,}; give shorter values or use fewer placeholders."
+        )
+    return PLACEHOLDER_RE.sub(lambda match: shown[match.group(1)], text)
 
 
 def _missing_message(missing: list[str], noun: str = "prompt") -> str:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from .errors import InvalidInput
 from .tokens import TOKEN_PREFIX
-from .vocabulary import check_parameter_name
+from .vocabulary import MAX_CONTENT_BYTES, check_parameter_name
 
 RESOURCE_TYPES = ("workflow", "prompt", "agent_config")
 MAX_NAME = 255
@@ -20,7 +20,6 @@ MAX_TAG = 64
 MAX_TAGS = 32
 MAX_DESCRIPTION = 20_000
 MAX_SEARCH = 1_000
-MAX_CONTENT_BYTES = 1_048_576  # 1 MiB of JSON per version
 MAX_JSON_DEPTH = 64
 MAX_ATTACHMENT_BYTES = 10 * 1_048_576
 _DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
@@ -306,7 +305,13 @@ def check_parameters(parameters: object) -> dict | None:
         raise InvalidInput("Parameters must be a mapping of names to default values.")
     for key in parameters:
         check_parameter_name(key)
-    _encode_json(parameters, "parameters")
+    size = len(_encode_json(parameters, "parameters").encode("utf-8"))
+    if size > MAX_CONTENT_BYTES:
+        raise InvalidInput(
+            f"The parameters are {size:,} bytes as JSON: the limit is "
+            f"{MAX_CONTENT_BYTES:,} bytes, as for content; keep large data in files "
+            "and give their paths."
+        )
     return dict(parameters) or None
 
 

@@ -15,6 +15,9 @@ from .errors import InvalidInput
 
 RESOURCE_TYPES = ("workflow", "prompt", "agent_config")
 
+# -- sizes ----------------------------------------------------------------------------
+MAX_CONTENT_BYTES = 1_048_576  # 1 MiB of JSON per version's content, and its parameters
+
 # -- parameter names ------------------------------------------------------------------
 # A parameter becomes a variable of the workflow (so a Python identifier that is not a
 # keyword) and fills a prompt's {{ name }} placeholder. __dunder__ names are Python's

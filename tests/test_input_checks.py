@@ -11,6 +11,8 @@ import pytest
 from resource_magic.errors import ResourceError
 from resource_magic.magic.words import MAX_LINE
 from resource_magic.store import EXPORT_FORMAT, ResourceStore
+from resource_magic.templates import MAX_RENDERED
+from resource_magic.vocabulary import MAX_CONTENT_BYTES
 
 
 def _export(*items: dict) -> dict:
@@ -276,3 +278,86 @@ def test_a_loaded_header_runs_and_saves_the_same_resource(
     )
     assert copy.content == (content + "\n" if resource_type == "prompt" else content)
     assert _state(bob) == bob_before
+
+
+# -- issue 12 defect 7: parameters have the content limit; rendering has a cap ---------
+def _big_default(total_bytes: int) -> dict:
+    """{"a": "xxx..."} whose JSON is exactly `total_bytes` bytes."""
+    return {"a": "x" * (total_bytes - len('{"a": ""}'))}
+
+
+PARAMETER_DOORS = {
+    "save": lambda s, p: s.save("p", "Hi", resource_type="prompt", parameters=p),
+    "update": lambda s, p: s.update("mine", parameters=p),
+    "import": lambda s, p: s.import_(
+        _export(
+            _item("fine"), _item("p", versions=[{"content": "Hi", "parameters": p}])
+        )
+    ),
+}
+
+
+@pytest.mark.parametrize("door", list(PARAMETER_DOORS))
+@pytest.mark.parametrize("size", [MAX_CONTENT_BYTES + 1, 30_000_000])
+def test_parameters_over_the_content_limit_are_refused(store, door, size):
+    store.save("mine", "Hello", resource_type="prompt")
+    before = _state(store)
+    with pytest.raises(ResourceError) as caught:
+        PARAMETER_DOORS[door](store, _big_default(size))
+    assert str(caught.value) == (
+        f"The parameters are {size:,} bytes as JSON: the limit is 1,048,576 bytes, as "
+        "for content; keep large data in files and give their paths."
+    )
+    assert _state(store) == before
+
+
+@pytest.mark.parametrize("door", list(PARAMETER_DOORS))
+def test_parameters_at_the_content_limit_are_kept(store, door):
+    store.save("mine", "Hello", resource_type="prompt")
+    PARAMETER_DOORS[door](store, _big_default(MAX_CONTENT_BYTES))
+    changed = "mine" if door == "update" else "p"
+    assert store.get(changed).parameters == _big_default(MAX_CONTENT_BYTES)
+
+
+def test_a_magic_save_with_a_huge_default_is_refused(run, store):
+    value = "x" * (MAX_CONTENT_BYTES // 2)
+    size = len(json.dumps({"a": value, "b": value}))
+    result = run(
+        f"%%resource save p -t prompt --param a='{value}' --param b='{value}'\nHi"
+    )
+    assert result.usage_error == (
+        f"The parameters are {size:,} bytes as JSON: the limit is 1,048,576 bytes, as "
+        "for content; keep large data in files and give their paths."
+    )
+    assert store.names() == []
+
+
+RENDER_LIMIT = "the limit is 4,194,304; give shorter values or use fewer placeholders."
+
+
+def test_a_prompt_that_would_render_past_the_cap_is_refused(run, store):
+    """The report's case: a 142 KB prompt of placeholders rendered to 40 MB."""
+    store.save(
+        "p", "{{ a }}" * 20_300, resource_type="prompt", parameters={"a": "x" * 2_000}
+    )
+    result = run("%resource run p")
+    assert not result.traceback_shown
+    assert result.usage_error == (
+        f"The rendered prompt would be {20_300 * 2_000:,} characters: {RENDER_LIMIT}"
+    )
+    assert store.get("p").execution_count == 0
+
+
+def test_a_prompt_renders_up_to_the_cap_and_not_one_character_more(run, store):
+    a = "x" * (MAX_RENDERED // 5)
+    rest = MAX_RENDERED - 5 * len(a)
+    store.save("p", "{{ a }}" * 5 + "{{ b }}", resource_type="prompt")
+    store.update("p", parameters={"a": a, "b": ""})
+    result = run(f"text = %resource run p -p b={'y' * rest}")
+    assert result.error is None and run("text").result == a * 5 + "y" * rest
+    assert len(run("text").result) == MAX_RENDERED
+    result = run(f"%resource run p -p b={'y' * (rest + 1)}")
+    assert result.usage_error == (
+        f"The rendered prompt would be {MAX_RENDERED + 1:,} characters: {RENDER_LIMIT}"
+    )
+    assert store.get("p").execution_count == 1

@@ -16,7 +16,7 @@ import re
 import shlex
 
 from ..errors import InvalidInput
-from ..validate import MAX_CONTENT_BYTES
+from ..vocabulary import MAX_CONTENT_BYTES
 
 # Room for a value as large as a version's content (-p 'text=<1 MiB>') and the rest of
 # the line; past it the answer is a refusal, at once.

@@ -15,6 +15,7 @@ the median and p95 in milliseconds, and the Python memory peak of building the b
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import random
 import statistics
@@ -180,11 +181,22 @@ def main(argv: list[str] | None = None) -> int:
 
     rows.append(("next page", timed(next_page, args.repeat)))
 
-    def last_page():
-        state.page = state.page_count - 2
-        next_button.click()
+    if hasattr(state, "last_page"):  # keyset paging: read back from the end
 
-    rows.append(("jump to the last page (deep offset)", timed(last_page, args.repeat)))
+        def last_page():
+            state.last_page()
+
+        label = "jump to the last page (keyset, read from the end)"
+    else:  # offset paging (before keyset paging): the deepest OFFSET
+
+        def last_page():
+            state.page = state.page_count - 2
+            next_button.click()
+
+        label = "jump to the last page (deep offset)"
+    rows.append((label, timed(last_page, args.repeat)))
+    if hasattr(state, "first_page"):
+        state.first_page()
     page_size.value = args.page_size
 
     def pick():
@@ -210,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC \u00b7 {store.backend} \u00b7 "
         f"Python {platform.python_version()} \u00b7 {platform.machine()} \u00b7 "
         f"{platform.processor() or platform.platform()} \u00b7 "
-        f"page size {args.page_size} \u00b7 {args.repeat} repetitions"
+        f"page size {args.page_size} \u00b7 {args.repeat} repetitions \u00b7 "
+        f"load average {os.getloadavg()[0]:.1f} (1 min, {os.cpu_count()} cores)"
     )
     if seconds:
         print(f"\nSeeded in {seconds:.1f} s.")

@@ -66,9 +66,15 @@ def _when(series: pd.Series) -> pd.Series:
 
 
 def resources_frame(
-    items: Sequence[ResourceRecord], *, with_owner: bool = False
+    items: Sequence[ResourceRecord],
+    *,
+    with_owner: bool = False,
+    total: int | None = None,
+    total_capped: bool = False,
 ) -> pd.DataFrame:
-    """One row per resource; `with_owner` adds the owner first (the public scope)."""
+    """One row per resource; `with_owner` adds the owner first (the public scope).
+    A listing's page also carries `attrs["total"]` (how many matched) and
+    `attrs["total_capped"]` (True: at least that many, counting stopped there)."""
     rows = [
         {
             "owner": r.owner,
@@ -87,6 +93,8 @@ def resources_frame(
     ]
     frame = _frame(rows, PUBLIC_RESOURCE_COLUMNS if with_owner else RESOURCE_COLUMNS)
     frame["updated"] = _when(frame["updated"])
+    if total is not None:
+        frame.attrs.update(total=total, total_capped=total_capped)
     return frame
 
 

@@ -89,6 +89,23 @@ SEARCH_KEY_COLUMN = "search_key"
 SEARCH_INDEXES = ("uq_resource_search_key", "ix_resource_search_text_trgm")
 
 
+# (scope column, sort column) of every listing index.
+SORT_INDEXES = tuple(
+    (scope, column)
+    for scope in ("user_id", "is_public")
+    for column in (
+        "updated_at",
+        "created_at",
+        "name",
+        "resource_type",
+        "execution_count",
+        "fork_count",
+        "current_version",
+    )
+    if (scope, column) != ("user_id", "name")
+)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -109,9 +126,13 @@ class Resource(Base):
             "resource_type IN ('workflow', 'prompt', 'agent_config')",
             name="resource_type",
         ),
-        Index("ix_resource_user_id_updated_at", "user_id", "updated_at"),
-        Index("ix_resource_user_id_resource_type", "user_id", "resource_type"),
-        Index("ix_resource_is_public_updated_at", "is_public", "updated_at"),
+        # One index per scope and sort order, the id last (the sort's tiebreak), so a
+        # page at any depth is a short index range (store/listing.py, migration 0004).
+        # Mine by name is uq_resource_user_id_name: names are unique per owner.
+        *(
+            Index(f"ix_resource_{scope}_{column}_id", scope, column, "id")
+            for scope, column in SORT_INDEXES
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)

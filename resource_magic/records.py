@@ -35,12 +35,21 @@ class ResourceRecord:
 
 @dataclass(frozen=True)
 class Page:
-    """One page of a listing plus the total that matched."""
+    """One page of a listing plus the total that matched (at least `total`, when
+    `total_capped`: counting stopped there)."""
 
     items: tuple[ResourceRecord, ...]
     total: int
     limit: int
     offset: int
+    total_capped: bool = False
+    # More rows follow this page (precede it, for a page read `before` or `last`).
+    more: bool = False
+
+    @property
+    def total_label(self) -> str:
+        """'1,234', or '10,000+' when the count was capped."""
+        return f"{self.total:,}+" if self.total_capped else f"{self.total:,}"
 
 
 @dataclass(frozen=True)

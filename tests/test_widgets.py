@@ -180,11 +180,13 @@ def test_paging_next_previous_and_page_size(store, browse):
 
 
 class CountingStore(ResourceStore):
-    """A real store that remembers each page it was asked for."""
+    """A real store that remembers each page it was asked for: (limit, the name of
+    the row it read after, or None, rows returned)."""
 
     def list(self, *args, **kwargs):
         page = super().list(*args, **kwargs)
-        self.pages.append((kwargs["limit"], kwargs["offset"], len(page.items)))
+        after = kwargs.get("after")
+        self.pages.append((kwargs["limit"], after and after.name, len(page.items)))
         return page
 
 
@@ -194,15 +196,17 @@ def test_every_query_loads_one_page(backend, browse):
     seed(store, 30)
     b = browse(store, page_size=10)
     b.find("rm-search").value = "step"
+    first = shown(b)
     b.find("rm-next").click()
+    second = shown(b)
     b.find("rm-next").click()
     b.find("rm-sort").value = "name"
     assert store.pages == [
-        (10, 0, 10),  # opening
-        (10, 0, 10),  # typed
-        (10, 10, 10),
-        (10, 20, 10),
-        (10, 0, 10),  # sorted: back to page 1
+        (10, None, 10),  # opening
+        (10, None, 10),  # typed
+        (10, first[-1], 10),  # next: by keyset, after the last row shown
+        (10, second[-1], 10),
+        (10, None, 10),  # sorted: back to page 1
     ]
 
 

@@ -13,7 +13,8 @@ resources (CRUD and versions), sharing (tokens), lineage (forks), transfer
 
 from __future__ import annotations
 
-from .resources import DEFAULT_SORT, SCOPES, SORTS
+from .listing import COUNT_CAP, DEFAULT_SORT, SORTS
+from .resources import SCOPES
 from .transfer import EXPORT_FORMAT, TransferOps
 
 
@@ -27,4 +28,11 @@ class ResourceStore(TransferOps):
         return f"ResourceStore(url={self.display_url!r}, user={self.user!r})"
 
 
-__all__ = ["DEFAULT_SORT", "EXPORT_FORMAT", "SCOPES", "SORTS", "ResourceStore"]
+__all__ = [
+    "COUNT_CAP",
+    "DEFAULT_SORT",
+    "EXPORT_FORMAT",
+    "SCOPES",
+    "SORTS",
+    "ResourceStore",
+]

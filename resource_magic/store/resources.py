@@ -29,20 +29,16 @@ from ..validate import (
     search_text,
 )
 from .core import StoreCore, name_or_id
+from .listing import (
+    COUNT_CAP,
+    DEFAULT_SORT,
+    capped_count,
+    check_anchor,
+    order_and_seek,
+    parse_sort,
+)
 from .search import SearchFilter, search_filter
 
-# `sort="FIELD"` orders ascending, `sort="-FIELD"` descending (as most APIs do);
-# the default, "-updated", is the most recently updated first.
-SORTS = {
-    "updated": Resource.updated_at,
-    "created": Resource.created_at,
-    "name": Resource.name,
-    "type": Resource.resource_type,
-    "executions": Resource.execution_count,
-    "forks": Resource.fork_count,
-    "version": Resource.current_version,
-}
-DEFAULT_SORT = "-updated"
 SCOPES = ("mine", "public")
 MAX_PAGE = 1000
 MAX_OFFSET = 1_000_000_000
@@ -81,6 +77,9 @@ def clean_attachments(attachments: Iterable | None) -> list[tuple[str, bytes]]:
 
 
 class ResourceOps(StoreCore):
+    # A listing counts its matches up to here, then says "10,000+" (store/listing.py).
+    count_cap: int = COUNT_CAP
+
     # -- create / new version
     # ------------------------------------------------------------
     def save(
@@ -231,9 +230,14 @@ class ResourceOps(StoreCore):
         sort: str = DEFAULT_SORT,
         limit: int = 50,
         offset: int = 0,
+        after: ResourceRecord | None = None,
+        before: ResourceRecord | None = None,
+        last: bool = False,
     ) -> Page:
-        """One page of my (or all public) resources and the total: most recently
-        updated first, or by `sort` ("name" ascending, "-executions" descending)."""
+        """One page of my (or all public) resources and the total (counted up to
+        COUNT_CAP): most recently updated first, or by `sort` ("name" ascending,
+        "-executions" descending). Page by `offset`, or by keyset: the page `after` or
+        `before` a record of the page in view, or the `last` page (store/listing.py)."""
         needle = clean_search(search)
         if resource_type is not None:
             resource_type = clean_type(resource_type)
@@ -241,13 +245,7 @@ class ResourceOps(StoreCore):
             tag = clean_tags([tag])[0]
         if scope not in SCOPES:
             raise InvalidInput(f"Unknown scope {scope!r}: use 'mine' or 'public'.")
-        descending = isinstance(sort, str) and sort.startswith("-")
-        key = sort[1:] if descending else sort
-        if key not in SORTS:
-            raise InvalidInput(
-                f"Cannot sort by {key!r}: use one of {', '.join(SORTS)} "
-                "(a leading - sorts descending: -executions)."
-            )
+        chosen, descending = parse_sort(sort)
         if (
             isinstance(limit, bool)
             or not isinstance(limit, int)
@@ -262,7 +260,8 @@ class ResourceOps(StoreCore):
             raise InvalidInput(
                 f"The offset must be a whole number from 0 to {MAX_OFFSET:,}."
             )
-        column = SORTS[key]
+        check_anchor(offset, after, before, last)
+        order, seek, backwards = order_and_seek(chosen, descending, after, before, last)
         with self._read() as session:
             uid = self._uid(session)
             search = search_filter(session, needle) if needle else SearchFilter(true())
@@ -280,21 +279,28 @@ class ResourceOps(StoreCore):
                         select(ResourceTag.resource_id).where(ResourceTag.tag == tag)
                     )
                 )
-            total = session.scalar(
-                select(func.count()).select_from(Resource).where(*where)
+            total, capped = capped_count(
+                session, where, max(self.count_cap, offset + limit)
             )
-            order = column.desc() if descending else column.asc()
-            tiebreak = Resource.id.desc() if descending else Resource.id.asc()
             stmt = (
                 self._record_select(uid, with_content=False)
-                .where(*where)
-                .order_by(order, tiebreak)
-                .limit(limit)
+                .where(*where, *seek)
+                .order_by(*order)
+                .limit(limit + 1)  # one more: is there another page that way?
                 .offset(offset)
             )
             rows = session.execute(stmt).all()
+            more = len(rows) > limit
+            rows = rows[:limit][::-1] if backwards else rows[:limit]
             items = tuple(self._to_record(row, with_content=False) for row in rows)
-            return Page(items=items, total=total, limit=limit, offset=offset)
+            return Page(
+                items=items,
+                total=total,
+                limit=limit,
+                offset=offset,
+                total_capped=capped,
+                more=more,
+            )
 
     def names(self) -> list[str]:
         """All my resource names (for completion and suggestions)."""

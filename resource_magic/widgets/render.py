@@ -68,17 +68,23 @@ def page_count(total: int, page_size: int) -> int:
     return max(1, math.ceil(total / page_size))
 
 
-def page_label(page: int, page_size: int, total: int) -> str:
-    """'Page 2 of 5 · 41-60 of 96 resources' (page is zero-based)."""
+def page_label(
+    page: int, page_size: int, total: int, capped: bool = False, shown: int = 0
+) -> str:
+    """'Page 2 of 5 · 41-60 of 96 resources' (page is zero-based). A capped total is
+    a lower bound: 'Page 2 · 26-50 of 10,000+ resources'; its pages are counted from
+    the end once the user jumped there (page -1: 'Last page of 10,000+ resources')."""
     if total == 0:
         return "No resources match."
+    noun = "resource" if total == 1 and not capped else "resources"
+    count = f"{total:,}+" if capped else f"{total:,}"
+    if page < 0:
+        where = "Last page" if page == -1 else f"Page {-page} from the end"
+        return f"{where} of {count} {noun}"
     first = page * page_size + 1
-    last = min(total, first + page_size - 1)
-    noun = "resource" if total == 1 else "resources"
-    return (
-        f"Page {page + 1} of {page_count(total, page_size)} \u00b7 "
-        f"{first}-{last} of {total:,} {noun}"
-    )
+    last = first + max(shown, 1) - 1 if capped else min(total, first + page_size - 1)
+    of = "" if capped else f" of {page_count(total, page_size)}"
+    return f"Page {page + 1}{of} \u00b7 {first}-{last} of {count} {noun}"
 
 
 def share_label(share: ShareRecord) -> str:

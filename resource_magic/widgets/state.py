@@ -19,7 +19,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from traitlets import Any, Enum, HasTraits, Instance, Int, Tuple, Unicode, observe
+from traitlets import (
+    Any,
+    Bool,
+    Enum,
+    HasTraits,
+    Instance,
+    Int,
+    Tuple,
+    Unicode,
+    observe,
+)
 
 from ..errors import ResourceError
 from ..present import content_text
@@ -85,9 +95,16 @@ class QueryState(HasTraits):
     )
     page_size = Int(25)
     # -- the answer --------------------------------------------------------------------
-    page = Int(0, help="Zero-based page number.")
+    page = Int(
+        0,
+        help="Zero-based page number; negative counts from the end (-1: the last "
+        "page) when the total is capped and so the number of pages unknown.",
+    )
     total = Int(0)
+    total_capped = Bool(False, help="True: at least `total` match (counting stopped).")
     items = Tuple(help="ResourceRecords of the current page (without content).")
+    has_previous = Bool(False)
+    has_next = Bool(False)
     # -- the selection and what was loaded for it --------------------------------------
     selected_id = Unicode("", help="Id of the result picked in the list ('' for none).")
     preview = Instance(Preview, allow_none=True)
@@ -113,6 +130,9 @@ class QueryState(HasTraits):
         self.store = store
         self._debouncer = Debouncer(self._requery, debounce_seconds)
         self._query_failed = False
+        # Which page to read, by keyset: ("first"|"last", None) or ("after"|"before",
+        # a record of the page it was reached from).
+        self._anchor: tuple[str, ResourceRecord | None] = ("first", None)
         self._ready = True
 
     # -- feedback ----------------------------------------------------------------------
@@ -152,6 +172,7 @@ class QueryState(HasTraits):
         self._debouncer.flush()
 
     def _requery(self) -> None:
+        self._anchor = ("first", None)
         self.page = 0
         self.refresh()
 
@@ -164,14 +185,20 @@ class QueryState(HasTraits):
         return tag or None
 
     def refresh(self) -> bool:
-        """Ask the store for the current page (one page: limit/offset) and the total."""
+        """Ask the store for the current page (one page, by keyset) and the total."""
         result = self.attempt("Search", self._current_page)
         if result is None:
             self._query_failed = True
             return False
+        way = self._anchor[0]
+        # `more` looks the way the page was read: forwards, or backwards (before, last)
+        backwards = way in ("before", "last")
         with self.hold_trait_notifications():
             self.total = result.total
+            self.total_capped = result.total_capped
             self.items = result.items
+            self.has_previous = result.more if backwards else way == "after"
+            self.has_next = way == "before" if backwards else result.more
         if self._query_failed:  # the problem is gone: clear its message
             self._query_failed = False
             self.say("")
@@ -179,38 +206,68 @@ class QueryState(HasTraits):
 
     def _current_page(self):
         result = self._list_page()
-        if not result.items and result.total and self.page > 0:
-            # the page vanished (deletions elsewhere): show the last one instead
-            self.page = (result.total - 1) // self.page_size
+        way = self._anchor[0]
+        if not result.items and result.total and way != "first":
+            # the page vanished (deletions elsewhere): show the first or last instead
+            if way == "before":
+                self._anchor = ("first", None)
+                self.page = 0
+            else:
+                self._to_last(result)
             result = self._list_page()
         return result
 
     def _list_page(self):
+        way, record = self._anchor
+        limit = self.page_size
+        if way == "last" and not self.total_capped and self.page >= 0:
+            limit = self.total - self.page * self.page_size  # the rest, aligned
         return self.store.list(
             self.query or None,
             resource_type=self.resource_type or None,
             tag=self._tag_filter(),
             scope=self.scope,
             sort=self.sort,
-            limit=self.page_size,
-            offset=self.page * self.page_size,
+            limit=max(1, min(limit, self.page_size)),
+            after=record if way == "after" else None,
+            before=record if way == "before" else None,
+            last=way == "last",
         )
 
     @property
     def page_count(self) -> int:
+        """How many pages (at least this many when the total is capped)."""
         return max(1, -(-self.total // self.page_size))
 
     def next_page(self) -> bool:
-        if self.page + 1 >= self.page_count:
+        if not self.has_next or not self.items:
             return False
+        self._anchor = ("after", self.items[-1])
         self.page += 1
         return self.refresh()
 
     def previous_page(self) -> bool:
-        if self.page == 0:
+        if not self.has_previous or not self.items:
             return False
-        self.page -= 1
+        self._anchor = ("before", self.items[0])
+        self.page = max(0, self.page - 1) if self.page > 0 else self.page - 1
         return self.refresh()
+
+    def first_page(self) -> bool:
+        self._anchor = ("first", None)
+        self.page = 0
+        return self.refresh()
+
+    def last_page(self) -> bool:
+        """The last page, read backwards from the end: no offset, no full count."""
+        self._to_last(self)
+        return self.refresh()
+
+    def _to_last(self, counted) -> None:
+        self._anchor = ("last", None)
+        self.total_capped = counted.total_capped
+        self.total = counted.total
+        self.page = -1 if counted.total_capped else self.page_count - 1
 
     @action("Refresh")
     def reload(self) -> bool:

@@ -256,7 +256,18 @@ class ResourceBrowser(w.VBox):
         self._open_token.on_click(self._on_open_token_click)
         self._fork_token.on_click(self._on_fork_token_click)
         state.observe(self._draw_results, ["items", "scope"])
-        state.observe(self._draw_paging, ["total", "page", "page_size"])
+        state.observe(
+            self._draw_paging,
+            [
+                "total",
+                "total_capped",
+                "items",
+                "page",
+                "page_size",
+                "has_previous",
+                "has_next",
+            ],
+        )
         state.observe(self._draw_status, ["status", "status_kind"])
         state.observe(self._draw_selection, "selected_id")
 
@@ -282,10 +293,16 @@ class ResourceBrowser(w.VBox):
     def _draw_paging(self, change=None) -> None:
         state = self.state
         self._page_label.value = html.escape(
-            render.page_label(state.page, state.page_size, state.total)
+            render.page_label(
+                state.page,
+                state.page_size,
+                state.total,
+                state.total_capped,
+                len(state.items),
+            )
         )
-        self._prev.disabled = state.page == 0
-        self._next.disabled = state.page + 1 >= state.page_count
+        self._prev.disabled = not state.has_previous
+        self._next.disabled = not state.has_next
 
     def _offer_page_size(self, size: int) -> int:
         """A size set from Python may be none of the usual choices: offer it too."""

@@ -72,10 +72,17 @@ def list_(ctx: Context, args: argparse.Namespace):
         else:
             print("You have no resources yet: save a cell with %%resource save NAME.")
     elif shown == 0:
-        print(f"No resources at offset {page.offset}: {page.total} match in total.")
-    elif shown < page.total:
+        print(
+            f"No resources at offset {page.offset}: {page.total_label} match in total."
+        )
+    elif page.more or page.offset:
         first = page.offset + 1
         last = page.offset + shown
-        more = f"; see more with --offset {last}" if last < page.total else ""
-        print(f"Showing {first}-{last} of {page.total} matching resources{more}.")
-    return resources_frame(page.items, with_owner=args.public)
+        more = f"; see more with --offset {last}" if page.more else ""
+        print(f"Showing {first}-{last} of {page.total_label} matching resources{more}.")
+    return resources_frame(
+        page.items,
+        with_owner=args.public,
+        total=page.total,
+        total_capped=page.total_capped,
+    )

@@ -29,6 +29,15 @@ class TokenRefused(ResourceError):
     """A token that is unknown, expired, used up or revoked: one message for all."""
 
 
+class SecretFound(ResourceError):
+    """Something about to become visible to others looks like a secret (a key, a
+    token, a password); `finding` says where and what, without the advice."""
+
+    def __init__(self, message: str, finding: str = "") -> None:
+        super().__init__(message)
+        self.finding = finding
+
+
 class DatabaseUnavailable(ResourceError):
     """The database cannot be reached or opened."""
 

@@ -29,6 +29,7 @@ from ..validate import (
     search_text,
 )
 from .core import StoreCore, name_or_id
+from .exposure import guard
 from .listing import (
     COUNT_CAP,
     DEFAULT_SORT,
@@ -93,8 +94,12 @@ class ResourceOps(StoreCore):
         is_public: bool | None = None,
         parameters: dict | None = None,
         attachments: Iterable | None = None,
+        allow_secrets: bool = False,
     ) -> SaveResult:
-        """Create `name`, or add a version to my resource of that name and type."""
+        """Create `name`, or add a version to my resource of that name and type.
+
+        When the resource is (or becomes) public or shared, a version that looks like
+        it holds a secret is refused (SecretFound) unless allow_secrets."""
         name = clean_name(name)
         resource_type = clean_type(resource_type)
         content = check_content(resource_type, content)
@@ -105,6 +110,13 @@ class ResourceOps(StoreCore):
         now = self._now()
         with self._write() as session:
             uid = self._uid(session)
+            was_public = bool(
+                session.scalar(
+                    select(Resource.is_public).where(
+                        Resource.user_id == uid, Resource.name == name
+                    )
+                )
+            )
             ins = self._insert(Resource).values(
                 id=uuid.uuid4(),
                 user_id=uid,
@@ -154,6 +166,8 @@ class ResourceOps(StoreCore):
             self._add_version(
                 session, resource_id, version, content, parameters, files, now
             )
+            if not allow_secrets:
+                guard(session, resource_id, [version], was_public=was_public, now=now)
             return SaveResult(
                 self._load_record(session, resource_id), created=version == 1
             )
@@ -325,8 +339,13 @@ class ResourceOps(StoreCore):
         is_public: bool | None = None,
         content: object = None,
         parameters: dict | None = None,
+        allow_secrets: bool = False,
     ) -> ResourceRecord:
-        """Change metadata; new content makes a new version. Only the owner may."""
+        """Change metadata; new content makes a new version. Only the owner may.
+
+        Making it public, or new content of a public or shared resource, is refused
+        (SecretFound) when what becomes visible looks like a secret, unless
+        allow_secrets."""
         if all(
             v is None
             for v in (rename, description, tags, is_public, content, parameters)
@@ -354,6 +373,8 @@ class ResourceOps(StoreCore):
             )
             if resource is None:
                 raise self._not_found(session, ref)
+            was_public = resource.is_public
+            new_versions = []
             if content is not None:
                 content = check_content(resource.resource_type, content)
             now = self._now()
@@ -392,6 +413,7 @@ class ResourceOps(StoreCore):
                 )
                 values["content"] = new_content
                 values["parameters"] = new_parameters
+                new_versions.append(version)
                 self._add_version(
                     session, resource.id, version, new_content, new_parameters, [], now
                 )
@@ -406,6 +428,10 @@ class ResourceOps(StoreCore):
                 ) from None
             if tag_list is not None:
                 self._set_tags(session, resource.id, tag_list)
+            if not allow_secrets:
+                guard(
+                    session, resource.id, new_versions, was_public=was_public, now=now
+                )
             return self._load_record(session, resource.id)
 
     def delete(self, ref: str) -> str:
@@ -477,8 +503,11 @@ class ResourceOps(StoreCore):
                 for v, n in rows
             ]
 
-    def restore(self, ref: str, version: int) -> ResourceRecord:
-        """Make a new version equal to an old one (history only grows)."""
+    def restore(
+        self, ref: str, version: int, *, allow_secrets: bool = False
+    ) -> ResourceRecord:
+        """Make a new version equal to an old one (history only grows); refused like
+        save when the resource is public or shared and that version holds a secret."""
         if isinstance(version, bool) or not isinstance(version, int):
             raise InvalidInput(f"The version must be a whole number, not {version!r}.")
         with self._write() as session:
@@ -530,6 +559,14 @@ class ResourceOps(StoreCore):
                 files,
                 now,
             )
+            if not allow_secrets:
+                guard(
+                    session,
+                    resource.id,
+                    [new_version],
+                    was_public=resource.is_public,
+                    now=now,
+                )
             return self._load_record(session, resource.id)
 
     def attachments(

@@ -27,6 +27,7 @@ from ..errors import TOKEN_REFUSED_MESSAGE, InvalidInput, NotFound, TokenRefused
 from ..models import Resource, ResourceShare
 from ..records import NewShare, SharedResource, ShareRecord
 from ..validate import clean_max_accesses, parse_expiry
+from .exposure import refuse_secrets
 from .resources import ResourceOps
 
 
@@ -75,15 +76,25 @@ def _no_share(text: str) -> NotFound:
 
 class SharingOps(ResourceOps):
     def share(
-        self, ref: str, expires: object = None, max_accesses: object = None
+        self,
+        ref: str,
+        expires: object = None,
+        max_accesses: object = None,
+        *,
+        allow_secrets: bool = False,
     ) -> NewShare:
-        """A new token for one of my resources, returned here and never again."""
+        """A new token for one of my resources, returned here and never again.
+
+        Refused (SecretFound) when what the token shows looks like it holds a secret,
+        unless allow_secrets."""
         now = self._now()
         expires_at = parse_expiry(expires, now)
         limit = clean_max_accesses(max_accesses)
         token = tokens.new_token()
         with self._write(uses=ref) as session:
             resource = self._own(session, ref, action="share")
+            if not allow_secrets and not resource.is_public:
+                refuse_secrets(session, resource.id, [resource.current_version])
             share = ResourceShare(
                 id=uuid.uuid4(),
                 resource_id=resource.id,

@@ -24,6 +24,7 @@ from ..validate import (
     clean_type,
     search_text,
 )
+from .exposure import guard
 from .lineage import LineageOps
 from .resources import clean_attachments
 
@@ -85,9 +86,17 @@ class TransferOps(LineageOps):
         }
 
     def import_(
-        self, data: object, progress: Callable[[int], None] | None = None
+        self,
+        data: object,
+        progress: Callable[[int], None] | None = None,
+        *,
+        allow_secrets: bool = False,
     ) -> ImportResult:
-        """Import an export; checks everything first, then writes in one transaction."""
+        """Import an export; checks everything first, then writes in one transaction.
+
+        Versions that become visible to others (a public resource, or a public or
+        shared one of mine they are added to) are scanned as save does, unless
+        allow_secrets; one finding refuses the whole import."""
         items = _parse_export(data)
         created, appended = [], []
         now = self._now()
@@ -111,9 +120,12 @@ class TransferOps(LineageOps):
                     )
                 if existing is None:
                     created.append(item["name"])
+                    was_public = False
                 else:
                     resource = existing
                     appended.append(item["name"])
+                    was_public = existing.is_public
+                added = []
                 for version in item["versions"]:
                     number = session.scalar(
                         update(Resource)
@@ -135,6 +147,9 @@ class TransferOps(LineageOps):
                         version["attachments"],
                         now,
                     )
+                    added.append(number)
+                if not allow_secrets:
+                    guard(session, resource.id, added, was_public=was_public, now=now)
                 if progress is not None:
                     progress(1)
         return ImportResult(created=tuple(created), new_versions=tuple(appended))

@@ -1,0 +1,113 @@
+"""Secrets do not leave by accident: before a resource becomes visible to someone else,
+what becomes visible is scanned (secretscan) and a finding refuses the change.
+
+Visible to someone else means public (anyone sees every version, through history) or
+reachable through an active share token (the holder sees the current version). So:
+sharing a private resource scans its current version; making it public scans every
+version; a new version of a public or shared resource (save, update, restore, import)
+scans that version. The caller passes allow_secrets=True to go ahead anyway. The scan
+runs inside the caller's transaction, so a refusal rolls everything back."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from .. import secretscan
+from ..errors import SecretFound
+from ..models import Attachment, Resource, ResourceShare, ResourceVersion
+
+ADVICE = "remove it, or pass --allow-secrets"
+
+
+def actively_shared(session: Session, resource_id: UUID, now: datetime) -> bool:
+    """True when some share token of the resource still opens it."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    ResourceShare.resource_id == resource_id,
+                    ResourceShare.revoked_at.is_(None),
+                    or_(
+                        ResourceShare.expires_at.is_(None),
+                        ResourceShare.expires_at > now,
+                    ),
+                    or_(
+                        ResourceShare.max_accesses.is_(None),
+                        ResourceShare.access_count < ResourceShare.max_accesses,
+                    ),
+                )
+            )
+        )
+    )
+
+
+def guard(
+    session: Session,
+    resource_id: UUID,
+    new_versions: Sequence[int],
+    *,
+    was_public: bool,
+    now: datetime,
+) -> None:
+    """After a change (still uncommitted): refuse it if it exposes what looks like a
+    secret. Newly public: every version; public or shared: the new versions and the
+    description; otherwise nothing is exposed and nothing is scanned."""
+    is_public = session.scalar(
+        select(Resource.is_public).where(Resource.id == resource_id)
+    )
+    if is_public and not was_public:
+        refuse_secrets(session, resource_id)
+    elif is_public or actively_shared(session, resource_id, now):
+        refuse_secrets(session, resource_id, new_versions)
+
+
+def refuse_secrets(
+    session: Session, resource_id: UUID, versions: Sequence[int] | None = None
+) -> None:
+    """Raise SecretFound if the description or these versions (default: all; the
+    newest first) of the resource look like they hold a secret."""
+    resource = session.get(Resource, resource_id, populate_existing=True)
+    if resource.description:
+        _refuse(resource, None, secretscan.pieces("", description=resource.description))
+    stmt = select(
+        ResourceVersion.id,
+        ResourceVersion.version,
+        ResourceVersion.content,
+        ResourceVersion.parameters,
+    ).where(ResourceVersion.resource_id == resource_id)
+    if versions is not None:
+        if not versions:
+            return
+        stmt = stmt.where(ResourceVersion.version.in_(list(versions)))
+    rows = session.execute(stmt.order_by(ResourceVersion.version.desc())).all()
+    for version_id, number, content, parameters in rows:
+        outputs = session.execute(
+            select(Attachment.mime_type, Attachment.data)
+            .where(Attachment.version_id == version_id)
+            .order_by(Attachment.position)
+        ).all()
+        attachments = [(mime, data) for mime, data in outputs]
+        _refuse(resource, number, secretscan.pieces(content, parameters, attachments))
+
+
+def _refuse(resource: Resource, number: int | None, pieces) -> None:
+    found = secretscan.first_secret(pieces)
+    if found is None:
+        return
+    where, kind = found
+    where = where[0].upper() + where[1:]
+    if number is None or number == resource.current_version:
+        finding = f"{where} of '{resource.name}' looks like {kind}"
+        raise SecretFound(f"{finding}: {ADVICE}.", finding)
+    finding = f"{where} of '{resource.name}' version {number} looks like {kind}"
+    raise SecretFound(
+        f"{finding}, and a public resource shows its history: publish a fork instead "
+        f"(%resource fork {resource.name} --as NEW_NAME starts a fresh history), or "
+        "pass --allow-secrets.",
+        finding,
+    )

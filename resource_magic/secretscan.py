@@ -115,9 +115,7 @@ class _Detectors:
         )
         self.keyword_words = re.compile("|".join(DENYLIST), re.IGNORECASE)
         charset = re.escape(self.entropy.charset)
-        self.entropy_hint = re.compile(
-            rf"""(['"])[{charset}]{{{_MIN_RANDOM},}}\1"""
-        )
+        self.entropy_hint = re.compile(rf"""(['"])[{charset}]{{{_MIN_RANDOM},}}\1""")
         self.h = heuristic
 
     def false_positive(self, secret: str, line: str, plugin=None) -> bool:
@@ -217,7 +215,8 @@ def _scan_line(d: _Detectors, line: str, checks: list) -> str | None:
             if not d.keyword_words.search(line):
                 continue
             found = [
-                s for s in d.keyword.analyze_string(line, d.keyword_regexes)
+                s
+                for s in d.keyword.analyze_string(line, d.keyword_regexes)
                 if _looks_random(s) and not d.false_positive(s, line, d.keyword)
             ]
         elif check == HIGH_ENTROPY:
@@ -298,9 +297,7 @@ def first_secret(texts: Iterable[Piece]) -> tuple[str, str] | None:
     for piece in texts:
         for finding in scan_text(piece.text):
             where = (
-                f"line {finding.line} of {piece.where}"
-                if piece.lines
-                else piece.where
+                f"line {finding.line} of {piece.where}" if piece.lines else piece.where
             )
             return where, finding.kind
     return None

@@ -18,6 +18,7 @@ ALLOWED = {
     "tokens": {"errors"},
     "validate": {"errors", "tokens", "vocabulary"},
     "templates": {"errors", "vocabulary"},
+    "secretscan": {"tokens"},
     "frames": {"errors", "records", "vocabulary", "present"},
     "present": {"errors", "records", "templates", "vocabulary"},
     "execute": set(),
@@ -27,15 +28,15 @@ ALLOWED = {
     "migrations": {"models"},
     "store": {
         "errors", "models", "db", "migrate", "records", "tokens", "validate", "config",
-        "vocabulary",
+        "vocabulary", "secretscan",
     },
     "magic": {
         "store", "frames", "errors", "templates", "records", "config", "tokens",
-        "validate", "widgets", "vocabulary", "present", "execute",
+        "validate", "widgets", "vocabulary", "present", "execute", "secretscan",
     },
     "widgets": {
         "store", "frames", "errors", "templates", "records", "tokens", "validate",
-        "vocabulary", "present", "execute",
+        "vocabulary", "present", "execute", "secretscan",
     },
     "__init__": {"magic", "store", "errors", "records", "templates"},
 }  # fmt: skip
@@ -49,6 +50,7 @@ RESTRICTED = {
     # presentation module they share stays pure
     "IPython": {"magic", "widgets", "execute"},
     "pandas": {"frames"},
+    "detect_secrets": {"secretscan"},
 }
 MAGIC_MACHINERY = "IPython.core.magic"
 

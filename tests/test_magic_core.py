@@ -50,7 +50,8 @@ def test_load_ext_stays_light():
         "assert 'resource' in ip.magics_manager.magics['line']\n"
         "assert 'resource' in ip.magics_manager.magics['cell']\n"
         "ip.run_line_magic('config', 'ResourceMagic.user = \"bob\"')\n"
-        "heavy = ('pandas', 'ipywidgets', 'sqlalchemy', 'resource_magic.store')\n"
+        "heavy = ('pandas', 'ipywidgets', 'sqlalchemy', 'resource_magic.store',\n"
+        "         'detect_secrets')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run(

@@ -31,11 +31,15 @@ class TokenRefused(ResourceError):
 
 class SecretFound(ResourceError):
     """Something about to become visible to others looks like a secret (a key, a
-    token, a password); `finding` says where and what, without the advice."""
+    token, a password); `finding` says where and what without the advice, and
+    `old_version` is set when it is in a version before the current one."""
 
-    def __init__(self, message: str, finding: str = "") -> None:
+    def __init__(
+        self, message: str, finding: str = "", old_version: int | None = None
+    ) -> None:
         super().__init__(message)
         self.finding = finding
+        self.old_version = old_version
 
 
 class DatabaseUnavailable(ResourceError):

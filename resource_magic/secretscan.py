@@ -52,9 +52,14 @@ _REGEX_PLUGINS = {
     "square_oauth.SquareOAuthDetector": "a Square OAuth secret",
     "basic_auth.BasicAuthDetector": "a password in a URL",
 }
+# A literal some plugins' patterns cannot match without; checked first because the
+# pattern itself backtracks (npm's `//.+/:_authToken=` is quadratic on a long line).
+_NEEDS = {"NpmDetector": "_authToken"}
 HIGH_ENTROPY = "a secret (a long random string)"
 KEYWORD = "a password or key"
 SHARE_TOKEN = "a resource_magic share token"
+_PIECE, _OVERLAP = 1000, 400  # see _parts
+_MAX_WINDOWS = 256  # see _keyword_parts
 _MIN_RANDOM = 20  # a quoted base64-like string shorter than this is not flagged
 _MIN_KEYWORD_VALUE = 12
 _SHARE_TOKEN_RE = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_-]{32}(?![\w-])")
@@ -98,10 +103,10 @@ class _Detectors:
             quick = [
                 re.compile(p.pattern, p.flags | re.MULTILINE) for p in plugin.denylist
             ]
-            self.regex_plugins.append((plugin, kind, quick))
+            self.regex_plugins.append((plugin, kind, quick, _NEEDS.get(name)))
         self.basic_auth = next(
             plugin
-            for plugin, _, _ in self.regex_plugins
+            for plugin, _, _, _ in self.regex_plugins
             if type(plugin).__name__ == "BasicAuthDetector"
         )
         self.entropy = Base64HighEntropyString()
@@ -191,7 +196,9 @@ def scan_text(text: str) -> Iterator[Finding]:
                     found.append(what)
 
     mark(_SHARE_TOKEN_RE, SHARE_TOKEN)
-    for plugin, kind, quick in d.regex_plugins:
+    for plugin, kind, quick, needs in d.regex_plugins:
+        if needs is not None and needs not in text:
+            continue
         for pattern in quick:
             mark(pattern, (plugin, kind))
     mark(d.keyword_hint, KEYWORD)
@@ -211,34 +218,63 @@ def _scan_line(d: _Detectors, line: str, checks: list) -> str | None:
     for check in checks:
         if check == SHARE_TOKEN:
             return SHARE_TOKEN
-        if check == KEYWORD:
-            if not d.keyword_words.search(line):
-                continue
-            found = [
-                s
-                for s in d.keyword.analyze_string(line, d.keyword_regexes)
-                if _looks_random(s) and not d.false_positive(s, line, d.keyword)
-            ]
-        elif check == HIGH_ENTROPY:
-            found = [
-                s
-                for s in d.entropy.analyze_string(line)
-                if len(s) >= _MIN_RANDOM
-                and d.entropy.calculate_shannon_entropy(s) > d.entropy.entropy_limit
-                and not d.false_positive(s, line, d.entropy)
-            ]
-        else:
-            plugin, kind = check
-            found = [
-                s
-                for s in plugin.analyze_string(line)
-                if not d.false_positive(s, line, plugin)
-            ]
-        if found and not (
-            check in (KEYWORD, HIGH_ENTROPY) and d.h.is_indirect_reference(line)
-        ):
+        parts = _keyword_parts(d, line) if check == KEYWORD else _parts(line)
+        if any(_found(d, part, check) for part in parts):
             return check if isinstance(check, str) else check[1]
     return None
+
+
+def _parts(line: str) -> Iterator[str]:
+    """A long line (data, minified JSON) in overlapping pieces, so the time a
+    backtracking pattern takes grows with the line, not its square. The overlap is
+    longer than any secret the plugins look for."""
+    if len(line) <= _PIECE + _OVERLAP:
+        yield line
+        return
+    for start in range(0, len(line), _PIECE):
+        yield line[start : start + _PIECE + _OVERLAP]
+
+
+def _keyword_parts(d: _Detectors, line: str) -> Iterator[str]:
+    """Where the keyword plugin looks: the line, or on a long line a window around
+    each of its first secret-sounding words (its patterns are the slowest)."""
+    if "'" not in line and '"' not in line:
+        return  # its patterns for code need the value quoted
+    if len(line) <= _PIECE + _OVERLAP:
+        if d.keyword_words.search(line):
+            yield line
+        return
+    for count, match in enumerate(d.keyword_words.finditer(line)):
+        if count == _MAX_WINDOWS:
+            return
+        yield line[max(0, match.start() - 80) : match.end() + 160]
+
+
+def _found(d: _Detectors, line: str, check) -> bool:
+    if check == KEYWORD:
+        found = [
+            s
+            for s in d.keyword.analyze_string(line, d.keyword_regexes)
+            if _looks_random(s) and not d.false_positive(s, line, d.keyword)
+        ]
+    elif check == HIGH_ENTROPY:
+        found = [
+            s
+            for s in d.entropy.analyze_string(line)
+            if len(s) >= _MIN_RANDOM
+            and d.entropy.calculate_shannon_entropy(s) > d.entropy.entropy_limit
+            and not d.false_positive(s, line, d.entropy)
+        ]
+    else:
+        plugin, _ = check
+        found = [
+            s
+            for s in plugin.analyze_string(line)
+            if not d.false_positive(s, line, plugin)
+        ]
+    if found and check in (KEYWORD, HIGH_ENTROPY):
+        return not d.h.is_indirect_reference(line)  # key = os.environ["KEY"]
+    return bool(found)
 
 
 # -- what a resource shows, as texts to scan

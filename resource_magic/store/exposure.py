@@ -110,4 +110,5 @@ def _refuse(resource: Resource, number: int | None, pieces) -> None:
         f"(%resource fork {resource.name} --as NEW_NAME starts a fresh history), or "
         "pass --allow-secrets.",
         finding,
+        number,
     )

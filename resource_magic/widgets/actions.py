@@ -1,5 +1,5 @@
-"""What a user can do to the selected resource: run, fork, share, revoke, restore,
-delete, and open or fork a share token.
+"""What a user can do to the selected resource: run, fork, share, make public or
+private, revoke, restore, delete, and open or fork a share token.
 
 Each action is one store call (plus re-reading what it changed) wrapped by `action`, so
 a failure lands in the status line and changes nothing the store did not change.
@@ -8,9 +8,10 @@ a failure lands in the status line and changes nothing the store did not change.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 from .. import tokens
-from ..errors import TOKEN_REFUSED_MESSAGE, NameTaken, TokenRefused
+from ..errors import TOKEN_REFUSED_MESSAGE, NameTaken, SecretFound, TokenRefused
 from ..records import ResourceRecord
 from ..templates import missing_values, render_prompt
 from .state import BrowserProblem, Preview, QueryState, action
@@ -100,14 +101,19 @@ class BrowserState(QueryState):
         self.say(f"Forked {source} as '{copy.name}', now yours{used}.", "success")
 
     @action("Share")
-    def share(self, expires: str = "", max_uses: str = "") -> bool:
-        """A new token for the previewed resource; shown once in `new_share`."""
+    def share(
+        self, expires: str = "", max_uses: str = "", allow_secrets: bool = False
+    ) -> bool:
+        """A new token for the previewed resource; shown once in `new_share`. Refused
+        when it looks like it holds a secret, unless allow_secrets."""
         preview = self._current("share", own=True)
-        new = self.store.share(
-            preview.ref,
-            expires=expires.strip() or None,
-            max_accesses=max_uses.strip() or None,
-        )
+        with _secrets_as_browser_problems():
+            new = self.store.share(
+                preview.ref,
+                expires=expires.strip() or None,
+                max_accesses=max_uses.strip() or None,
+                allow_secrets=allow_secrets,
+            )
         self.new_share = new
         if self.shares is not None:
             self.shares = tuple(self.store.shares(preview.ref))
@@ -116,6 +122,31 @@ class BrowserState(QueryState):
             "once.",
             "success",
         )
+        return True
+
+    @action("Public")
+    def set_public(self, public: bool, allow_secrets: bool = False) -> bool:
+        """Make the previewed resource public (refused when a version looks like it
+        holds a secret, unless allow_secrets) or private again."""
+        preview = self._current("change", own=True)
+        with _secrets_as_browser_problems():
+            record = self.store.update(
+                preview.ref, is_public=public, allow_secrets=allow_secrets
+            )
+        self._reread(preview)
+        self.refresh()
+        if record.is_public:
+            self.say(
+                f"'{record.name}' is public: everyone using this database can see "
+                "every version of it and fork it.",
+                "success",
+            )
+        else:
+            self.say(
+                f"'{record.name}' is private: only you and holders of its share "
+                "tokens can see it.",
+                "success",
+            )
         return True
 
     @action("Shares")
@@ -211,6 +242,21 @@ class BrowserState(QueryState):
             # the store would read it as a resource name; here it can only be a token
             raise TokenRefused(TOKEN_REFUSED_MESSAGE)
         return text
+
+
+@contextmanager
+def _secrets_as_browser_problems():
+    """The store's refusal, with the browser's way to go ahead (a checkbox)."""
+    try:
+        yield
+    except SecretFound as exc:
+        anyway = "tick 'Allow secrets' to go ahead anyway"
+        if exc.old_version is not None:
+            raise BrowserProblem(
+                f"{exc.finding}, and a public resource shows its history: publish a "
+                f"fork instead, or {anyway}."
+            ) from None
+        raise BrowserProblem(f"{exc.finding}: remove it, or {anyway}.") from None
 
 
 def _text_output(text: str) -> dict:

@@ -1,8 +1,9 @@
 """The actions under the preview: a row of buttons and the panel each one opens.
 
 Part of the browser's view (see preview.py). Each button hands its click to the state:
-Insert, Run, Fork, Share, Shares, History and Delete. Fork, Share and Delete first open
-a small panel (the copy's name; an expiry and a use limit; a confirmation), Shares and
+Insert, Run, Fork, Share, Shares, Make public/private, History and Delete. Fork, Share,
+Make public/private (publish.py) and Delete first open a small panel (the copy's name;
+an expiry, a use limit and 'Allow secrets'; a confirmation), Shares and
 History list rows with Revoke / Restore, and Insert falls back to a box holding the
 source to copy; one panel shows at a time. Insert goes through `CellInserter` (ipylab
 in JupyterLab, a copy box elsewhere).
@@ -17,6 +18,7 @@ import ipywidgets as w
 from . import render
 from .actions import BrowserState
 from .insert import CellInserter
+from .publish import PublicPanel, allow_secrets_box
 
 
 def make_button(label: str, css: str, tooltip: str, **kwargs) -> w.Button:
@@ -64,6 +66,8 @@ class ActionPanel(w.VBox):
         self._shares = make_button(
             "Shares", "rm-shares", "Show its share tokens (revoke them here)"
         )
+        self._public_panel = PublicPanel(self.state)
+        self._public = self._public_panel.button
         self._history = make_button(
             "History",
             "rm-history",
@@ -79,6 +83,7 @@ class ActionPanel(w.VBox):
             self._fork,
             self._share,
             self._shares,
+            self._public,
             self._history,
             self._delete,
         )
@@ -113,6 +118,7 @@ class ActionPanel(w.VBox):
             "Make the share token",
             button_style="primary",
         )
+        self._share_allow = allow_secrets_box("rm-share-allow-secrets", "Share it")
         self._share_cancel = make_button("Cancel", "rm-share-cancel", "Do not share")
         self._share_token = w.HTML()
         self._share_token.add_class("rm-share-token")
@@ -130,6 +136,7 @@ class ActionPanel(w.VBox):
                         [
                             self._share_expires,
                             self._share_max_uses,
+                            self._share_allow,
                             self._share_create,
                             self._share_cancel,
                         ]
@@ -171,6 +178,7 @@ class ActionPanel(w.VBox):
             "fork": self._fork_panel,
             "share": self._share_panel,
             "shares": self._shares_panel,
+            "public": self._public_panel,
             "history": self._history_panel,
             "delete": self._delete_panel,
             "insert": self._insert_text,
@@ -187,6 +195,7 @@ class ActionPanel(w.VBox):
         self._share_create.on_click(self._on_share_create_click)
         self._share_cancel.on_click(self._on_share_cancel_click)
         self._shares.on_click(self._on_shares_click)
+        self._public.on_click(self._on_public_click)
         self._history.on_click(self._on_history_click)
         self._delete.on_click(self._on_delete_click)
         self._delete_confirm.on_click(self._on_delete_confirm_click)
@@ -203,6 +212,7 @@ class ActionPanel(w.VBox):
         preview = self.state.preview
         self._show_panel(None)
         self._share_result.layout.display = "none"
+        self._public_panel.draw(preview)
         if preview is None:
             for button in self._action_buttons:
                 button.disabled = True
@@ -215,6 +225,7 @@ class ActionPanel(w.VBox):
             self._run,
             self._share,
             self._shares,
+            self._public,
             self._history,
             self._delete,
         ):
@@ -324,10 +335,15 @@ class ActionPanel(w.VBox):
 
     def _on_share_click(self, button) -> None:
         self.state.new_share = None
+        self._share_allow.value = False
         self._show_panel("share")
 
     def _on_share_create_click(self, button) -> None:
-        self.state.share(self._share_expires.value, self._share_max_uses.value)
+        self.state.share(
+            self._share_expires.value,
+            self._share_max_uses.value,
+            allow_secrets=self._share_allow.value,
+        )
 
     def _on_share_cancel_click(self, button) -> None:
         self.state.new_share = None
@@ -339,6 +355,10 @@ class ActionPanel(w.VBox):
 
     def _on_revoke_click(self, button) -> None:
         self.state.revoke(button.rm_share_id)
+
+    def _on_public_click(self, button) -> None:
+        if self._public_panel.ask():
+            self._show_panel("public")
 
     def _on_history_click(self, button) -> None:
         if self.state.load_history():

@@ -1,0 +1,92 @@
+"""Make public / make private: a button for the preview's action row and the panel it
+opens (what changes, an 'Allow secrets' box when going public, confirm or cancel).
+
+Part of the action panel (panels.py), kept apart so that module stays under its size:
+the panel only mirrors `BrowserState.preview` and calls `BrowserState.set_public`."""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as w
+
+from .actions import BrowserState
+
+
+def allow_secrets_box(css: str, what: str) -> w.Checkbox:
+    """The opt-in to go ahead although the scan found something like a secret."""
+    box = w.Checkbox(
+        value=False,
+        description="Allow secrets",
+        indent=False,
+        tooltip=f"{what} even if it looks like it holds a key, token or password",
+        layout=w.Layout(width="auto"),
+    )
+    box.add_class(css)
+    return box
+
+
+class PublicPanel(w.HBox):
+    """The confirm panel; `button` goes in the action row."""
+
+    def __init__(self, state: BrowserState) -> None:
+        super().__init__()
+        self.add_class("rm-public-panel")
+        self.layout.display = "none"
+        self.state = state
+        self.button = w.Button(
+            description="Make public",
+            tooltip="Let everyone using this database see and fork it",
+            icon="globe",
+        )
+        self.button.add_class("rm-public")
+        self._question = w.HTML()
+        self._question.add_class("rm-public-question")
+        self._allow = allow_secrets_box("rm-public-allow-secrets", "Make it public")
+        self._confirm = w.Button(
+            description="Yes", tooltip="Change who can see it", button_style="primary"
+        )
+        self._confirm.add_class("rm-public-confirm")
+        self._cancel = w.Button(description="Cancel", tooltip="Leave it as it is")
+        self._cancel.add_class("rm-public-cancel")
+        self.children = (self._question, self._allow, self._confirm, self._cancel)
+        self._confirm.on_click(self._on_confirm_click)
+        self._cancel.on_click(self._on_cancel_click)
+
+    def draw(self, preview) -> None:
+        """Label the button for the previewed resource (None: nothing picked)."""
+        public = preview is not None and preview.record.is_public
+        self.button.description = "Make private" if public else "Make public"
+        self.button.tooltip = (
+            "Let only you and your share tokens' holders see it"
+            if public
+            else "Let everyone using this database see and fork it"
+        )
+
+    def ask(self) -> bool:
+        """Fill the question for the previewed resource; False if nothing is picked."""
+        preview = self.state.preview
+        if preview is None:
+            self.state.say(
+                "Pick a resource first, then change who can see it.", "error"
+            )
+            return False
+        name = html.escape(preview.record.name)
+        self._going_public = not preview.record.is_public
+        self._allow.value = False
+        self._allow.layout.display = "" if self._going_public else "none"
+        self._question.value = (
+            f"Make <b>{name}</b> public? Everyone using this database will see every "
+            "version of it and can fork it."
+            if self._going_public
+            else f"Make <b>{name}</b> private? Only you and holders of its share "
+            "tokens will see it."
+        )
+        return True
+
+    def _on_confirm_click(self, button) -> None:
+        if self.state.set_public(self._going_public, self._allow.value):
+            self.layout.display = "none"
+
+    def _on_cancel_click(self, button) -> None:
+        self.layout.display = "none"

@@ -132,3 +132,9 @@ visible_name = argument(
     "name", metavar="NAME", help="one of your resources, or owner/name of a public one"
 )
 own_name = argument("name", metavar="NAME", help="one of your resources")
+allow_secrets = argument(
+    "--allow-secrets",
+    dest="allow_secrets",
+    action="store_true",
+    help="go ahead even if what others would see looks like a key, token or password",
+)

@@ -8,7 +8,7 @@ from IPython.core.magic_arguments import argument
 
 from ...present import parameters_text
 from ...templates import parse_parameters
-from ..parser import one_of, own_name
+from ..parser import allow_secrets, one_of, own_name
 from ..registry import Context, subcommand
 
 
@@ -30,6 +30,7 @@ from ..registry import Context, subcommand
     metavar="KEY=DEFAULT",
     help="new parameters (replace the old ones; makes a new version)",
 )
+@allow_secrets
 @one_of()
 @argument("--public", dest="is_public", action="store_const", const=True, default=None)
 @argument("--private", dest="is_public", action="store_const", const=False)
@@ -48,6 +49,7 @@ def update(ctx: Context, args: argparse.Namespace) -> None:
         tags=args.tags,
         is_public=args.is_public,
         parameters=parameters,
+        allow_secrets=args.allow_secrets,
     )
     changes = []
     if args.rename is not None:

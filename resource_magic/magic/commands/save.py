@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from IPython.core.magic_arguments import argument
 
+from ... import secretscan
 from ...errors import InvalidInput, NotFound
 from ...execute import execute
 from ...present import parameters_text
 from ...templates import parse_parameters
+from ..parser import allow_secrets
 from ..registry import Context, subcommand
 
 
@@ -51,6 +54,7 @@ from ..registry import Context, subcommand
     help="workflows: run the cell first and store its outputs with the version; "
     "if it raises, nothing is saved",
 )
+@allow_secrets
 def save(ctx: Context, args: argparse.Namespace) -> None:
     """Save the cell as a resource; an existing name gets a new version.
 
@@ -84,6 +88,7 @@ def save(ctx: Context, args: argparse.Namespace) -> None:
         is_public=args.public,
         parameters=parameters,
         attachments=attachments,
+        allow_secrets=args.allow_secrets,
     )
     record = result.resource
     if result.created:
@@ -98,6 +103,32 @@ def save(ctx: Context, args: argparse.Namespace) -> None:
     if attachments:
         count = len(attachments)
         print(f"Stored {count} captured output{'s' if count != 1 else ''} with it.")
+    _warn_about_secrets(record, attachments, allowed=args.allow_secrets)
+
+
+def _warn_about_secrets(record, attachments, allowed: bool) -> None:
+    """A private save keeps what looks like a secret, with a warning: sharing it or
+    making it public will be refused (the store scans again then)."""
+    found = secretscan.first_secret(
+        secretscan.pieces(
+            record.content, record.parameters, attachments or (), record.description
+        )
+    )
+    if found is None:
+        return
+    where, kind = found
+    if allowed:
+        print(
+            f"Warning: {where} looks like {kind}; --allow-secrets saved it anyway.",
+            file=sys.stderr,
+        )
+        return
+    print(
+        f"Warning: {where} looks like {kind}. '{record.name}' keeps it while private, "
+        "but sharing it or making it public will be refused until you remove it "
+        "(or pass --allow-secrets).",
+        file=sys.stderr,
+    )
 
 
 def _content(ctx: Context, args: argparse.Namespace) -> str:

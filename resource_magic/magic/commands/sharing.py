@@ -8,7 +8,7 @@ from IPython.core.magic_arguments import argument
 
 from ...frames import shares_frame
 from ...present import when
-from ..parser import own_name
+from ..parser import allow_secrets, own_name
 from ..registry import Context, subcommand
 from ..render import show_resource
 
@@ -38,6 +38,7 @@ class ShareToken(str):
     metavar="N",
     help="how many times the token may be used (default: no limit)",
 )
+@allow_secrets
 def share(ctx: Context, args: argparse.Namespace) -> ShareToken:
     """Make a share token for a resource (shown once) to give to someone.
 
@@ -48,7 +49,12 @@ def share(ctx: Context, args: argparse.Namespace) -> ShareToken:
     %resource share etl-daily --expires 7d --max-uses 5
     tok = %resource share etl-daily --max-uses 1
     """
-    new = ctx.store.share(args.name, expires=args.expires, max_accesses=args.max_uses)
+    new = ctx.store.share(
+        args.name,
+        expires=args.expires,
+        max_accesses=args.max_uses,
+        allow_secrets=args.allow_secrets,
+    )
     record = new.share
     limits = [
         f"expires {when(record.expires_at)}" if record.expires_at else "never expires",

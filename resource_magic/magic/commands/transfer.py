@@ -11,6 +11,7 @@ from pathlib import Path
 from IPython.core.magic_arguments import argument
 
 from ...errors import InvalidInput
+from ..parser import allow_secrets
 from ..registry import Context, subcommand
 
 _BAD_PATH = "a file name cannot hold a NUL character or an unpaired surrogate."
@@ -84,6 +85,7 @@ def _progress(total: int, label: str):
 
 @subcommand("import")
 @argument("file", metavar="FILE", help="a file %%resource export wrote")
+@allow_secrets
 def import_(ctx: Context, args: argparse.Namespace) -> None:
     """Read resources from an export file: all or nothing; names you have get new
     versions.
@@ -96,7 +98,9 @@ def import_(ctx: Context, args: argparse.Namespace) -> None:
     items = data.get("resources") if isinstance(data, dict) else None
     total = len(items) if isinstance(items, list) else 0
     with _progress(total, "import") as advance:
-        result = ctx.store.import_(data, progress=advance)
+        result = ctx.store.import_(
+            data, progress=advance, allow_secrets=args.allow_secrets
+        )
     done = len(result.created) + len(result.new_versions)
     parts = []
     if result.created:

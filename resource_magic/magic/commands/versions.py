@@ -7,7 +7,7 @@ import argparse
 from IPython.core.magic_arguments import argument
 
 from ...frames import history_frame
-from ..parser import own_name, positive_int, visible_name
+from ..parser import allow_secrets, own_name, positive_int, visible_name
 from ..registry import Context, subcommand
 
 
@@ -26,6 +26,7 @@ def history(ctx: Context, args: argparse.Namespace):
 @subcommand("restore")
 @own_name
 @argument("version", metavar="VERSION", type=positive_int("version"), help="e.g. 2")
+@allow_secrets
 def restore(ctx: Context, args: argparse.Namespace) -> None:
     """Make an old version current again (as a new version; history only grows).
 
@@ -33,7 +34,9 @@ def restore(ctx: Context, args: argparse.Namespace) -> None:
     --------
     %resource restore etl-daily 2
     """
-    record = ctx.store.restore(args.name, args.version)
+    record = ctx.store.restore(
+        args.name, args.version, allow_secrets=args.allow_secrets
+    )
     print(
         f"Restored version {args.version} of '{record.name}': it is now version "
         f"{record.version}, and every earlier version stays in its history."

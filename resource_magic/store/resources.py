@@ -29,7 +29,7 @@ from ..validate import (
     search_text,
 )
 from .core import StoreCore, name_or_id
-from .exposure import guard
+from .exposure import exposure, guard
 from .listing import (
     COUNT_CAP,
     DEFAULT_SORT,
@@ -110,12 +110,10 @@ class ResourceOps(StoreCore):
         now = self._now()
         with self._write() as session:
             uid = self._uid(session)
-            was_public = bool(
-                session.scalar(
-                    select(Resource.is_public).where(
-                        Resource.user_id == uid, Resource.name == name
-                    )
-                )
+            was_public, shared = (
+                exposure(session, uid, name, now)
+                if not allow_secrets
+                else (False, False)
             )
             ins = self._insert(Resource).values(
                 id=uuid.uuid4(),
@@ -148,7 +146,7 @@ class ResourceOps(StoreCore):
                 index_elements=["user_id", "name"],
                 set_=changes,
                 where=Resource.resource_type == ins.excluded.resource_type,
-            ).returning(Resource.id, Resource.current_version)
+            ).returning(Resource.id, Resource.current_version, Resource.is_public)
             row = session.execute(stmt).first()
             if row is None:
                 existing = session.scalar(
@@ -160,13 +158,14 @@ class ResourceOps(StoreCore):
                     f"'{name}' is already a {existing}: save the {resource_type} under "
                     "another name, or delete the old one first."
                 )
-            resource_id, version = row
+            resource_id, version, now_public = row
             if tag_list is not None:
                 self._set_tags(session, resource_id, tag_list)
             self._add_version(
                 session, resource_id, version, content, parameters, files, now
             )
-            if not allow_secrets:
+            # A private save of an unshared resource exposes nothing: no scan.
+            if not allow_secrets and (now_public or was_public or shared):
                 guard(session, resource_id, [version], was_public=was_public, now=now)
             return SaveResult(
                 self._load_record(session, resource_id), created=version == 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Annotated
 
 from sqlalchemy import (
     JSON,
@@ -16,18 +17,24 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    Integer,
-    LargeBinary,
     MetaData,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
-    Uuid,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-RESOURCE_TYPES = ("workflow", "prompt", "agent_config")
+from .vocabulary import (
+    DIGEST_LENGTH,
+    MIME_LENGTH,
+    NAME_LENGTH,
+    PREFIX_LENGTH,
+    RESOURCE_TYPES,
+    SORT_FIELDS,
+    TAG_LENGTH,
+    TYPE_LENGTH,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -93,29 +100,42 @@ SEARCH_INDEXES = ("uq_resource_search_key", "ix_resource_search_text_trgm")
 SORT_INDEXES = tuple(
     (scope, column)
     for scope in ("user_id", "is_public")
-    for column in (
-        "updated_at",
-        "created_at",
-        "name",
-        "resource_type",
-        "execution_count",
-        "fork_count",
-        "current_version",
-    )
+    for column in (field.column for field in SORT_FIELDS.values())
     if (scope, column) != ("user_id", "name")
 )
+
+# Column types by annotation (Base.type_annotation_map): Mapped[datetime] is an aware
+# UTC timestamp, Mapped[str] unbounded text, Mapped[object] / Mapped[dict] JSON; a
+# bounded string is one of these aliases. int, bool, bytes and uuid.UUID keep
+# SQLAlchemy's defaults (Integer, Boolean, LargeBinary, Uuid).
+Name = Annotated[str, NAME_LENGTH]
+TypeName = Annotated[str, TYPE_LENGTH]
+Tag = Annotated[str, TAG_LENGTH]
+MimeType = Annotated[str, MIME_LENGTH]
+Digest = Annotated[str, DIGEST_LENGTH]
+Prefix = Annotated[str, PREFIX_LENGTH]
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UTCDateTime,
+        str: Text,
+        object: JSONContent,
+        dict: JSONContent,
+        **{
+            alias: String(alias.__metadata__[0])
+            for alias in (Name, TypeName, Tag, MimeType, Digest, Prefix)
+        },
+    }
 
 
 class User(Base):
     __tablename__ = "user"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[Name] = mapped_column(unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Resource(Base):
@@ -123,7 +143,7 @@ class Resource(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "name"),
         CheckConstraint(
-            "resource_type IN ('workflow', 'prompt', 'agent_config')",
+            "resource_type IN ({})".format(", ".join(f"'{t}'" for t in RESOURCE_TYPES)),
             name="resource_type",
         ),
         # One index per scope and sort order, the id last (the sort's tiebreak), so a
@@ -135,28 +155,28 @@ class Resource(Base):
         ),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(255))
-    description: Mapped[str | None] = mapped_column(Text)
-    resource_type: Mapped[str] = mapped_column(String(20))
-    content: Mapped[object] = mapped_column(JSONContent())
+    name: Mapped[Name]
+    description: Mapped[str | None]
+    resource_type: Mapped[TypeName]
+    content: Mapped[object]
     # Declared parameters of a workflow / defaults of a prompt: {name: default}.
-    parameters: Mapped[dict | None] = mapped_column(JSONContent())
-    execution_count: Mapped[int] = mapped_column(Integer, default=0)
-    last_executed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    parameters: Mapped[dict | None]
+    execution_count: Mapped[int] = mapped_column(default=0)
+    last_executed_at: Mapped[datetime | None]
     parent_resource_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("resource.id", ondelete="SET NULL"), index=True
     )
-    fork_count: Mapped[int] = mapped_column(Integer, default=0)
+    fork_count: Mapped[int] = mapped_column(default=0)
     is_public: Mapped[bool] = mapped_column(default=False)
-    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    current_version: Mapped[int] = mapped_column(default=1)
     # casefold(name + "\n" + description): the one text every search backend matches
     # against,
     # so SQLite and PostgreSQL agree on case-insensitivity beyond ASCII.
-    search_text: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    search_text: Mapped[str] = mapped_column(default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     tags: Mapped[list[ResourceTag]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="ResourceTag.tag"
@@ -170,23 +190,23 @@ class ResourceTag(Base):
     resource_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("resource.id", ondelete="CASCADE"), primary_key=True
     )
-    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tag: Mapped[Tag] = mapped_column(primary_key=True)
 
 
 class ResourceVersion(Base):
     __tablename__ = "resource_version"
     __table_args__ = (UniqueConstraint("resource_id", "version"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     resource_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("resource.id", ondelete="CASCADE")
     )
-    version: Mapped[int] = mapped_column(Integer)
-    content: Mapped[object] = mapped_column(JSONContent())
-    parameters: Mapped[dict | None] = mapped_column(JSONContent())
+    version: Mapped[int]
+    content: Mapped[object]
+    parameters: Mapped[dict | None]
     # Why this version exists (`-m` on save, restore, update; import).
-    message: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    message: Mapped[str | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Attachment(Base):
@@ -195,37 +215,37 @@ class Attachment(Base):
     __tablename__ = "attachment"
     __table_args__ = (UniqueConstraint("version_id", "position"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     version_id: Mapped[int] = mapped_column(
         ForeignKey("resource_version.id", ondelete="CASCADE")
     )
-    position: Mapped[int] = mapped_column(Integer)
-    mime_type: Mapped[str] = mapped_column(String(100))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
-    size: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int]
+    mime_type: Mapped[MimeType]
+    data: Mapped[bytes]
+    size: Mapped[int]
 
 
 class ResourceShare(Base):
     __tablename__ = "resource_share"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     resource_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("resource.id", ondelete="CASCADE"), index=True
     )
     # SHA-256 of the token: the token itself is shown once and never stored.
-    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    token_digest: Mapped[Digest] = mapped_column(unique=True)
     # A short, non-secret start of the token so owners can tell shares apart and revoke
     # them.
-    token_prefix: Mapped[str] = mapped_column(String(16), index=True)
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    access_count: Mapped[int] = mapped_column(Integer, default=0)
-    max_accesses: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    token_prefix: Mapped[Prefix] = mapped_column(index=True)
+    expires_at: Mapped[datetime | None]
+    access_count: Mapped[int] = mapped_column(default=0)
+    max_accesses: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
     # What the token shows: a pinned version, the version a label points at when the
     # token is used, or (both None) the current version.
-    version: Mapped[int | None] = mapped_column(Integer)
-    label: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int | None]
+    label: Mapped[Tag | None]
 
 
 class ResourceLabel(Base):
@@ -236,9 +256,9 @@ class ResourceLabel(Base):
     resource_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("resource.id", ondelete="CASCADE"), primary_key=True
     )
-    label: Mapped[str] = mapped_column(String(64), primary_key=True)
-    version: Mapped[int] = mapped_column(Integer)
-    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    label: Mapped[Tag] = mapped_column(primary_key=True)
+    version: Mapped[int]
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ResourceLabelEvent(Base):
@@ -250,11 +270,11 @@ class ResourceLabelEvent(Base):
         Index("ix_resource_label_event_resource_id_id", "resource_id", "id"),
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
     resource_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("resource.id", ondelete="CASCADE")
     )
-    label: Mapped[str] = mapped_column(String(64))
-    from_version: Mapped[int | None] = mapped_column(Integer)
-    to_version: Mapped[int | None] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    label: Mapped[Tag]
+    from_version: Mapped[int | None]
+    to_version: Mapped[int | None]
+    at: Mapped[datetime] = mapped_column(default=utcnow)

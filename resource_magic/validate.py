@@ -12,11 +12,16 @@ from datetime import UTC, datetime, timedelta
 
 from .errors import InvalidInput
 from .tokens import TOKEN_PREFIX
-from .vocabulary import MAX_CONTENT_BYTES, check_parameter_name
+from .vocabulary import (
+    MAX_CONTENT_BYTES,
+    NAME_LENGTH,
+    RESOURCE_TYPES,
+    TAG_LENGTH,
+    check_parameter_name,
+)
 
-RESOURCE_TYPES = ("workflow", "prompt", "agent_config")
-MAX_NAME = 255
-MAX_TAG = 64
+MAX_NAME = NAME_LENGTH
+MAX_TAG = TAG_LENGTH
 MAX_TAGS = 32
 MAX_DESCRIPTION = 20_000
 MAX_SEARCH = 1_000

@@ -1,5 +1,5 @@
-"""The words every layer shares: resource types, sort keys, column sizes and the rule
-for parameter names, each stated once here.
+"""The words every layer shares: resource types, sort keys, column sizes and limits,
+and the rule for parameter names, each stated once here.
 
 Pure standard library (no SQLAlchemy, no IPython), so the models, the checks, the
 templates, the store, the magics and the browser all derive from it, and
@@ -10,12 +10,41 @@ from __future__ import annotations
 
 import keyword
 import re
+from typing import NamedTuple
 
 from .errors import InvalidInput
 
 RESOURCE_TYPES = ("workflow", "prompt", "agent_config")
 
-# -- sizes ----------------------------------------------------------------------------
+
+# -- sort keys of `list` and the browser ---------------------------------------------
+class SortField(NamedTuple):
+    column: str  # the Resource attribute it orders by
+    record: str  # the ResourceRecord attribute holding that value
+    descending: bool  # the browser offers it newest / largest first
+    label: str  # ... under this label
+
+
+# `sort="KEY"` orders ascending, `sort="-KEY"` descending. The store builds its ORDER BY
+# from this, `list --sort` its help and the browser its menu.
+SORT_FIELDS = {
+    "updated": SortField("updated_at", "updated_at", True, "recently updated"),
+    "created": SortField("created_at", "created_at", True, "recently created"),
+    "name": SortField("name", "name", False, "name"),
+    "type": SortField("resource_type", "resource_type", False, "type"),
+    "executions": SortField("execution_count", "execution_count", True, "most run"),
+    "forks": SortField("fork_count", "fork_count", True, "most forked"),
+    "version": SortField("current_version", "version", True, "most versions"),
+}
+DEFAULT_SORT = "-updated"
+
+# -- sizes: the columns' lengths and the checks' limits -------------------------------
+NAME_LENGTH = 255  # user and resource names
+TYPE_LENGTH = 20  # resource_type
+TAG_LENGTH = 64  # tags and labels
+MIME_LENGTH = 100  # an attachment's MIME type
+DIGEST_LENGTH = 64  # a share token's SHA-256, in hex
+PREFIX_LENGTH = 16  # a share token's shown start
 MAX_CONTENT_BYTES = 1_048_576  # 1 MiB of JSON per version's content, and its parameters
 
 # -- parameter names ------------------------------------------------------------------

@@ -361,3 +361,51 @@ def test_a_prompt_renders_up_to_the_cap_and_not_one_character_more(run, store):
         f"The rendered prompt would be {MAX_RENDERED + 1:,} characters: {RENDER_LIMIT}"
     )
     assert store.get("p").execution_count == 1
+
+
+# -- issue 13 item 4: one source for the types, sort keys and column sizes -------------
+def test_the_vocabulary_imports_without_sqlalchemy_or_ipython():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, resource_magic.vocabulary, resource_magic.validate;"
+        "print(sorted({'sqlalchemy', 'IPython'} & {m.partition('.')[0] "
+        "for m in sys.modules}))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert found.stdout.strip() == "[]", found.stderr
+
+
+def test_the_database_takes_exactly_the_vocabulary_s_types(store, backend):
+    """The CHECK constraint is built from RESOURCE_TYPES: each saves, others are
+    refused by the database itself (not only by the store's checks)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from resource_magic.db import get_engine
+    from resource_magic.vocabulary import RESOURCE_TYPES
+
+    for resource_type in RESOURCE_TYPES:
+        content = {"k": 1} if resource_type == "agent_config" else "x"
+        store.save(resource_type, content, resource_type=resource_type)
+    engine = get_engine(backend)
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("UPDATE resource SET resource_type = 'macro'"))
+    assert [store.get(t).resource_type for t in RESOURCE_TYPES] == list(RESOURCE_TYPES)
+
+
+def test_every_sort_key_orders_the_list_both_ways(store):
+    from resource_magic.vocabulary import SORT_FIELDS
+
+    store.save("b", "x = 1", description="two")
+    store.save("a", "x = 1")
+    store.save("b", "x = 2")
+    for key in SORT_FIELDS:
+        up = [r.name for r in store.list(sort=key).items]
+        down = [r.name for r in store.list(sort=f"-{key}").items]
+        assert sorted(up) == ["a", "b"] and sorted(down) == ["a", "b"], key
+    assert [r.name for r in store.list(sort="version").items] == ["a", "b"]
+    assert [r.name for r in store.list(sort="-version").items] == ["b", "a"]

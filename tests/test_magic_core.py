@@ -13,8 +13,6 @@ from IPython.core.error import UsageError
 
 import resource_magic
 from resource_magic.magic import SUBCOMMANDS, ResourceMagic
-from resource_magic.magic.commands.listing import SORT_FIELDS
-from resource_magic.store import SORTS
 
 CONTRACT = (
     "save",
@@ -177,10 +175,6 @@ def test_readme_tour_mentions_every_subcommand():
     tour = readme.split("## Tour", 1)[1]
     for name in SUBCOMMANDS:
         assert f"| {name} " in tour and f"%resource {name}" in tour, name
-
-
-def test_list_sort_fields_match_the_store():
-    assert set(SORT_FIELDS) == set(SORTS)
 
 
 # -- configuration and users -------------------------------------------------------

@@ -13,7 +13,8 @@ resources (CRUD and versions), sharing (tokens), lineage (forks), transfer
 
 from __future__ import annotations
 
-from .listing import COUNT_CAP, DEFAULT_SORT, SORTS
+from ..vocabulary import DEFAULT_SORT
+from .listing import COUNT_CAP, SORTS
 from .resources import SCOPES
 from .transfer import EXPORT_FORMAT, TransferOps
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from ..errors import InvalidInput
 from ..models import Resource
 from ..records import ResourceRecord
+from ..vocabulary import SORT_FIELDS
 
 COUNT_CAP = 10_000
 
@@ -31,18 +32,12 @@ class Sort:
     field: str  # the ResourceRecord attribute holding the column's value
 
 
-# `sort="FIELD"` orders ascending, `sort="-FIELD"` descending (as most APIs do);
-# the default, "-updated", is the most recently updated first.
+# `sort="FIELD"` orders ascending, `sort="-FIELD"` descending (as most APIs do); the
+# fields and the default ("-updated": most recently updated first) are vocabulary's.
 SORTS = {
-    "updated": Sort(Resource.updated_at, "updated_at"),
-    "created": Sort(Resource.created_at, "created_at"),
-    "name": Sort(Resource.name, "name"),
-    "type": Sort(Resource.resource_type, "resource_type"),
-    "executions": Sort(Resource.execution_count, "execution_count"),
-    "forks": Sort(Resource.fork_count, "fork_count"),
-    "version": Sort(Resource.current_version, "version"),
+    key: Sort(getattr(Resource, field.column), field.record)
+    for key, field in SORT_FIELDS.items()
 }
-DEFAULT_SORT = "-updated"
 
 
 def parse_sort(sort: str) -> tuple[Sort, bool]:

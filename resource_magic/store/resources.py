@@ -28,11 +28,11 @@ from ..validate import (
     clean_type,
     search_text,
 )
+from ..vocabulary import DEFAULT_SORT, MIME_LENGTH
 from .core import StoreCore, name_or_id
 from .exposure import exposure, guard
 from .listing import (
     COUNT_CAP,
-    DEFAULT_SORT,
     capped_count,
     check_anchor,
     order_and_seek,
@@ -59,7 +59,7 @@ def clean_attachments(attachments: Iterable | None) -> list[tuple[str, bytes]]:
         )
         if (
             not isinstance(mime, str)
-            or not 0 < len(mime) <= 100
+            or not 0 < len(mime) <= MIME_LENGTH
             or "/" not in mime
             or not mime.isprintable()  # no NUL, control characters or surrogates
         ):

@@ -17,6 +17,7 @@ import ipywidgets as w
 
 from ..errors import ResourceError
 from ..store import ResourceStore
+from ..vocabulary import RESOURCE_TYPES, SORT_FIELDS
 from . import render
 from .actions import BrowserState
 from .insert import CellInserter, lab_frontend
@@ -34,21 +35,7 @@ _CSS = """<style>
 .rm-browser .rm-status-success { color: #1b5e20; }
 .rm-browser .rm-status-info { color: #444; }
 </style>"""
-_TYPES = (
-    ("any type", ""),
-    ("workflow", "workflow"),
-    ("prompt", "prompt"),
-    ("agent_config", "agent_config"),
-)
-_SORT_LABELS = {  # store sort value -> what the dropdown says
-    "-updated": "recently updated",
-    "-created": "recently created",
-    "name": "name",
-    "type": "type",
-    "-executions": "most run",
-    "-forks": "most forked",
-    "-version": "most versions",
-}
+_TYPES = (("any type", ""), *((t, t) for t in RESOURCE_TYPES))
 
 
 class ResourceBrowser(w.VBox):
@@ -145,7 +132,10 @@ class ResourceBrowser(w.VBox):
         self._scope.add_class("rm-scope")
         self._scope.style.button_width = "70px"
         self._sort = w.Dropdown(
-            options=[(label, value) for value, label in _SORT_LABELS.items()],
+            options=[
+                (field.label, f"-{key}" if field.descending else key)
+                for key, field in SORT_FIELDS.items()
+            ],
             tooltip="Sort the results",
         )
         self._sort.add_class("rm-sort")

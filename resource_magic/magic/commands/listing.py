@@ -7,11 +7,10 @@ import argparse
 from IPython.core.magic_arguments import argument
 
 from ...frames import resources_frame
+from ...vocabulary import DEFAULT_SORT, RESOURCE_TYPES, SORT_FIELDS
 from ..parser import positive_int
 from ..registry import Context, subcommand
 
-# Kept in step with store.SORTS by a test; named here so `help list` opens no database.
-SORT_FIELDS = ("updated", "created", "name", "type", "executions", "forks", "version")
 DEFAULT_LIMIT = 50
 
 
@@ -22,7 +21,7 @@ DEFAULT_LIMIT = 50
     "--type",
     dest="resource_type",
     metavar="TYPE",
-    help="workflow, prompt or agent_config",
+    help=f"{', '.join(RESOURCE_TYPES[:-1])} or {RESOURCE_TYPES[-1]}",
 )
 @argument("--tag", metavar="TAG", help="only resources with this tag")
 @argument(
@@ -32,7 +31,7 @@ DEFAULT_LIMIT = 50
 )
 @argument(
     "--sort",
-    default="-updated",
+    default=DEFAULT_SORT,
     metavar="FIELD",
     help=f"one of {', '.join(SORT_FIELDS)}, ascending; a leading - sorts "
     "descending: --sort -executions (most run first). Default -updated "

@@ -58,6 +58,41 @@ def _frame(rows: list[dict], columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(columns))
 
 
+_QUIET: type | None = None
+
+
+def quiet_when_empty(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame`, unchanged for any use, except that with no rows it displays nothing
+    as a notebook cell's value: the command has said in words why it is empty, and
+    pandas' "Empty DataFrame / Columns: [...]" after that is noise."""
+    if len(frame):
+        return frame
+    global _QUIET
+    if _QUIET is None:
+        import pandas as pd
+
+        class EmptyResult(pd.DataFrame):
+            """A DataFrame that, while it has no rows, displays nothing."""
+
+            @property
+            def _constructor(self):  # anything derived from it is a plain frame
+                return pd.DataFrame
+
+            @property
+            def _ipython_display_(self):
+                """IPython's display hook: nothing while empty (the message before
+                it said why); once rows are added, the usual DataFrame display."""
+                if len(self):
+                    return None
+                return lambda: None
+
+            def __reduce__(self):  # pickles (e.g. %store) as a plain DataFrame
+                return pd.DataFrame(self).__reduce__()
+
+        _QUIET = EmptyResult
+    return _QUIET(frame)
+
+
 def _when(series: pd.Series) -> pd.Series:
     """UTC timestamps to the second: sortable, and short enough to read."""
     import pandas as pd

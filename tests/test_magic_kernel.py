@@ -104,9 +104,11 @@ def test_run_captures_and_shows_outputs_in_a_kernel(kernel, backend, make_store)
 
     # share: the message once as a stream, no execute_result; the token is the value
     reply, messages = execute(kernel, "%resource share plot --max-uses 1")
-    shown = outputs(messages)
-    assert [kind for kind, _ in shown] == ["stdout"], shown
-    assert shown[0][1].startswith("Shared 'plot' (never expires, up to 1 use).")
+    shown = outputs(messages)  # streams may come in more than one message
+    assert {kind for kind, _ in shown} == {"stdout"}, shown
+    text = "".join(part for _, part in shown)
+    assert text.startswith("Shared 'plot' (never expires, up to 1 use).")
+    assert text.count("Shared 'plot'") == 1
     reply, messages = execute(kernel, "tok = %resource share plot\nprint(tok)")
     shown = outputs(messages)
     assert {kind for kind, _ in shown} == {"stdout"}, shown
@@ -115,6 +117,10 @@ def test_run_captures_and_shows_outputs_in_a_kernel(kernel, backend, make_store)
     assert token.startswith("rmshr_") and text.count("Shared 'plot'") == 1
     assert text.count(token) == 3  # the message's two lines, then print(tok)
     assert make_store("bob").open(token).resource.name == "plot"
+
+    # an empty list: its message, and no "Empty DataFrame" result after it
+    reply, messages = execute(kernel, "%resource list -s no-such-thing")
+    assert outputs(messages) == [("stdout", "None of your resources match.\n")]
 
     # `df = %resource list` gives a DataFrame in the kernel
     reply, messages = execute(kernel, "df = %resource list\ntype(df).__name__")

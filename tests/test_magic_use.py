@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from _images import png
@@ -89,7 +91,15 @@ def test_list_empty_messages(run, store):
     assert shown.stdout == (
         "You have no resources yet: save a cell with %%resource save NAME.\n"
     )
-    assert tuple(run("%resource list").result.columns) == RESOURCE_COLUMNS
+    shown = run("%resource list")
+    assert tuple(shown.result.columns) == RESOURCE_COLUMNS and shown.result.empty
+    # the message, and no "Empty DataFrame" repr after it (only IPython's prompt)
+    assert "Empty DataFrame" not in shown.text and shown.outputs == []
+    assert shown.stdout.splitlines()[0].startswith("You have no resources yet")
+    assert re.fullmatch(r"Out\[\d+\]: ", shown.stdout.splitlines()[1])
+    assert len(shown.stdout.splitlines()) == 2
+    frame = run("df = %resource list\ndf.loc[len(df)] = ['x'] * len(df.columns)\ndf")
+    assert "Empty DataFrame" not in frame.text and "x" in frame.stdout  # plain again
     store.save("etl", "x = 1")
     assert run("df = %resource list -s nothing").stdout == (
         "None of your resources match.\n"

@@ -6,7 +6,7 @@ import argparse
 
 from IPython.core.magic_arguments import argument
 
-from ...frames import resources_frame
+from ...frames import quiet_when_empty, resources_frame
 from ...vocabulary import DEFAULT_SORT, RESOURCE_TYPES, SORT_FIELDS
 from ..parser import positive_int
 from ..registry import Context, subcommand
@@ -79,9 +79,11 @@ def list_(ctx: Context, args: argparse.Namespace):
         last = page.offset + shown
         more = f"; see more with --offset {last}" if page.more else ""
         print(f"Showing {first}-{last} of {page.total_label} matching resources{more}.")
-    return resources_frame(
-        page.items,
-        with_owner=args.public,
-        total=page.total,
-        total_capped=page.total_capped,
+    return quiet_when_empty(
+        resources_frame(
+            page.items,
+            with_owner=args.public,
+            total=page.total,
+            total_capped=page.total_capped,
+        )
     )

@@ -6,7 +6,7 @@ import argparse
 
 from IPython.core.magic_arguments import argument
 
-from ...frames import shares_frame
+from ...frames import quiet_when_empty, shares_frame
 from ...present import when
 from ..parser import allow_secrets, own_name
 from ..registry import Context, subcommand
@@ -93,7 +93,7 @@ def shares(ctx: Context, args: argparse.Namespace):
                 f"'{args.name}' has no shares: make one with "
                 f"%resource share {args.name}."
             )
-    return shares_frame(found)
+    return quiet_when_empty(shares_frame(found))
 
 
 @subcommand("revoke")

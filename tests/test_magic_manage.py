@@ -55,6 +55,11 @@ def test_history_and_restore(run, store):
             "See %resource help restore.",
         ),
         ("%resource history et", "No resource named 'et'. Did you mean 'etl'?"),
+        (  # NAME is optional: only FILE is missing
+            "%resource export",
+            "%resource export: the following arguments are required: FILE. "
+            "See %resource help export.",
+        ),
         (
             "%resource restore bob/pub 1",
             "'bob/pub' belongs to another user, so you cannot restore it: fork it "

@@ -174,6 +174,21 @@ def test_run_checks_the_save_before_running(run, store, shell):
             "Give the content either as the cell body or as input lines, not both.",
         ),
         (
+            "%%resource save my daily etl\nx = 1",
+            "'my daily etl' is not a name: names have no spaces, so use a dash, as "
+            "in %%resource save my-daily-etl.",
+        ),
+        (  # the cell form needs no LINES
+            "%%resource save\nx = 1",
+            "%resource save: the following arguments are required: NAME. See "
+            "%resource help save.",
+        ),
+        (
+            "%resource save",
+            "%resource save: the following arguments are required: NAME. See "
+            "%resource help save.",
+        ),
+        (
             "%%resource save etl -t recipe\nx = 1",
             "Unknown resource type 'recipe': use one of workflow, prompt, "
             "agent_config.",

@@ -362,8 +362,9 @@ def test_run_agent_config_returns_the_dict(run, store):
         ),
         (
             "%resource run bob/shared",
-            "'bob/shared' belongs to another user, so you cannot run it: fork it "
-            "first with `%resource fork bob/shared`.",
+            "'bob/shared' is bob's workflow, and another user's code never runs in "
+            "your kernel unread: fork it with `%resource fork bob/shared`, read your "
+            "copy, then run it.",
         ),
         (
             "%resource run bob/private",
@@ -387,3 +388,31 @@ def test_run_mistakes_change_nothing(run, shell, make_store, line, message):
     assert "ran" not in shell.user_ns
     assert all(r.execution_count == 0 for r in alice.list().items)
     assert all(r.execution_count == 0 for r in bob.list().items)
+
+
+def test_someones_public_prompt_and_config_run_without_a_fork(run, make_store):
+    """Rendering is text substitution, so a public prompt renders (as plain text,
+    even when it holds markup) and a public config is returned; nothing is counted
+    on the owner's row, and a private one stays "not found"."""
+    bob = make_store("bob")
+    bob.save(
+        "summarise",
+        "<script>alert(1)</script> Summarise {{ topic }} for {{ who }}",
+        resource_type="prompt",
+        parameters={"who": "me"},
+        is_public=True,
+    )
+    bob.save(
+        "cfg", {"model": "m", "t": 1}, resource_type="agent_config", is_public=True
+    )
+    bob.save("secret", "Hi {{ x }}", resource_type="prompt")
+    shown = run("text = %resource run bob/summarise -p topic=tests\ntext")
+    assert shown.error is None, shown.text
+    assert shown.result == "<script>alert(1)</script> Summarise tests for me"
+    assert shown.outputs == [] and "text/html" not in str(shown.outputs)
+    assert run("%resource run bob/cfg -p t=2").result == {"model": "m", "t": 2}
+    assert [r.execution_count for r in bob.list(sort="name").items] == [0, 0, 0]
+    assert run("%resource run bob/secret").usage_error == (
+        "No public resource 'bob/secret': check the spelling, or ask bob for a "
+        "share token."
+    )

@@ -16,6 +16,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import ArgMethodWrapper, argument
 
 _UNRECOGNIZED = re.compile(r"^unrecognized arguments: (.*)$")
+_REQUIRED = re.compile(r"^the following arguments are required: (.*)$")
 
 
 class HelpShown(Exception):
@@ -72,7 +73,7 @@ class CommandParser(argparse.ArgumentParser):
         return not word.startswith("--") and word[:2] in self._option_string_actions
 
     def error(self, message: str) -> NoReturn:
-        message = _readable(message)
+        message = self._truly_required(_readable(message))
         suggestion = self._suggest_option(message)
         raise UsageError(
             f"{self.prog}: {message}.{suggestion} See %resource help {self.subcommand}."
@@ -82,6 +83,23 @@ class CommandParser(argparse.ArgumentParser):
         if status:  # argparse only exits non-zero through error(); be safe anyway
             self.error((message or "invalid arguments").strip())
         raise HelpShown
+
+    def _truly_required(self, message: str) -> str:
+        """argparse lists an optional positional (nargs * or ?) among the missing
+        "required" ones when an earlier positional is missing: keep only those a
+        user must give (`%resource export` needs FILE, not NAME)."""
+        match = _REQUIRED.match(message)
+        if not match:
+            return message
+        optional = {
+            action.metavar or action.dest
+            for action in self._actions
+            if not action.option_strings and action.nargs in ("*", "?")
+        }
+        names = [n for n in match.group(1).split(", ") if n not in optional]
+        if not names:
+            return message
+        return f"the following arguments are required: {', '.join(names)}"
 
     def _suggest_option(self, message: str) -> str:
         match = _UNRECOGNIZED.match(message)

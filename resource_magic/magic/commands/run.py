@@ -11,13 +11,13 @@ from IPython.core.magic_arguments import argument
 from ...errors import InvalidInput, NotOwner
 from ...execute import execute
 from ...templates import parse_parameters, placeholders, render_prompt
-from ..parser import own_name
+from ..parser import visible_name
 from ..registry import Context, subcommand
 from ..render import PlainText
 
 
 @subcommand("run")
-@own_name
+@visible_name
 @argument(
     "-p",
     "--param",
@@ -31,10 +31,16 @@ from ..render import PlainText
 def run(ctx: Context, args: argparse.Namespace) -> object:
     """Run a workflow here, render a prompt (returns text) or return an agent_config.
 
-    workflow: its declared parameters (overridden by -p) are set in your namespace,
-    then its code runs here, outputs shown as usual. prompt: {{ name }} placeholders
-    are filled from its parameters and -p; the text is returned. agent_config: the
-    dict is returned, -p overriding top-level keys. Each successful run is counted.
+    By type:
+      workflow      its declared parameters (overridden by -p) are set in your
+                    namespace, then its code runs here, outputs shown as usual
+      prompt        {{ name }} placeholders are filled from its parameters and -p;
+                    the text is returned
+      agent_config  the dict is returned, -p overriding top-level keys
+
+    Each successful run of your own resource is counted. Someone's public prompt or
+    agent_config (owner/name) can be run too, as it runs no code; a public workflow
+    is code, so fork it and read it first.
 
     Examples
     --------
@@ -43,10 +49,12 @@ def run(ctx: Context, args: argparse.Namespace) -> object:
     """
     store = ctx.store
     record = store.get(args.name)
-    if record.owner != store.user:
+    mine = record.owner == store.user
+    if not mine and record.resource_type == "workflow":
         raise NotOwner(
-            f"'{args.name}' belongs to another user, so you cannot run it: "
-            f"fork it first with `%resource fork {args.name}`."
+            f"'{args.name}' is {record.owner}'s workflow, and another user's code "
+            "never runs in your kernel unread: fork it with "
+            f"`%resource fork {args.name}`, read your copy, then run it."
         )
     given = parse_parameters(args.params)
     declared = dict(record.parameters or {})
@@ -65,7 +73,8 @@ def run(ctx: Context, args: argparse.Namespace) -> object:
         value = PlainText(render_prompt(record.content, {**declared, **given}))
     else:
         value = {**copy.deepcopy(record.content), **given}
-    store.record_execution(str(record.id))
+    if mine:  # another user's counters are theirs: a reader never writes to them
+        store.record_execution(str(record.id))
     return value
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from IPython.core.magic_arguments import argument
@@ -131,9 +132,19 @@ def _warn_about_secrets(record, attachments, allowed: bool) -> None:
     )
 
 
+# What %save takes as input-history lines: 3, 3-7, 4:8, ~1/2-3 (another session).
+_HISTORY_RANGE = re.compile(r"^[~\d/:-]+$")
+
+
 def _content(ctx: Context, args: argparse.Namespace) -> str:
     has_body = ctx.cell is not None and bool(ctx.cell.strip())
     if args.lines:
+        if has_body and not all(_HISTORY_RANGE.match(word) for word in args.lines):
+            words = [args.name, *args.lines]
+            raise InvalidInput(
+                f"'{' '.join(words)}' is not a name: names have no spaces, so use "
+                f"a dash, as in %%resource save {'-'.join(words)}."
+            )
         if has_body:
             raise InvalidInput(
                 "Give the content either as the cell body or as input lines, not both."

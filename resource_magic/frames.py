@@ -90,7 +90,9 @@ def quiet_when_empty(frame: pd.DataFrame) -> pd.DataFrame:
                 return pd.DataFrame(self).__reduce__()
 
         _QUIET = EmptyResult
-    return _QUIET(frame)
+    quiet = _QUIET(frame)
+    quiet.attrs.update(frame.attrs)  # a listing's total travels with it
+    return quiet
 
 
 def _when(series: pd.Series) -> pd.Series:

@@ -48,7 +48,6 @@ HISTORY_COLUMNS = (
     "preview",
 )
 
-PRIVATE = "(private)"
 _PREVIEW_CHARS = 60
 
 
@@ -142,14 +141,14 @@ def _relation(depth: int) -> str:
 
 
 def lineage_frame(nodes: Sequence[LineageNode]) -> pd.DataFrame:
-    """Ancestors (depth < 0), the resource (0), descendants; hidden: (private)."""
+    """Ancestors (depth < 0), the resource (0), descendants (mine and public ones)."""
     rows = [
         {
             "depth": n.depth,
             "relation": _relation(n.depth),
-            "owner": n.owner if n.visible else PRIVATE,
-            "name": n.name if n.visible else PRIVATE,
-            "type": n.resource_type if n.visible else "",
+            "owner": n.owner,
+            "name": n.name,
+            "type": n.resource_type,
             "forks": n.fork_count,
         }
         for n in nodes

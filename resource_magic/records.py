@@ -4,6 +4,7 @@ can keep them after the session closes and nothing lazy-loads behind their back.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -82,14 +83,31 @@ class VersionRecord:
 
 @dataclass(frozen=True)
 class LineageNode:
+    """One of my or a public resource in a lineage (another user's private one is
+    only counted, in Lineage.hidden)."""
+
     id: uuid.UUID
     depth: int  # negative: ancestors, 0: the resource, positive: descendants
-    owner: str | None  # None when the node is another user's private resource
-    name: str | None
-    resource_type: str | None
-    parent_id: uuid.UUID | None
+    owner: str
+    name: str
+    resource_type: str
+    parent_id: uuid.UUID | None  # None also when the parent is hidden
     fork_count: int
-    visible: bool
+
+
+@dataclass(frozen=True)
+class Lineage(Sequence):
+    """The nodes of a lineage I may see, in order, and how many others' private
+    resources it also holds (a count only: no id, name, depth or place)."""
+
+    nodes: tuple[LineageNode, ...]
+    hidden: int
+
+    def __getitem__(self, index):
+        return self.nodes[index]
+
+    def __len__(self) -> int:
+        return len(self.nodes)
 
 
 @dataclass(frozen=True)

@@ -128,8 +128,13 @@ def test_fork_by_share_token(make_store):
         "df = load(path)\n",
         ("daily", "etl"),
     )
-    # bob may not see alice's private source: the link is kept, the name is not shown
-    assert copy.parent_id == source.id and copy.parent is None
+    # bob may not see alice's private source: the link is kept, but neither its name
+    # nor its id is shown to him until alice makes it public
+    assert copy.parent_id is None and copy.parent is None
+    alice.update("etl", is_public=True)
+    assert bob.get("etl").parent_id == source.id
+    assert bob.get("etl").parent == "alice/etl"
+    alice.update("etl", is_public=False)
     assert [a.data for a in bob.attachments("etl")] == [b"42 rows", b"\x89PNG\r\n"]
     assert bob.fork(f"  '{token}' ", "again").name == "again"
     assert alice.get("etl").fork_count == 2
@@ -201,40 +206,64 @@ def _chain(make_store):
     return (alice, bob, carol), (root, middle, leaf, sibling)
 
 
-def _shape(nodes):
-    return [(n.depth, n.owner, n.name, n.visible) for n in nodes]
+def _shape(lineage):
+    return [(n.depth, n.owner, n.name) for n in lineage], lineage.hidden
 
 
-def test_lineage_shows_ancestors_and_descendants_hiding_private_ones(make_store):
+def test_lineage_shows_mine_and_public_ones_and_only_counts_the_rest(make_store):
+    """Regression: other users' private resources in a lineage (descendants, or a
+    parent made private) were listed with their id, depth, parent and fork count."""
     (alice, bob, carol), (root, middle, leaf, sibling) = _chain(make_store)
-    assert _shape(carol.lineage("root")) == [
-        (-2, "alice", "root", True),
-        (-1, None, None, False),
-        (0, "carol", "root", True),
-    ]
+    assert _shape(carol.lineage("root")) == (
+        [(-2, "alice", "root"), (0, "carol", "root")],
+        1,
+    )
     from_root = alice.lineage("root")
-    assert [n.id for n in from_root] == [root.id, middle.id, sibling.id, leaf.id]
-    assert _shape(from_root) == [
-        (0, "alice", "root", True),
-        (1, None, None, False),
-        (1, "alice", "root-2", True),
-        (2, None, None, False),
-    ]
-    hidden = from_root[1]
-    assert hidden.resource_type is None and hidden.parent_id == root.id
-    assert from_root[0].fork_count == 2
-    assert _shape(bob.lineage("root")) == [
-        (-1, "alice", "root", True),
-        (0, "bob", "root", True),
-        (1, None, None, False),
-    ]
+    assert [n.id for n in from_root] == [root.id, sibling.id]
+    assert _shape(from_root) == ([(0, "alice", "root"), (1, "alice", "root-2")], 2)
+    assert from_root[0].fork_count == 2  # my own resource's count, as list shows it
+    assert from_root[1].parent_id == root.id
+    assert _shape(bob.lineage("root")) == (
+        [(-1, "alice", "root"), (0, "bob", "root")],
+        1,
+    )
     # a public resource's lineage can be asked for by owner/name
-    assert _shape(bob.lineage("alice/root")) == [
-        (0, "alice", "root", True),
-        (1, "bob", "root", True),
-        (1, None, None, False),
-        (2, None, None, False),
-    ]
+    assert _shape(bob.lineage("alice/root")) == (
+        [(0, "alice", "root"), (1, "bob", "root")],
+        2,
+    )
+    # nothing of a hidden resource reaches the caller: no id, name or parent id
+    for viewer in (alice, carol):
+        for ref in ("root", "alice/root"):
+            try:
+                found = viewer.lineage(ref)
+            except NotFound:
+                continue
+            assert middle.id not in {n.id for n in found}
+            assert middle.id not in {n.parent_id for n in found}
+            assert leaf.id not in {n.id for n in found} or viewer is carol
+    assert carol.get("root").parent_id is None  # its parent is bob's, private
+    assert carol.get("root").parent is None
+
+
+def test_a_parent_made_private_drops_out_of_lineage(make_store):
+    alice, bob = make_store("alice"), make_store("bob")
+    base = alice.save("base", "x = 1", is_public=True).resource
+    bob.fork("alice/base", "mine")
+    bob.fork("mine", "grandchild")
+    assert _shape(bob.lineage("mine")) == (
+        [(-1, "alice", "base"), (0, "bob", "mine"), (1, "bob", "grandchild")],
+        0,
+    )
+    assert bob.get("mine").parent_id == base.id
+    alice.update("base", is_public=False)
+    found = bob.lineage("mine")
+    assert _shape(found) == ([(0, "bob", "mine"), (1, "bob", "grandchild")], 1)
+    assert found[0].parent_id is None
+    assert base.id not in {n.id for n in found} | {n.parent_id for n in found}
+    assert bob.get("mine").parent_id is None and bob.get("mine").parent is None
+    # the owner still sees the whole chain
+    assert _shape(alice.lineage("base")) == ([(0, "alice", "base")], 2)
 
 
 def test_lineage_of_what_i_cannot_see_is_not_found(make_store):

@@ -162,7 +162,8 @@ def test_fork_public_by_owner_name_and_lineage(run, make_store):
         "%resource show base.\n"
     )
     assert run("%resource fork base").stdout.startswith("Forked 'base' into 'base-2'")
-    frame = run("%resource lineage base").result
+    shown = run("%resource lineage base")
+    frame = shown.result
     assert tuple(frame.columns) == LINEAGE_COLUMNS
     assert frame.values.tolist() == [
         [-1, "ancestor", "bob", "base", "workflow", 1],
@@ -174,12 +175,25 @@ def test_fork_public_by_owner_name_and_lineage(run, make_store):
         ["base", "bob/base"],
         ["base-2", "alice/base"],
     ]
+    assert "Also in this lineage" not in shown.stdout  # nothing hidden from alice
     as_user(run, "bob")
-    frame = run("%resource lineage base").result
-    assert frame[["depth", "owner", "name"]].values.tolist() == [
+    shown = run("%resource lineage base")
+    assert shown.stdout.startswith(
+        "Also in this lineage: 2 private resources of other users, not shown.\n"
+    )
+    assert shown.result[["depth", "owner", "name"]].values.tolist() == [
+        [0, "bob", "base"]
+    ]
+    run("%config ResourceMagic.user = 'alice'")
+    run("%resource update base-2 --public")
+    as_user(run, "bob")
+    shown = run("%resource lineage base")
+    assert shown.stdout.startswith(
+        "Also in this lineage: 1 private resource of other users, not shown.\n"
+    )
+    assert shown.result[["depth", "owner", "name"]].values.tolist() == [
         [0, "bob", "base"],
-        [1, "(private)", "(private)"],
-        [2, "(private)", "(private)"],
+        [2, "alice", "base-2"],
     ]
 
 

@@ -336,7 +336,8 @@ class StoreCore:
             execution_count=resource.execution_count,
             last_executed_at=resource.last_executed_at,
             fork_count=resource.fork_count,
-            parent_id=resource.parent_resource_id,
+            # The id of a parent I may not see is as hidden as its name.
+            parent_id=resource.parent_resource_id if parent_visible else None,
             parent=parent,
             is_public=resource.is_public,
             created_at=resource.created_at,

@@ -3,20 +3,22 @@
 A fork copies a resource (mine, someone's public one by owner/name, or a share token's)
 into a new resource of mine whose parent_resource_id points at the source; the source's
 fork_count grows by one in the same transaction with a single SQL increment. Lineage is
-one recursive CTE: ancestors up to the root and every descendant, with depth."""
+one recursive CTE: ancestors up to the root and every descendant, with depth; another
+user's private resource on the way is counted, never described (a private resource of
+someone else is exactly like one that does not exist, except that the chain goes on)."""
 
 from __future__ import annotations
 
 import re
 import uuid
 
-from sqlalchemy import and_, insert, literal, or_, select, union_all, update
+from sqlalchemy import and_, case, insert, literal, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from .. import tokens
 from ..errors import NameTaken
 from ..models import Attachment, Resource, ResourceTag, ResourceVersion, User
-from ..records import LineageNode, ResourceRecord
+from ..records import Lineage, LineageNode, ResourceRecord
 from ..validate import MAX_NAME, clean_name, search_text
 from .core import name_or_id
 from .sharing import SharingOps
@@ -135,8 +137,9 @@ class LineageOps(SharingOps):
             n += 1
         return f"{base}-{n}"
 
-    def lineage(self, ref: str) -> list[LineageNode]:
-        """Ancestors (depth < 0), the resource (0) and descendants, in one statement."""
+    def lineage(self, ref: str) -> Lineage:
+        """Ancestors (depth < 0), the resource (0) and descendants that are mine or
+        public, and a count of the others, in one statement."""
         with self._read() as session:
             # A subquery, not a lookup: the whole lineage stays one statement.
             uid = self._uid_expr()
@@ -168,37 +171,53 @@ class LineageOps(SharingOps):
                 select(up.c.id, up.c.depth),
                 select(down.c.id, down.c.depth).where(down.c.depth > 0),
             ).subquery("nodes")
+            # Another user's private resource is only counted: its columns are NULL
+            # before they leave the database, and so is a visible node's parent_id
+            # when the parent is hidden.
+            p = Resource.__table__.alias("parent")
             visible = or_(r.c.user_id == uid, r.c.is_public.is_(True))
+            parent_visible = or_(p.c.user_id == uid, p.c.is_public.is_(True))
+
+            def shown(column):
+                return case((visible, column)).label(column.key)
+
             rows = session.execute(
                 select(
-                    nodes.c.id,
-                    nodes.c.depth,
-                    User.__table__.c.name.label("owner"),
-                    r.c.name,
-                    r.c.resource_type,
-                    r.c.parent_resource_id,
-                    r.c.fork_count,
                     visible.label("visible"),
+                    shown(r.c.id),
+                    case((visible, nodes.c.depth)).label("depth"),
+                    shown(User.__table__.c.name.label("owner")),
+                    shown(r.c.name),
+                    shown(r.c.resource_type),
+                    case((and_(visible, parent_visible), r.c.parent_resource_id)).label(
+                        "parent_id"
+                    ),
+                    shown(r.c.fork_count),
                 )
+                .select_from(nodes)
                 .join(r, r.c.id == nodes.c.id)
                 .join(User.__table__, User.__table__.c.id == r.c.user_id)
+                .outerjoin(p, p.c.id == r.c.parent_resource_id)
                 .order_by(nodes.c.depth, r.c.created_at, r.c.id)
             ).all()
             if not rows:
                 raise self._not_found(session, ref)
-            return [
-                LineageNode(
-                    id=row.id,
-                    depth=row.depth,
-                    owner=row.owner if row.visible else None,
-                    name=row.name if row.visible else None,
-                    resource_type=row.resource_type if row.visible else None,
-                    parent_id=row.parent_resource_id,
-                    fork_count=row.fork_count,
-                    visible=bool(row.visible),
-                )
-                for row in rows
-            ]
+            return Lineage(
+                nodes=tuple(
+                    LineageNode(
+                        id=row.id,
+                        depth=row.depth,
+                        owner=row.owner,
+                        name=row.name,
+                        resource_type=row.resource_type,
+                        parent_id=row.parent_id,
+                        fork_count=row.fork_count,
+                    )
+                    for row in rows
+                    if row.visible
+                ),
+                hidden=sum(1 for row in rows if not row.visible),
+            )
 
     def _start_id(self, uid: int, ref: str):
         """A scalar subquery for the resource `ref` names, if I may see it."""

@@ -53,4 +53,10 @@ def lineage(ctx: Context, args: argparse.Namespace):
     --------
     %resource lineage my-etl
     """
-    return lineage_frame(ctx.store.lineage(args.name))
+    found = ctx.store.lineage(args.name)
+    if found.hidden:
+        print(
+            f"Also in this lineage: {found.hidden} private resource"
+            f"{'s' if found.hidden != 1 else ''} of other users, not shown."
+        )
+    return lineage_frame(found)

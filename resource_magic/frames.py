@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from .present import parameters_text
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
 
@@ -193,11 +195,6 @@ def _preview(content: object) -> str:
     return text
 
 
-def _parameters_text(parameters: dict | None) -> str:
-    # Sorted: PostgreSQL's JSONB does not keep key order, SQLite does.
-    return ", ".join(f"{k}={v!r}" for k, v in sorted((parameters or {}).items()))
-
-
 def history_frame(versions: Sequence[VersionRecord]) -> pd.DataFrame:
     """One row per version, oldest first, with a one-line preview of its content."""
     rows = [
@@ -205,7 +202,7 @@ def history_frame(versions: Sequence[VersionRecord]) -> pd.DataFrame:
             "version": v.version,
             "current": v.is_current,
             "created": v.created_at,
-            "parameters": _parameters_text(v.parameters),
+            "parameters": parameters_text(v.parameters),
             "attachments": v.attachment_count,
             "preview": _preview(v.content),
         }

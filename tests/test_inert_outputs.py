@@ -135,20 +135,11 @@ def test_hostile_outputs_are_shown_inert(how, shell, run, make_store, tmp_path):
 
 def attachment_views(browser) -> list[str]:
     """The HTML of each stored output the preview shows (images as their format)."""
-    (box,) = find(browser, "rm-attachments")
+    box = browser.find("rm-attachments")
     return [
         f"<img {child.format}>" if isinstance(child, w.Image) else child.value
         for child in box.children
     ]
-
-
-def find(widget, css: str) -> list:
-    """Widgets below `widget` with the class `css`, as the real-browser test finds
-    them."""
-    found = [widget] if css in getattr(widget, "_dom_classes", ()) else []
-    for child in getattr(widget, "children", ()):
-        found += find(child, css)
-    return found
 
 
 def test_the_checker_sees_every_payload_as_active():
@@ -210,7 +201,7 @@ def test_show_and_the_browser_preview_show_a_record_the_same_way(
     browser = ResourceBrowser(store=alice, shell=shell, debounce_seconds=0)
     assert browser.state.select(str(alice.get("chart").id))
 
-    (metadata,) = find(browser, "rm-metadata")
+    metadata = browser.find("rm-metadata")
     table = re.search(
         r'<table class="rm-metadata-table">.*?</table>', head["text/html"]
     )
@@ -221,10 +212,10 @@ def test_show_and_the_browser_preview_show_a_record_the_same_way(
         "label=&#x27;x&#x27;",
     ):
         assert value in metadata.value
-    (source,) = find(browser, "rm-source")
+    source = browser.find("rm-source")
     assert source.value == content["text/html"]
 
-    (box,) = find(browser, "rm-attachments")
+    box = browser.find("rm-attachments")
     assert len(box.children) == len(outputs) == 2 + len(ATTACHMENTS)
     for child, bundle in zip(box.children, outputs, strict=True):
         assert active_content(bundle) == []

@@ -34,6 +34,7 @@ class PublicPanel(w.HBox):
         self.add_class("rm-public-panel")
         self.layout.display = "none"
         self.state = state
+        self._going_public = True
         self.button = w.Button(
             description="Make public",
             tooltip="Let everyone using this database see and fork it",

@@ -59,6 +59,28 @@ def _frame(rows: list[dict], columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(columns))
 
 
+def is_frame(value: object) -> bool:
+    """True for a pandas DataFrame (without importing pandas for anything else)."""
+    module = type(value).__module__ or ""
+    if not (module.startswith("pandas") or isinstance(value, _QUIET or ())):
+        return False
+    import pandas as pd
+
+    return isinstance(value, pd.DataFrame)
+
+
+def frame_text(frame: pd.DataFrame, output: str = "text") -> str:
+    """A table for a terminal ("text": aligned columns, nothing when empty) or a
+    script ("json": a list of objects, ISO times; "csv": with a header row)."""
+    if output == "json":
+        return frame.to_json(orient="records", date_format="iso", force_ascii=False)
+    if output == "csv":
+        return frame.to_csv(index=False).rstrip("\n")
+    if not len(frame):
+        return ""
+    return frame.to_string(index=False)
+
+
 _QUIET: type | None = None
 
 

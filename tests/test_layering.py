@@ -39,6 +39,9 @@ ALLOWED = {
         "vocabulary", "present", "execute", "secretscan",
     },
     "__init__": {"magic", "store", "errors", "records", "templates"},
+    # the command line: the magic's declarations and handlers, outside a notebook
+    "cli": {"magic", "store", "errors", "config", "frames"},
+    "__main__": {"cli"},
 }  # fmt: skip
 # third-party top-level names -> layers allowed to import them
 RESTRICTED = {
@@ -48,7 +51,7 @@ RESTRICTED = {
     "ipylab": {"widgets"},
     # IPython itself: the front ends, and the execution module they share; the
     # presentation module they share stays pure
-    "IPython": {"magic", "widgets", "execute"},
+    "IPython": {"magic", "widgets", "execute", "cli"},
     "pandas": {"frames"},
     "detect_secrets": {"secretscan"},
 }

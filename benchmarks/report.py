@@ -114,6 +114,14 @@ def targets(data: dict) -> list[str]:
                 f"{first[kind]['p95_ms']:.0f}; jupysql's first `%sql` "
                 f"{first['jupysql']['median_ms']:.0f} ms) | {_met(ms <= limit)} |"
             )
+    connections = data.get("connections")
+    if connections:
+        rows.append(
+            "| no errors under 10 processes x 5 threads | postgresql | "
+            f"{connections['errors']} errors, "
+            f"{connections['throughput']:.0f} operations/s | "
+            f"{_met(connections['errors'] == 0)} |"
+        )
     load_ext = data.get("load_ext")
     if load_ext:
         delta = load_ext["with"]["median_ms"] - load_ext["without"]["median_ms"]
@@ -275,6 +283,18 @@ def render(data: dict) -> str:
             "| jupysql first `%sql` | when |",
             "| --- | --- | --- | --- | --- | --- |",
             *first_rows,
+            "",
+        ]
+    connections = data.get("connections")
+    if connections:
+        out += [
+            "## Many kernels on one PostgreSQL (benchmarks/connections.py)",
+            "",
+            "A mixed load (save, list, search, show, open, fork, share) from forked",
+            f"processes, on the {_size(connections['size'])} database; measured "
+            f"{connections['context']}.",
+            "",
+            connections["markdown"],
             "",
         ]
     out += ["## Peak memory of the first page (tracemalloc)", ""]

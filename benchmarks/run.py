@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from . import report
 from .timing import Stats
 
-GROUPS = ("seed", "magics", "search", "memory", "load_ext", "first")
+GROUPS = ("seed", "magics", "search", "memory", "load_ext", "first", "connections")
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -204,6 +204,12 @@ def main(argv: list[str] | None = None) -> int:
         "--postgres-url",
         default=os.environ.get("RESOURCE_MAGIC_BENCH_POSTGRES_URL", DEFAULT_PG),
     )
+    parser.add_argument(
+        "--connections-seconds",
+        type=float,
+        default=45.0,
+        help="how long the many-connections load runs (PostgreSQL only)",
+    )
     parser.add_argument("--workdir", default="/tmp/resource_magic_bench")
     parser.add_argument(
         "--keep",
@@ -315,6 +321,23 @@ def main(argv: list[str] | None = None) -> int:
                     results["context"] = _context()
                     run["magics"] = results
                     print(f"{key}: magics done", flush=True)
+                    save()
+                if (
+                    "connections" in groups
+                    and backend == "postgresql"
+                    and n == sizes[0]
+                ):  # last: its load adds rows
+                    from .connections import bench_connections, markdown
+
+                    load = bench_connections(url, seconds=args.connections_seconds)
+                    data["connections"] = {
+                        "markdown": markdown(load),
+                        "size": n,
+                        "errors": len(load.errors),
+                        "throughput": load.throughput,
+                        "context": _context(),
+                    }
+                    print(f"{key}: {load.throughput:.0f} operations/s", flush=True)
                     save()
             finally:
                 from resource_magic.db import dispose_engines

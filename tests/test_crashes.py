@@ -13,7 +13,7 @@ child between them: the checker must report the half-written state, which proves
 tests would notice a store that did not write atomically.
 
 Figures: the default run kills DEFAULT_KILLS times per backend; the `stress` variant
-does the 100 kills per backend of issue 9.
+does 100 kills per backend.
 """
 
 from __future__ import annotations

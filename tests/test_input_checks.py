@@ -37,7 +37,7 @@ def _state(store: ResourceStore) -> list:
     ]
 
 
-# -- issue 12 defect 2: only JSON true/false is a flag ---------------------------------
+# -- only JSON true/false is a flag ----------------------------------------------------
 NOT_FLAGS = [
     ("false", '"false"'),
     ("no", '"no"'),
@@ -94,7 +94,7 @@ def test_import_magic_refuses_a_string_flag_in_one_line(run, store, tmp_path):
     assert store.names() == []
 
 
-# -- issue 12 defect 8: one rule for parameter names, at every door --------------------
+# -- one rule for parameter names, at every door ---------------------------------------
 IDENTIFIER = "use letters, digits and _ (not starting with a digit)."
 BAD_PARAMETER_NAMES = [
     ("class", "Parameter name 'class' is a Python keyword: choose another, like "

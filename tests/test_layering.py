@@ -1,13 +1,15 @@
-"""The layering rule of STYLE.md, checked by walking every module's imports."""
+"""The layering rule of CONTRIBUTING.md, checked by walking every module's imports."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "resource_magic"
+REPO = Path(__file__).resolve().parent.parent
+PACKAGE = REPO / "resource_magic"
 
 # layer -> the package's layers it may import
 ALLOWED = {
@@ -121,7 +123,9 @@ def modules():
     ),
 )
 def test_module_respects_the_layering_rule(path, layer, module_parts):
-    assert layer in ALLOWED, f"{path.name}: a new layer; add it to ALLOWED and STYLE.md"
+    assert layer in ALLOWED, (
+        f"{path.name}: a new layer; add it to ALLOWED and to CONTRIBUTING.md"
+    )
     assert violations(layer, path.read_text(), module_parts) == []
 
 
@@ -164,3 +168,20 @@ def test_pandas_is_only_imported_inside_frames_functions():
 def test_the_checker_catches_violations(layer, source, expected):
     parts = (layer, "_") if layer in ("magic", "store", "widgets") else ("_",)
     assert violations(layer, source, parts) == expected
+
+
+def documented_layers() -> dict[str, set[str]]:
+    """CONTRIBUTING.md's layer table: layer -> the layers it may import."""
+    text = (REPO / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    section = text.split("## The layers", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    layers = {}
+    for row in rows[2:]:  # after the header and its rule
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        name = cells[0].strip("`").rstrip("/")
+        layers[name] = set(re.findall(r"`(\w+)`", cells[-1]))
+    return layers
+
+
+def test_the_contributors_guide_states_the_same_rule():
+    assert documented_layers() == ALLOWED

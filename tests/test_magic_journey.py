@@ -1,5 +1,5 @@
-"""The issue's "done when", as one notebook session: a newcomer's whole journey, with a
-mistake at every step that must show one line and change nothing."""
+"""A newcomer's whole journey as one notebook session, with a mistake at every step
+that must show one line and change nothing."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ limited tokens, executions, restores, renames, imports, deletes and reads all ru
 once. Afterwards: not one unexpected error (no "database is locked" on SQLite, no
 deadlock on PostgreSQL), every invariant of `_invariants.violations` holds, and the
 counters agree with what the callers counted. The default run is 4 x 4 x DEFAULT_OPS;
-the `stress` variant is the full 4 x 4 x 500 of issue 9.
+the `stress` variant is the full 4 x 4 x 500.
 """
 
 from __future__ import annotations

@@ -203,7 +203,9 @@ def _waiting_for_an_advisory_lock(engine) -> bool:
         )
 
 
-@pytest.mark.parametrize("door", ["alembic command", "store"])
+@pytest.mark.parametrize(
+    "door", ["alembic command", "store"], ids=lambda door: f"postgresql-{door}"
+)
 def test_upgrades_queue_on_the_advisory_lock(fresh_postgres_url, tmp_path, door):
     """While one upgrade holds the lock, another (the alembic command or a store
     opening the database) waits for it and then finds the schema done."""

@@ -320,3 +320,17 @@ def test_importing_a_public_resource_with_a_secret_imports_nothing(make_store):
         "etl",
     )
     assert make_store("bob").get("alice/etl").version == 2
+
+
+def test_the_scan_leaves_detect_secrets_global_settings_alone():
+    """The plugins are called directly, never through detect-secrets' settings
+    singleton: its own scan_line, for one, disables a filter for good."""
+    from detect_secrets.settings import get_settings
+
+    def state():
+        settings = get_settings()
+        return dict(settings.plugins), dict(settings.filters)
+
+    before = state()
+    assert list(scan_text(LEAKS[0][0]))  # found
+    assert state() == before

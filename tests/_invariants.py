@@ -34,6 +34,8 @@ from resource_magic.models import (
     Attachment,
     Base,
     Resource,
+    ResourceLabel,
+    ResourceLabelEvent,
     ResourceShare,
     ResourceTag,
     ResourceVersion,
@@ -201,6 +203,12 @@ _USER_SCOPES = {
     ),
     "resource_share": lambda uid: select(ResourceShare.__table__).where(
         ResourceShare.resource_id.in_(_resource_ids(uid))
+    ),
+    "resource_label": lambda uid: select(ResourceLabel.__table__).where(
+        ResourceLabel.resource_id.in_(_resource_ids(uid))
+    ),
+    "resource_label_event": lambda uid: select(ResourceLabelEvent.__table__).where(
+        ResourceLabelEvent.resource_id.in_(_resource_ids(uid))
     ),
 }
 

@@ -61,12 +61,18 @@ def __getattr__(name: str) -> Any:
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext resource_magic`: register %resource / %%resource; opens nothing."""
     from .magic import ResourceMagic
+    from .magic.complete import register
 
-    ipython.register_magics(ResourceMagic(shell=ipython))
+    magic = ResourceMagic(shell=ipython)
+    ipython.register_magics(magic)
+    register(ipython, magic)  # tab completion of %resource lines
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """`%unload_ext resource_magic`: remove the magic and its configurable."""
+    from .magic.complete import unregister
+
+    unregister(ipython)
     manager = ipython.magics_manager
     magic = manager.registry.pop("ResourceMagic", None)
     for kind in ("line", "cell"):

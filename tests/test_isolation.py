@@ -142,6 +142,23 @@ def _export_of(name: str) -> dict:
 
 STORE_DOORS: dict[str, Door] = {
     "attachments": Door(lambda s, ref: s.attachments(ref)),
+    "complete_names": Door(
+        lambda s, ref: [
+            s.complete_names(ref),
+            s.complete_names(ref[:3]),
+            s.complete_names("alice/sec"),
+            s.complete_names(),
+        ],
+        own_data=True,
+    ),
+    "complete_tags": Door(
+        lambda s, ref: [
+            s.complete_tags(ref),
+            s.complete_tags("sec"),
+            s.complete_tags(),
+        ],
+        own_data=True,
+    ),
     "delete": Door(lambda s, ref: s.delete(ref)),
     "delete_user": Door(lambda s, ref: s.delete_user(), own_data=True),
     "export": Door(lambda s, ref: s.export([ref])),

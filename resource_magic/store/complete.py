@@ -8,7 +8,7 @@ public, as owner/name. Everything is a bound parameter.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import false, func, select
 
 from ..models import Resource, ResourceTag, User
 from .core import StoreCore
@@ -41,10 +41,15 @@ class CompletionOps(StoreCore):
             if owner is None:
                 stmt = stmt.where(Resource.user_id == self._uid(session))
             else:
+                # The owner's id first, and is_public as an expression no index
+                # covers, so the planner walks (user_id, name) for this owner rather
+                # than every user's public names in order.
+                owner_id = session.scalar(select(User.id).where(User.name == owner))
+                if owner_id is None:
+                    return []
                 stmt = stmt.where(
-                    Resource.user_id
-                    == select(User.id).where(User.name == owner).scalar_subquery(),
-                    Resource.is_public.is_(True),
+                    Resource.user_id == owner_id,
+                    func.coalesce(Resource.is_public, false()).is_(True),
                 )
             names = list(session.scalars(stmt))
         return [f"{owner}/{n}" for n in names] if owner is not None else names

@@ -218,8 +218,18 @@ def _flow(page: Page, lab, database_url: str, shots: Screenshots) -> Path:
     expect(bob.row("sales-cleaner")).to_have_count(1)
     copy = bob_store.get("sales-cleaner")
     original = alice_store.get("clean-sales")
-    assert (copy.owner, copy.parent_id) == ("bob", original.id)
+    # Alice's private original stays hidden from Bob, even as his copy's parent...
+    assert (copy.owner, copy.parent_id, copy.parent) == ("bob", None, None)
     assert copy.content == original.content
+    # ... while Alice sees it forked twice (her copy and Bob's); Bob's private copy
+    # is only counted in her lineage.
+    assert original.fork_count == 2
+    lineage = alice_store.lineage("clean-sales")
+    assert [(n.depth, n.owner, n.name) for n in lineage] == [
+        (0, "alice", "clean-sales"),
+        (1, "alice", "clean-sales-copy"),
+    ]
+    assert lineage.hidden == 1
     assert original.content.rstrip("\n") == WORKFLOW  # a cell body ends with "\n"
     shots.take("bob-fork", bob_nb.cells.first, "start")
 
@@ -229,7 +239,9 @@ def _flow(page: Page, lab, database_url: str, shots: Screenshots) -> Path:
     share_row = alice.root.locator(".rm-share-row", has_text=share.prefix)
     expect(share_row).to_contain_text("active \u00b7 uses 2/3")
     alice.button("rm-revoke").click()
-    expect(alice.status).to_contain_text(f"Revoked {share.prefix}")
+    expect(alice.status).to_contain_text(
+        f"Revoked {share.handle} ({share.prefix}\u2026) of 'clean-sales'"
+    )
     expect(share_row).to_contain_text("revoked")
     expect(alice.button("rm-revoke")).to_be_disabled()
     assert alice_store.shares("clean-sales")[0].status == "revoked"

@@ -28,10 +28,18 @@ class ResourceRecord:
     is_public: bool
     created_at: datetime
     updated_at: datetime
+    # Set when the record shows an older version (NAME@2, NAME@production): the
+    # resource's current version; `version` is then the one shown.
+    current_version: int | None = None
+    message: str | None = None  # why the shown version exists, when it says
 
     @property
     def qualified_name(self) -> str:
         return f"{self.owner}/{self.name}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.current_version in (None, self.version)
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,34 @@ class VersionRecord:
     parameters: dict | None
     attachment_count: int
     is_current: bool
+    message: str | None = None
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LabelRecord:
+    label: str
+    version: int
+    set_at: datetime
+
+
+@dataclass(frozen=True)
+class LabelMove:
+    """One move of a label: from_version None = first set, to_version None = removed."""
+
+    label: str
+    from_version: int | None
+    to_version: int | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class VersionPair:
+    """Two versions of one resource, for a diff."""
+
+    resource: ResourceRecord
+    old: VersionRecord
+    new: VersionRecord
 
 
 @dataclass(frozen=True)
@@ -122,6 +158,15 @@ class ShareRecord:
     max_accesses: int | None
     revoked_at: datetime | None
     status: str  # active | expired | exhausted | revoked
+    version: int | None = None  # pinned to this version
+    label: str | None = None  # follows this label (neither: the current version)
+
+    @property
+    def shows(self) -> str:
+        """What the token shows: `version 3`, `label production` or `current`."""
+        if self.version is not None:
+            return f"version {self.version}"
+        return f"label {self.label}" if self.label is not None else "current"
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,29 @@ def clean_description(description: object) -> str | None:
     return description or None
 
 
+MAX_MESSAGE = 2_000
+
+
+def clean_message(message: object) -> str | None:
+    """Why a version exists (`-m`): text, at most MAX_MESSAGE characters."""
+    if message is None:
+        return None
+    if not isinstance(message, str):
+        raise InvalidInput("The version message must be text.")
+    check_unicode(message, "version message")
+    message = message.strip()
+    if len(message) > MAX_MESSAGE:
+        raise InvalidInput(
+            f"The version message is {len(message)} characters long: use at most "
+            f"{MAX_MESSAGE}."
+        )
+    if _has_control(message, _ALLOWED_CONTROL):
+        raise InvalidInput(
+            "The version message contains control characters: remove them."
+        )
+    return message or None
+
+
 def clean_tags(tags: object) -> list[str]:
     if tags is None:
         return []

@@ -46,6 +46,8 @@ MARKERS = (
     "SECRET-KEY",
     "secret-child",
     "secret_param",
+    "SECRET-MESSAGE",
+    "secretlabel",
 )
 
 
@@ -70,7 +72,8 @@ def _plant(url: str) -> Secret:
         parameters={"secret_param": 1},
         attachments=[("text/plain", b"SECRET-ATTACHMENT")],
     ).resource
-    alice.save("secret-report", "SECRET_CONTENT = 2")
+    alice.save("secret-report", "SECRET_CONTENT = 2", message="SECRET-MESSAGE")
+    alice.set_label("secret-report", "secretlabel", 1)
     child = alice.fork("secret-report", "secret-child")
     share = alice.share("secret-report", max_accesses=5)
     alice.record_execution("secret-report")
@@ -166,6 +169,8 @@ STORE_DOORS: dict[str, Door] = {
     "get": Door(lambda s, ref: s.get(ref)),
     "get_with_attachments": Door(lambda s, ref: s.get_with_attachments(ref)),
     "history": Door(lambda s, ref: s.history(ref)),
+    "label_history": Door(lambda s, ref: s.label_history(ref)),
+    "labels": Door(lambda s, ref: s.labels(ref)),
     "import_": Door(lambda s, ref: s.import_(_export_of(ref)), own_data=True),
     "lineage": Door(lambda s, ref: s.lineage(ref)),
     "list": Door(
@@ -175,14 +180,17 @@ STORE_DOORS: dict[str, Door] = {
     "names": Door(lambda s, ref: s.names(), own_data=True),
     "open": Door(lambda s, ref: s.open(ref)),
     "record_execution": Door(lambda s, ref: s.record_execution(ref)),
+    "remove_label": Door(lambda s, ref: s.remove_label(ref, "secretlabel")),
     "restore": Door(lambda s, ref: s.restore(ref, 1)),
     "revoke": Door(lambda s, ref: s.revoke(ref)),
     "save": Door(lambda s, ref: s.save(ref, "x = 1"), own_data=True),
     "share": Door(lambda s, ref: s.share(ref, max_accesses=1)),
+    "set_label": Door(lambda s, ref: s.set_label(ref, "mine", 1)),
     "shares": Door(lambda s, ref: [s.shares(), s.shares(ref)]),
     "update": Door(
         lambda s, ref: s.update(ref, description="pwned", is_public=True, content="p")
     ),
+    "versions": Door(lambda s, ref: [s.versions(ref), s.versions(ref, 1, 2)]),
 }
 
 

@@ -9,8 +9,8 @@ reads exactly like "not there". Counters and limits are single conditional UPDAT
 RETURNING statements, never read-modify-write, so concurrent kernels cannot lose an
 increment or overrun a limit. The operations are grouped by job: core (plumbing),
 resources (CRUD and versions), sharing (tokens), lineage (forks), transfer
-(export/import), complete (prefix look-ups for completers); ResourceStore is
-their union."""
+(export/import), complete (prefix look-ups for completers), versions (labels, pairs
+of versions to compare); ResourceStore is their union."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from .complete import CompletionOps
 from .listing import COUNT_CAP, SORTS
 from .resources import SCOPES
 from .transfer import EXPORT_FORMAT, TransferOps
+from .versions import VersionOps
 
 
-class ResourceStore(TransferOps, CompletionOps):
+class ResourceStore(TransferOps, CompletionOps, VersionOps):
     """ResourceStore(url=None, user=None): the database at `url` (default: the embedded
     SQLite file, or RESOURCE_MAGIC_DATABASE_URL) seen as `user` (default:
     RESOURCE_MAGIC_USER, else JUPYTERHUB_USER, else the login name). Opening it

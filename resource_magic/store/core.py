@@ -7,9 +7,10 @@ import unicodedata
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, aliased, defer, selectinload
 
@@ -18,15 +19,24 @@ from ..db import fork_safe, get_engine, normalise_url
 from ..errors import (
     TOKEN_REFUSED_MESSAGE,
     DatabaseUnavailable,
+    InvalidInput,
     NotFound,
     NotOwner,
     TokenRefused,
 )
 from ..migrate import ensure_current
-from ..models import Resource, ResourceTag, User, utcnow
-from ..records import ResourceRecord
+from ..models import (
+    Attachment,
+    Resource,
+    ResourceLabel,
+    ResourceTag,
+    ResourceVersion,
+    User,
+    utcnow,
+)
+from ..records import ResourceRecord, VersionRecord
 from ..tokens import TOKEN_PREFIX, clean_token
-from ..validate import check_ref, clean_user
+from ..validate import check_ref, clean_user, split_selector
 
 _Parent = aliased(Resource, name="parent")
 # session.info key: the id of a user row made in this (not yet committed) transaction.
@@ -34,6 +44,9 @@ _USER_ID = "resource_magic.user_id"
 # The user id a read uses before the user's first write: no row has it.
 _NO_USER = -1
 _ParentOwner = aliased(User, name="parent_owner")
+# Version numbers are 32-bit integer columns: a larger one names no version (and
+# would overflow the database's parameter instead of simply matching nothing).
+MAX_VERSION = 2**31 - 1
 
 
 def parse_uuid(text: str) -> uuid.UUID | None:
@@ -203,15 +216,38 @@ class StoreCore:
     # -- references
     # ----------------------------------------------------------------------
     @staticmethod
-    def _split_owner(ref: str) -> tuple[str | None, str]:
+    def _parse_ref(ref: str) -> tuple[str | None, str, int | str | None]:
+        """`owner/name@selector` -> (owner or None, name, version number, label or
+        None for the current version)."""
         ref = str(ref).strip()
         check_ref(ref)  # NUL would fail inside PostgreSQL's driver, not as NotFound
         # Names are stored NFKC-normalised, so look them up the same way.
         ref = unicodedata.normalize("NFKC", ref).strip()
+        owner = None
         if "/" in ref:
-            owner, _, name = ref.partition("/")
-            return owner.strip(), name.strip()
-        return None, ref
+            owner, _, ref = ref.partition("/")
+            owner, ref = owner.strip(), ref.strip()
+        if ref.startswith(TOKEN_PREFIX):
+            return owner, ref, None
+        name, selector = split_selector(ref)
+        return owner, name, selector
+
+    @classmethod
+    def _whole(cls, ref: str) -> tuple[str, int | str | None]:
+        """(the reference without its @version, the selector)."""
+        owner, name, selector = cls._parse_ref(ref)
+        return (name if owner is None else f"{owner}/{name}"), selector
+
+    @classmethod
+    def _split_owner(cls, ref: str) -> tuple[str | None, str]:
+        """(owner, name) of a reference to a whole resource (no @version)."""
+        owner, name, selector = cls._parse_ref(ref)
+        if selector is not None:
+            raise InvalidInput(
+                f"'{str(ref).strip()}' names one version: give the resource's name "
+                f"('{name}') here."
+            )
+        return owner, name
 
     @staticmethod
     def _names_a_token(name: str) -> bool:
@@ -277,7 +313,7 @@ class StoreCore:
                 f"'{ref[:12]}...' is a share token, not a name: use "
                 "`%resource open TOKEN` or `%resource fork TOKEN`."
             )
-        owner, name = self._split_owner(ref)
+        owner, name, _ = self._parse_ref(ref)
         if owner is not None and owner != self.user:
             return NotFound(
                 f"No public resource '{ref}': check the spelling, or ask {owner} "
@@ -363,6 +399,119 @@ class StoreCore:
                 ResourceTag.__table__.insert(),
                 [{"resource_id": resource_id, "tag": tag} for tag in tags],
             )
+
+    # -- versions and labels
+    # ---------------------------------------------------------------
+    def _version_number(
+        self, session: Session, resource_id, name: str, selector: int | str
+    ) -> int:
+        """The version `selector` (a number or a label) names, or NotFound."""
+        if isinstance(selector, str):
+            number = session.scalar(
+                select(ResourceLabel.version).where(
+                    ResourceLabel.resource_id == resource_id,
+                    ResourceLabel.label == selector,
+                )
+            )
+            if number is None:
+                labels = session.scalars(
+                    select(ResourceLabel.label).where(
+                        ResourceLabel.resource_id == resource_id
+                    )
+                ).all()
+                close = difflib.get_close_matches(selector, labels, n=1, cutoff=0.6)
+                hint = (
+                    f" Did you mean '{close[0]}'?"
+                    if close
+                    else f" See its labels with %resource labels {name}."
+                )
+                raise NotFound(f"'{name}' has no label '{selector}'.{hint}")
+            return number
+        exists = (
+            abs(selector) <= MAX_VERSION
+            and session.scalar(
+                select(ResourceVersion.id).where(
+                    ResourceVersion.resource_id == resource_id,
+                    ResourceVersion.version == selector,
+                )
+            )
+            is not None
+        )
+        if not exists:
+            latest = session.scalar(
+                select(Resource.current_version).where(Resource.id == resource_id)
+            )
+            raise NotFound(
+                f"'{name}' has no version {selector}: it has versions 1 to {latest} "
+                f"(see %resource history {name})."
+            )
+        return selector
+
+    def _at_version(
+        self, session: Session, record: ResourceRecord, selector: int | str | None
+    ) -> ResourceRecord:
+        """`record` as it was at the version `selector` names (None: as it is)."""
+        if selector is None:
+            return record
+        shown = record.name if record.owner == self.user else record.qualified_name
+        number = self._version_number(session, record.id, shown, selector)
+        old = session.execute(
+            select(
+                ResourceVersion.content,
+                ResourceVersion.parameters,
+                ResourceVersion.message,
+            ).where(
+                ResourceVersion.resource_id == record.id,
+                ResourceVersion.version == number,
+            )
+        ).one()
+        return replace(
+            record,
+            content=old.content,
+            parameters=old.parameters,
+            message=old.message,
+            version=number,
+            current_version=record.version,
+        )
+
+    @staticmethod
+    def _versions_of(
+        session: Session, resource_id, current: int, numbers=None
+    ) -> list[VersionRecord]:
+        """Versions of one resource (all, or `numbers`), oldest first, each with its
+        message, output count and the labels pointing at it."""
+        outputs = (
+            select(func.count())
+            .where(Attachment.version_id == ResourceVersion.id)
+            .scalar_subquery()
+        )
+        stmt = (
+            select(ResourceVersion, outputs)
+            .where(ResourceVersion.resource_id == resource_id)
+            .order_by(ResourceVersion.version)
+        )
+        if numbers is not None:
+            stmt = stmt.where(ResourceVersion.version.in_(list(numbers)))
+        labels: dict[int, list[str]] = {}
+        for label, number in session.execute(
+            select(ResourceLabel.label, ResourceLabel.version)
+            .where(ResourceLabel.resource_id == resource_id)
+            .order_by(ResourceLabel.label)
+        ):
+            labels.setdefault(number, []).append(label)
+        return [
+            VersionRecord(
+                version=v.version,
+                created_at=v.created_at,
+                content=v.content,
+                parameters=v.parameters,
+                attachment_count=count,
+                is_current=v.version == current,
+                message=v.message,
+                labels=tuple(labels.get(v.version, ())),
+            )
+            for v, count in session.execute(stmt)
+        ]
 
     @staticmethod
     def _now() -> datetime:

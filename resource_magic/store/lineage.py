@@ -34,11 +34,20 @@ class LineageOps(SharingOps):
         with self._write(uses=str(source)) as session:
             text = tokens.clean_token(str(source))
             if text.startswith(tokens.TOKEN_PREFIX):
-                source_id = self._redeem(session, text).resource_id
-                original = session.get(Resource, source_id)
+                redeemed = self._redeem(session, text)
+                original = session.get(Resource, redeemed.resource_id)
+                version = self._shared_version(session, redeemed)
+                if version is None:
+                    version = original.current_version
             else:
-                original = self._visible(session, source)
-            copy_id = self._insert_copy(session, original, wanted)
+                whole, selector = self._whole(source)
+                original = self._visible(session, whole)
+                version = (
+                    original.current_version
+                    if selector is None
+                    else self._version_number(session, original.id, whole, selector)
+                )
+            copy_id = self._insert_copy(session, original, wanted, version)
             session.execute(
                 update(Resource)
                 .where(Resource.id == original.id)
@@ -46,9 +55,21 @@ class LineageOps(SharingOps):
             )
             return self._load_record(session, copy_id)
 
-    def _insert_copy(self, session: Session, original: Resource, wanted: str | None):
+    def _insert_copy(
+        self, session: Session, original: Resource, wanted: str | None, version: int
+    ):
+        """A new resource of mine holding `version` of `original` (content,
+        parameters, tags, outputs) as its version 1."""
         uid = self._uid(session)
         now = self._now()
+        source = session.execute(
+            select(
+                ResourceVersion.id, ResourceVersion.content, ResourceVersion.parameters
+            ).where(
+                ResourceVersion.resource_id == original.id,
+                ResourceVersion.version == version,
+            )
+        ).one()
         for _attempt in range(_MAX_NAME_ATTEMPTS):
             name = wanted or self._free_name(session, uid, original.name)
             copy_id = uuid.uuid4()
@@ -60,8 +81,8 @@ class LineageOps(SharingOps):
                     name=name,
                     description=original.description,
                     resource_type=original.resource_type,
-                    content=original.content,
-                    parameters=original.parameters,
+                    content=source.content,
+                    parameters=source.parameters,
                     execution_count=0,
                     fork_count=0,
                     parent_resource_id=original.id,
@@ -90,15 +111,7 @@ class LineageOps(SharingOps):
         ).all()
         self._set_tags(session, copy_id, tags)
         version_id = self._add_version(
-            session, copy_id, 1, original.content, original.parameters, [], now
-        )
-        source_version = (
-            select(ResourceVersion.id)
-            .where(
-                ResourceVersion.resource_id == original.id,
-                ResourceVersion.version == original.current_version,
-            )
-            .scalar_subquery()
+            session, copy_id, 1, source.content, source.parameters, [], now
         )
         session.execute(
             insert(Attachment).from_select(
@@ -109,7 +122,7 @@ class LineageOps(SharingOps):
                     Attachment.mime_type,
                     Attachment.data,
                     Attachment.size,
-                ).where(Attachment.version_id == source_version),
+                ).where(Attachment.version_id == source.id),
             )
         )
         return copy_id

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import and_, delete, func, insert, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import InvalidInput, NameTaken, NotFound
+from ..errors import InvalidInput, NameTaken
 from ..models import Attachment, Resource, ResourceTag, ResourceVersion, User
 from ..records import (
     AttachmentRecord,
@@ -22,14 +22,16 @@ from ..validate import (
     check_content,
     check_parameters,
     clean_description,
+    clean_message,
     clean_name,
     clean_search,
     clean_tags,
     clean_type,
+    parse_selector,
     search_text,
 )
 from ..vocabulary import DEFAULT_SORT, MIME_LENGTH
-from .core import StoreCore, name_or_id
+from .core import MAX_VERSION, StoreCore, name_or_id
 from .exposure import exposure, guard
 from .listing import (
     COUNT_CAP,
@@ -43,9 +45,6 @@ from .search import SearchFilter, search_filter
 SCOPES = ("mine", "public")
 MAX_PAGE = 1000
 MAX_OFFSET = 1_000_000_000
-# Version numbers are 32-bit integer columns: a larger one names no version (and
-# would overflow the database's parameter instead of simply matching nothing).
-MAX_VERSION = 2**31 - 1
 
 
 def clean_attachments(attachments: Iterable | None) -> list[tuple[str, bytes]]:
@@ -95,8 +94,10 @@ class ResourceOps(StoreCore):
         parameters: dict | None = None,
         attachments: Iterable | None = None,
         allow_secrets: bool = False,
+        message: str | None = None,
     ) -> SaveResult:
-        """Create `name`, or add a version to my resource of that name and type.
+        """Create `name`, or add a version to my resource of that name and type;
+        `message` says why this version exists.
 
         When the resource is (or becomes) public or shared, a version that looks like
         it holds a secret is refused (SecretFound) unless allow_secrets."""
@@ -107,6 +108,7 @@ class ResourceOps(StoreCore):
         tag_list = clean_tags(tags) if tags is not None else None
         parameters = check_parameters(parameters)
         files = clean_attachments(attachments)
+        message = clean_message(message)
         now = self._now()
         with self._write() as session:
             uid = self._uid(session)
@@ -162,7 +164,7 @@ class ResourceOps(StoreCore):
             if tag_list is not None:
                 self._set_tags(session, resource_id, tag_list)
             self._add_version(
-                session, resource_id, version, content, parameters, files, now
+                session, resource_id, version, content, parameters, files, now, message
             )
             # A private save of an unshared resource exposes nothing: no scan.
             if not allow_secrets and (now_public or was_public or shared):
@@ -172,7 +174,15 @@ class ResourceOps(StoreCore):
             )
 
     def _add_version(
-        self, session, resource_id, version, content, parameters, files, now
+        self,
+        session,
+        resource_id,
+        version,
+        content,
+        parameters,
+        files,
+        now,
+        message=None,
     ):
         version_id = session.scalar(
             insert(ResourceVersion)
@@ -181,6 +191,7 @@ class ResourceOps(StoreCore):
                 version=version,
                 content=content,
                 parameters=parameters,
+                message=message,
                 created_at=now,
             )
             .returning(ResourceVersion.id)
@@ -220,7 +231,7 @@ class ResourceOps(StoreCore):
         """One query for the row, its owner and parent (plus one for its tags)."""
         # The user id as a subquery: no separate lookup on this hot path.
         uid = self._uid_expr()
-        owner, name = self._split_owner(ref)
+        owner, name, selector = self._parse_ref(ref)
         row = None
         if not self._names_a_token(name):
             visible = or_(Resource.user_id == uid, Resource.is_public.is_(True))
@@ -231,7 +242,7 @@ class ResourceOps(StoreCore):
             row = session.execute(self._record_select(uid).where(match)).first()
         if row is None:
             raise self._not_found(session, ref)
-        return self._to_record(row)
+        return self._at_version(session, self._to_record(row), selector)
 
     def list(
         self,
@@ -339,8 +350,10 @@ class ResourceOps(StoreCore):
         content: object = None,
         parameters: dict | None = None,
         allow_secrets: bool = False,
+        message: str | None = None,
     ) -> ResourceRecord:
-        """Change metadata; new content makes a new version. Only the owner may.
+        """Change metadata; new content or parameters make a new version (`message`
+        says why). Only the owner may.
 
         Making it public, or new content of a public or shared resource, is refused
         (SecretFound) when what becomes visible looks like a secret, unless
@@ -352,6 +365,12 @@ class ResourceOps(StoreCore):
             raise InvalidInput(
                 "Nothing to update: give a new name, description, tags, public/private "
                 "or content."
+            )
+        message = clean_message(message)
+        if message is not None and content is None and parameters is None:
+            raise InvalidInput(
+                "A message describes a new version, and this update makes none (only "
+                "new content or parameters do): leave out the message."
             )
         new_name = clean_name(rename) if rename is not None else None
         tag_list = clean_tags(tags) if tags is not None else None
@@ -414,7 +433,14 @@ class ResourceOps(StoreCore):
                 values["parameters"] = new_parameters
                 new_versions.append(version)
                 self._add_version(
-                    session, resource.id, version, new_content, new_parameters, [], now
+                    session,
+                    resource.id,
+                    version,
+                    new_content,
+                    new_parameters,
+                    [],
+                    now,
+                    message,
                 )
             try:
                 session.execute(
@@ -476,57 +502,40 @@ class ResourceOps(StoreCore):
     # -- versions
     # ------------------------------------------------------------------------
     def history(self, ref: str) -> list[VersionRecord]:
-        """Every version of a resource I can see, oldest first."""
+        """Every version of a resource I can see, oldest first, with its message and
+        labels."""
         with self._read() as session:
             resource = self._visible(session, ref)
-            counts = (
-                select(Attachment.version_id, func.count().label("n"))
-                .group_by(Attachment.version_id)
-                .subquery()
-            )
-            rows = session.execute(
-                select(ResourceVersion, func.coalesce(counts.c.n, 0))
-                .outerjoin(counts, counts.c.version_id == ResourceVersion.id)
-                .where(ResourceVersion.resource_id == resource.id)
-                .order_by(ResourceVersion.version)
-            ).all()
-            return [
-                VersionRecord(
-                    version=v.version,
-                    created_at=v.created_at,
-                    content=v.content,
-                    parameters=v.parameters,
-                    attachment_count=n,
-                    is_current=v.version == resource.current_version,
-                )
-                for v, n in rows
-            ]
+            return self._versions_of(session, resource.id, resource.current_version)
 
     def restore(
-        self, ref: str, version: int, *, allow_secrets: bool = False
+        self,
+        ref: str,
+        version: int | str,
+        message: str | None = None,
+        *,
+        allow_secrets: bool = False,
     ) -> ResourceRecord:
-        """Make a new version equal to an old one (history only grows); refused like
-        save when the resource is public or shared and that version holds a secret."""
-        if isinstance(version, bool) or not isinstance(version, int):
+        """Make a new version equal to an old one (a number or a label; history only
+        grows); `message` says why. Refused like save when the resource is public or
+        shared and that version holds a secret."""
+        if isinstance(version, bool) or not isinstance(version, int | str):
             raise InvalidInput(f"The version must be a whole number, not {version!r}.")
+        selector = version if isinstance(version, int) else parse_selector(version)
+        message = clean_message(message)
         with self._write() as session:
             resource = self._own(session, ref, action="restore")
-            old = (
-                session.scalar(
-                    select(ResourceVersion).where(
-                        ResourceVersion.resource_id == resource.id,
-                        ResourceVersion.version == version,
-                    )
-                )
-                if abs(version) <= MAX_VERSION
-                else None
+            number = (
+                resource.current_version
+                if selector is None
+                else self._version_number(session, resource.id, resource.name, selector)
             )
-            if old is None:
-                raise NotFound(
-                    f"'{resource.name}' has no version {version}: it has versions 1 to "
-                    f"{resource.current_version} "
-                    f"(see %resource history {resource.name})."
+            old = session.scalar(
+                select(ResourceVersion).where(
+                    ResourceVersion.resource_id == resource.id,
+                    ResourceVersion.version == number,
                 )
+            )
             now = self._now()
             new_version = session.scalar(
                 update(Resource)
@@ -557,6 +566,7 @@ class ResourceOps(StoreCore):
                 old.parameters,
                 files,
                 now,
+                message,
             )
             if not allow_secrets:
                 guard(

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from .. import tokens
 from ..errors import TOKEN_REFUSED_MESSAGE, InvalidInput, NotFound, TokenRefused
-from ..models import Resource, ResourceShare
+from ..models import Resource, ResourceLabel, ResourceShare
 from ..records import NewShare, SharedResource, ShareRecord
 from ..validate import clean_max_accesses, parse_expiry
 from .exposure import refuse_secrets
@@ -91,10 +91,16 @@ class SharingOps(ResourceOps):
         expires_at = parse_expiry(expires, now)
         limit = clean_max_accesses(max_accesses)
         token = tokens.new_token()
-        with self._write(uses=ref) as session:
-            resource = self._own(session, ref, action="share")
+        whole, selector = self._whole(ref)
+        with self._write(uses=whole) as session:
+            resource = self._own(session, whole, action="share")
+            shown = resource.current_version
+            if selector is not None:  # the version or label must exist now
+                shown = self._version_number(
+                    session, resource.id, resource.name, selector
+                )
             if not allow_secrets and not resource.is_public:
-                refuse_secrets(session, resource.id, [resource.current_version])
+                refuse_secrets(session, resource.id, [shown])
             share = ResourceShare(
                 id=uuid.uuid4(),
                 resource_id=resource.id,
@@ -104,6 +110,8 @@ class SharingOps(ResourceOps):
                 access_count=0,
                 max_accesses=limit,
                 created_at=now,
+                version=selector if isinstance(selector, int) else None,
+                label=selector if isinstance(selector, str) else None,
             )
             session.add(share)
             session.flush()
@@ -197,6 +205,9 @@ class SharingOps(ResourceOps):
         with self._write() as session:
             share_row = self._redeem(session, token)
             record = self._load_record(session, share_row.resource_id)
+            record = self._at_version(
+                session, record, self._shared_version(session, share_row)
+            )
             return SharedResource(
                 resource=record,
                 attachments=self._attachments_of(session, record.id, record.version),
@@ -233,11 +244,30 @@ class SharingOps(ResourceOps):
                     ResourceShare.access_count,
                     ResourceShare.max_accesses,
                     ResourceShare.expires_at,
+                    ResourceShare.version,
+                    ResourceShare.label,
                 )
             ).first()
         if row is None:
             raise TokenRefused(TOKEN_REFUSED_MESSAGE)
         return row
+
+    def _shared_version(self, session: Session, share_row) -> int | None:
+        """The version a redeemed token shows: its pinned version, where its label
+        points now, or None for the current one. A token that follows a label its
+        owner has since removed is refused like any other unusable token (the
+        transaction, and with it the use just counted, rolls back)."""
+        if share_row.label is None:
+            return share_row.version
+        version = session.scalar(
+            select(ResourceLabel.version).where(
+                ResourceLabel.resource_id == share_row.resource_id,
+                ResourceLabel.label == share_row.label,
+            )
+        )
+        if version is None:
+            raise TokenRefused(TOKEN_REFUSED_MESSAGE)
+        return version
 
     @staticmethod
     def _share_handles(session: Session, uid: int) -> dict[uuid.UUID, str]:
@@ -265,4 +295,6 @@ class SharingOps(ResourceOps):
             max_accesses=share.max_accesses,
             revoked_at=share.revoked_at,
             status=share_status(share, now),
+            version=share.version,
+            label=share.label,
         )

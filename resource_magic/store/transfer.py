@@ -8,18 +8,27 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import InvalidInput
-from ..models import Attachment, Resource, ResourceVersion
+from ..models import (
+    Attachment,
+    Resource,
+    ResourceLabel,
+    ResourceLabelEvent,
+    ResourceVersion,
+)
 from ..records import ImportResult
 from ..validate import (
     check_content,
     check_parameters,
     clean_description,
+    clean_message,
     clean_name,
+    clean_settable_label,
     clean_tags,
     clean_type,
     search_text,
@@ -37,25 +46,38 @@ class TransferOps(LineageOps):
         with self._read() as session:
             uid = self._uid(session)
             if names:
-                resources = [self._own(session, n, action="export") for n in names]
+                chosen = []
+                for ref in names:
+                    whole, selector = self._whole(ref)
+                    resource = self._own(session, whole, action="export")
+                    only = None
+                    if selector is not None:
+                        only = self._version_number(
+                            session, resource.id, resource.name, selector
+                        )
+                    chosen.append((resource, only))
             else:
-                resources = list(
-                    session.scalars(
+                chosen = [
+                    (resource, None)
+                    for resource in session.scalars(
                         select(Resource)
                         .where(Resource.user_id == uid)
                         .order_by(Resource.name)
                     )
-                )
-            items = [self._export_one(session, r) for r in resources]
+                ]
+            items = [self._export_one(session, r, only) for r, only in chosen]
         return {"format": EXPORT_FORMAT, "user": self.user, "resources": items}
 
-    def _export_one(self, session, resource: Resource) -> dict:
+    def _export_one(self, session, resource: Resource, only: int | None) -> dict:
+        """One resource: every version (or only version `only`, with the labels on
+        it and no label history), labels and label moves."""
         versions = []
-        for version in session.scalars(
-            select(ResourceVersion)
-            .where(ResourceVersion.resource_id == resource.id)
-            .order_by(ResourceVersion.version)
-        ):
+        chosen = select(ResourceVersion).where(
+            ResourceVersion.resource_id == resource.id
+        )
+        if only is not None:
+            chosen = chosen.where(ResourceVersion.version == only)
+        for version in session.scalars(chosen.order_by(ResourceVersion.version)):
             files = session.scalars(
                 select(Attachment)
                 .where(Attachment.version_id == version.id)
@@ -67,6 +89,7 @@ class TransferOps(LineageOps):
                     "created_at": version.created_at.isoformat(),
                     "content": version.content,
                     "parameters": version.parameters,
+                    "message": version.message,
                     "attachments": [
                         {
                             "mime_type": a.mime_type,
@@ -83,6 +106,30 @@ class TransferOps(LineageOps):
             "tags": [t.tag for t in resource.tags],
             "is_public": resource.is_public,
             "versions": versions,
+            "labels": [
+                {"label": label, "version": number}
+                for label, number in session.execute(
+                    select(ResourceLabel.label, ResourceLabel.version)
+                    .where(ResourceLabel.resource_id == resource.id)
+                    .order_by(ResourceLabel.label)
+                )
+                if only is None or number == only
+            ],
+            "label_history": []
+            if only is not None
+            else [
+                {
+                    "label": move.label,
+                    "from": move.from_version,
+                    "to": move.to_version,
+                    "at": move.at.isoformat(),
+                }
+                for move in session.scalars(
+                    select(ResourceLabelEvent)
+                    .where(ResourceLabelEvent.resource_id == resource.id)
+                    .order_by(ResourceLabelEvent.id)
+                )
+            ],
         }
 
     def import_(
@@ -126,6 +173,7 @@ class TransferOps(LineageOps):
                     appended.append(item["name"])
                     was_public = existing.is_public
                 added = []
+                numbers = {}  # the file's version number -> the one it gets here
                 for version in item["versions"]:
                     number = session.scalar(
                         update(Resource)
@@ -146,13 +194,58 @@ class TransferOps(LineageOps):
                         version["parameters"],
                         version["attachments"],
                         now,
+                        version["message"],
                     )
                     added.append(number)
+                    numbers[version["number"]] = number
+                self._import_labels(session, resource.id, item, numbers, now)
                 if not allow_secrets:
                     guard(session, resource.id, added, was_public=was_public, now=now)
                 if progress is not None:
                     progress(1)
         return ImportResult(created=tuple(created), new_versions=tuple(appended))
+
+    @staticmethod
+    def _import_labels(session, resource_id, item: dict, numbers: dict, now) -> None:
+        """The file's label moves (renumbered), then its labels, as the file has them;
+        a label this resource already has moves, and the move is recorded."""
+        for move in item["label_history"]:
+            session.add(
+                ResourceLabelEvent(
+                    resource_id=resource_id,
+                    label=move["label"],
+                    from_version=numbers.get(move["from"]),
+                    to_version=numbers.get(move["to"]),
+                    at=move["at"],
+                )
+            )
+        for label, file_number in item["labels"].items():
+            number = numbers[file_number]
+            old = session.scalar(
+                select(ResourceLabel).where(
+                    ResourceLabel.resource_id == resource_id,
+                    ResourceLabel.label == label,
+                )
+            )
+            if old is None:
+                session.add(
+                    ResourceLabel(
+                        resource_id=resource_id, label=label, version=number, set_at=now
+                    )
+                )
+            elif old.version != number:
+                if not item["label_history"]:
+                    session.add(
+                        ResourceLabelEvent(
+                            resource_id=resource_id,
+                            label=label,
+                            from_version=old.version,
+                            to_version=number,
+                            at=now,
+                        )
+                    )
+                old.version, old.set_at = number, now
+        session.flush()
 
     @staticmethod
     def _named(session, uid: int, name: str) -> Resource | None:
@@ -216,7 +309,7 @@ def _parse_export(data: object) -> list[dict]:
         if not isinstance(versions_raw, list) or not versions_raw:
             raise InvalidInput(f"'{name}' in the export has no versions.")
         versions = []
-        for v in versions_raw:
+        for position, v in enumerate(versions_raw, 1):
             if not isinstance(v, dict):
                 raise InvalidInput(
                     f"A version of '{name}' in the export is not an object."
@@ -236,7 +329,15 @@ def _parse_export(data: object) -> list[dict]:
                     "content": check_content(resource_type, v.get("content")),
                     "parameters": check_parameters(v.get("parameters")),
                     "attachments": clean_attachments(files),
+                    "message": clean_message(v.get("message")),
+                    "number": _version_number(v, position, name),
                 }
+            )
+        known = {v["number"] for v in versions}
+        if len(known) != len(versions):
+            raise InvalidInput(
+                f"'{name}' in the export numbers two versions alike: fix the file; "
+                "nothing was imported."
             )
         items.append(
             {
@@ -246,9 +347,83 @@ def _parse_export(data: object) -> list[dict]:
                 "tags": clean_tags(entry.get("tags") or []),
                 "is_public": _flag(entry, "is_public", name),
                 "versions": versions,
+                "labels": _labels(entry.get("labels"), known, name),
+                "label_history": _label_history(
+                    entry.get("label_history"), known, name
+                ),
             }
         )
     return items
+
+
+def _damaged(name: str, what: str) -> InvalidInput:
+    return InvalidInput(
+        f"'{name}' in the export has {what}: fix the file; nothing was imported."
+    )
+
+
+def _version_number(version: dict, position: int, name: str) -> int:
+    """The version's number in the file (files always carry it; else its place)."""
+    number = version.get("version", position)
+    if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+        raise _damaged(name, f"a version numbered {number!r}")
+    return number
+
+
+def _labels(raw: object, known: set[int], name: str) -> dict[str, int]:
+    """[{"label": "production", "version": 2}, ...] -> {label: file version}; an
+    older file has none."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        raise _damaged(name, "labels that are not a list")
+    labels = {}
+    for entry in raw:
+        if not isinstance(entry, dict):
+            raise _damaged(name, "a label that is not an object")
+        try:
+            label = clean_settable_label(entry.get("label"))
+        except InvalidInput as exc:
+            raise _damaged(name, f"a bad label ({exc})") from None
+        if entry.get("version") not in known or isinstance(entry.get("version"), bool):
+            raise _damaged(name, f"the label '{label}' on a version it does not hold")
+        if label in labels:
+            raise _damaged(name, f"the label '{label}' twice")
+        labels[label] = entry["version"]
+    return labels
+
+
+def _label_history(raw: object, known: set[int], name: str) -> list[dict]:
+    """[{"label", "from", "to", "at"}, ...], oldest first; an older file has none."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise _damaged(name, "a label history that is not a list")
+    moves = []
+    for entry in raw:
+        if not isinstance(entry, dict):
+            raise _damaged(name, "a label move that is not an object")
+        try:
+            label = clean_settable_label(entry.get("label"))
+            at = datetime.fromisoformat(str(entry.get("at")))
+        except (InvalidInput, ValueError) as exc:
+            raise _damaged(name, f"a bad label move ({exc})") from None
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise _damaged(name, "a label move without a time zone")
+        try:
+            at = at.astimezone(UTC)
+        except OverflowError:
+            raise _damaged(name, "a label move outside the years 1 to 9999") from None
+        for end in ("from", "to"):
+            value = entry.get(end)
+            if value is not None and (isinstance(value, bool) or value not in known):
+                raise _damaged(
+                    name, f"a move of '{label}' from or to a version it does not hold"
+                )
+        moves.append(
+            {"label": label, "from": entry.get("from"), "to": entry.get("to"), "at": at}
+        )
+    return moves
 
 
 def _flag(entry: dict, field: str, name: str) -> bool:

@@ -1,0 +1,193 @@
+"""Labels on versions, their history, and pairs of versions for a diff.
+
+A label (`production`) points at one version of a resource and moves on purpose. Only
+the owner sets, moves or removes labels; anyone who may read a resource may read its
+labels and their history. A move is one write transaction holding the resource row
+(`FOR UPDATE` on PostgreSQL; SQLite's writes are serialised by BEGIN IMMEDIATE), so two
+concurrent moves of one label happen one after the other: the label ends where the
+later one put it, and the history has both, in order, each from where the other left
+it."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from ..errors import InvalidInput, NotFound
+from ..models import Resource, ResourceLabel, ResourceLabelEvent
+from ..records import LabelMove, LabelRecord, VersionPair
+from ..validate import clean_label_name, clean_settable_label, parse_selector
+from .core import StoreCore
+
+
+class VersionOps(StoreCore):
+    def set_label(
+        self, ref: str, label: str, version: int | str | None = None
+    ) -> tuple[LabelRecord, int | None]:
+        """Point `label` at `version` (a number, or another label; default: the
+        current version). Returns the label and the version it left (None: new)."""
+        label = clean_settable_label(label)
+        now = self._now()
+        with self._write() as session:
+            resource_id, current, name = self._lock_own(session, ref, "label")
+            if version is None:
+                number = current
+            else:
+                selector = (
+                    version
+                    if isinstance(version, int)
+                    else parse_selector(str(version))
+                )
+                number = (
+                    current
+                    if selector is None
+                    else self._version_number(session, resource_id, name, selector)
+                )
+            old = self._label_version(session, resource_id, label)
+            if old == number:
+                return LabelRecord(
+                    label, number, self._label_set_at(session, resource_id, label)
+                ), old
+            upsert = self._insert(ResourceLabel).values(
+                resource_id=resource_id, label=label, version=number, set_at=now
+            )
+            session.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["resource_id", "label"],
+                    set_={"version": number, "set_at": now},
+                )
+            )
+            self._log_move(session, resource_id, label, old, number, now)
+            return LabelRecord(label, number, now), old
+
+    def remove_label(self, ref: str, label: str) -> LabelRecord:
+        """Take `label` off; returns where it pointed."""
+        label = clean_label_name(label)
+        now = self._now()
+        with self._write() as session:
+            resource_id, _, name = self._lock_own(session, ref, "label")
+            row = session.execute(
+                delete(ResourceLabel)
+                .where(
+                    ResourceLabel.resource_id == resource_id,
+                    ResourceLabel.label == label,
+                )
+                .returning(ResourceLabel.version, ResourceLabel.set_at)
+            ).first()
+            if row is None:
+                raise self._no_label(session, resource_id, name, label)
+            self._log_move(session, resource_id, label, row.version, None, now)
+            return LabelRecord(label, row.version, row.set_at)
+
+    def labels(self, ref: str) -> list[LabelRecord]:
+        """The labels of a resource I can see, by name."""
+        with self._read() as session:
+            resource = self._visible(session, ref)
+            rows = session.execute(
+                select(ResourceLabel.label, ResourceLabel.version, ResourceLabel.set_at)
+                .where(ResourceLabel.resource_id == resource.id)
+                .order_by(ResourceLabel.label)
+            )
+            return [LabelRecord(*row) for row in rows]
+
+    def label_history(self, ref: str) -> list[LabelMove]:
+        """Every move of every label of a resource I can see, oldest first."""
+        with self._read() as session:
+            resource = self._visible(session, ref)
+            rows = session.execute(
+                select(
+                    ResourceLabelEvent.label,
+                    ResourceLabelEvent.from_version,
+                    ResourceLabelEvent.to_version,
+                    ResourceLabelEvent.at,
+                )
+                .where(ResourceLabelEvent.resource_id == resource.id)
+                .order_by(ResourceLabelEvent.id)
+            )
+            return [LabelMove(*row) for row in rows]
+
+    def versions(
+        self, ref: str, old: int | str | None = None, new: int | str | None = None
+    ) -> VersionPair:
+        """Two versions of a resource I can see, for a diff: `new` (default: the
+        current one) and `old` (default: the one before `new`). Each is a number, a
+        label or 'latest'."""
+        with self._read() as session:
+            record = self._get_record(session, ref)
+            shown = record.name if record.owner == self.user else record.qualified_name
+            new_number = self._selected(session, record, shown, new)
+            if old is None:
+                if new_number == 1:
+                    raise InvalidInput(
+                        f"'{shown}' has only version 1 before that: name two versions, "
+                        f"like %resource diff {shown} 1 2."
+                    )
+                old_number = new_number - 1
+            else:
+                old_number = self._selected(session, record, shown, old)
+            history = {
+                v.version: v
+                for v in self._versions_of(
+                    session, record.id, record.version, (old_number, new_number)
+                )
+            }
+            return VersionPair(record, history[old_number], history[new_number])
+
+    # -- internals
+    # -----------------------------------------------------------------------
+    def _selected(self, session: Session, record, shown: str, selector) -> int:
+        if selector is None:
+            return record.version
+        if not isinstance(selector, int):
+            selector = parse_selector(str(selector))
+            if selector is None:
+                return record.version
+        return self._version_number(session, record.id, shown, selector)
+
+    def _lock_own(self, session: Session, ref: str, action: str):
+        """(id, current version, name) of my resource `ref`, its row locked."""
+        resource = self._own(session, ref, action=action)
+        row = session.execute(
+            select(Resource.id, Resource.current_version, Resource.name)
+            .where(Resource.id == resource.id)
+            .with_for_update()
+        ).first()
+        if row is None:  # deleted by another connection since the lookup
+            raise self._not_found(session, ref)
+        return row
+
+    @staticmethod
+    def _label_version(session: Session, resource_id, label: str) -> int | None:
+        return session.scalar(
+            select(ResourceLabel.version).where(
+                ResourceLabel.resource_id == resource_id, ResourceLabel.label == label
+            )
+        )
+
+    @staticmethod
+    def _label_set_at(session: Session, resource_id, label: str):
+        return session.scalar(
+            select(ResourceLabel.set_at).where(
+                ResourceLabel.resource_id == resource_id, ResourceLabel.label == label
+            )
+        )
+
+    @staticmethod
+    def _log_move(session: Session, resource_id, label, old, new, now) -> None:
+        session.add(
+            ResourceLabelEvent(
+                resource_id=resource_id,
+                label=label,
+                from_version=old,
+                to_version=new,
+                at=now,
+            )
+        )
+        session.flush()
+
+    @staticmethod
+    def _no_label(session: Session, resource_id, name: str, label: str) -> NotFound:
+        return NotFound(
+            f"'{name}' has no label '{label}': see its labels with "
+            f"%resource labels {name}."
+        )

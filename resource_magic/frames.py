@@ -14,7 +14,14 @@ from .present import parameters_text
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
 
-    from .records import LineageNode, ResourceRecord, ShareRecord, VersionRecord
+    from .records import (
+        LabelMove,
+        LabelRecord,
+        LineageNode,
+        ResourceRecord,
+        ShareRecord,
+        VersionRecord,
+    )
 
 RESOURCE_COLUMNS = (
     "name",
@@ -34,6 +41,7 @@ SHARE_COLUMNS = (
     "id",
     "token",
     "resource",
+    "shows",
     "status",
     "uses",
     "max_uses",
@@ -44,11 +52,15 @@ SHARE_COLUMNS = (
 HISTORY_COLUMNS = (
     "version",
     "current",
+    "labels",
+    "message",
     "created",
     "parameters",
     "attachments",
     "preview",
 )
+LABEL_COLUMNS = ("label", "version", "set_at")
+LABEL_HISTORY_COLUMNS = ("label", "from_version", "to_version", "at")
 
 _PREVIEW_CHARS = 60
 
@@ -188,6 +200,7 @@ def shares_frame(shares: Sequence[ShareRecord]) -> pd.DataFrame:
             "id": s.handle,
             "token": s.prefix + "…",
             "resource": s.resource,
+            "shows": s.shows,
             "status": s.status,
             "uses": s.access_count,
             "max_uses": s.max_accesses,
@@ -223,6 +236,8 @@ def history_frame(versions: Sequence[VersionRecord]) -> pd.DataFrame:
         {
             "version": v.version,
             "current": v.is_current,
+            "labels": ", ".join(v.labels),
+            "message": v.message or "",
             "created": v.created_at,
             "parameters": parameters_text(v.parameters),
             "attachments": v.attachment_count,
@@ -232,4 +247,32 @@ def history_frame(versions: Sequence[VersionRecord]) -> pd.DataFrame:
     ]
     frame = _frame(rows, HISTORY_COLUMNS)
     frame["created"] = _when(frame["created"])
+    return frame
+
+
+def labels_frame(labels: Sequence[LabelRecord]) -> pd.DataFrame:
+    """One row per label: the version it points at and when it was put there."""
+    rows = [
+        {"label": x.label, "version": x.version, "set_at": x.set_at} for x in labels
+    ]
+    frame = _frame(rows, LABEL_COLUMNS)
+    frame["set_at"] = _when(frame["set_at"])
+    return frame
+
+
+def label_history_frame(moves: Sequence[LabelMove]) -> pd.DataFrame:
+    """Every move of every label, oldest first; a missing from/to: first set/removed."""
+    rows = [
+        {
+            "label": m.label,
+            "from_version": m.from_version,
+            "to_version": m.to_version,
+            "at": m.at,
+        }
+        for m in moves
+    ]
+    frame = _frame(rows, LABEL_HISTORY_COLUMNS)
+    for column in ("from_version", "to_version"):
+        frame[column] = frame[column].astype("Int64")
+    frame["at"] = _when(frame["at"])
     return frame

@@ -26,7 +26,7 @@ from datetime import datetime
 import nh3
 
 from .records import AttachmentRecord, ResourceRecord
-from .templates import PLACEHOLDER_RE
+from .templates import PLACEHOLDER_RE, parameter_list
 
 RASTER_MIMES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 SVG_MIME = "image/svg+xml"
@@ -60,8 +60,8 @@ def sorted_items(parameters: dict | None) -> list[tuple[str, object]]:
 
 
 def parameters_text(parameters: dict | None) -> str:
-    """`a=1, b='x'`, sorted by name."""
-    return ", ".join(f"{key}={value!r}" for key, value in sorted_items(parameters))
+    """`n: int = 5, city: str (required)`, sorted by name."""
+    return ", ".join(p.describe() for p in parameter_list(parameters))
 
 
 # -- a resource ------------------------------------------------------------------------

@@ -123,6 +123,12 @@ class Parameter:
             return f"{self.name}{kind} (required)"
         return f"{self.name}{kind} = {self.default!r}"
 
+    def declaration(self) -> str:
+        """How `--param` declares it again: `n=5`, `city` or `n:int`."""
+        if not self.required:
+            return f"{self.name}={self.default!r}"
+        return f"{self.name}:{self.type}" if self.type else self.name
+
 
 def required_parameter(type_name: str | None = None) -> dict:
     """The stored default that marks a parameter as required (of a type, or any)."""
@@ -176,7 +182,7 @@ def parse_declarations(items: Iterable[str]) -> dict[str, object]:
                 f"Cannot read the parameter {item!r}: write NAME=DEFAULT, NAME "
                 "(required) or NAME:TYPE (required, of a type), like n=5 or city."
             )
-        parse_parameters([f"{name}=None"])  # the one check of parameter names
+        check_parameter_name(name)
         if colon and type_name not in PARAMETER_TYPES:
             raise InvalidInput(
                 f"Unknown parameter type {type_name!r} in {item!r}: use one of "

@@ -24,6 +24,7 @@ ALLOWED = {
     "frames": {"errors", "records", "vocabulary", "present"},
     "present": {"errors", "records", "templates", "vocabulary"},
     "execute": set(),
+    "diffs": {"records", "templates"},
     "models": {"errors", "vocabulary"},
     "db": {"errors", "models", "config"},
     "migrate": {"errors", "models", "db"},
@@ -35,10 +36,11 @@ ALLOWED = {
     "magic": {
         "store", "frames", "errors", "templates", "records", "config", "tokens",
         "validate", "widgets", "vocabulary", "present", "execute", "secretscan",
+        "diffs",
     },
     "widgets": {
         "store", "frames", "errors", "templates", "records", "tokens", "validate",
-        "vocabulary", "present", "execute", "secretscan",
+        "vocabulary", "present", "execute", "secretscan", "diffs",
     },
     "__init__": {"magic", "store", "errors", "records", "templates"},
     # the command line: the magic's declarations and handlers, outside a notebook

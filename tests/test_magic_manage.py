@@ -22,7 +22,7 @@ def test_history_and_restore(run, store):
     assert frame[
         ["version", "current", "parameters", "attachments", "preview"]
     ].values.tolist() == [
-        [1, False, "n=1", 0, "x = 1"],
+        [1, False, "n: int = 1", 0, "x = 1"],
         [2, True, "", 1, "x = 2"],
     ]
     shown = run("%resource restore etl 1")
@@ -46,8 +46,7 @@ def test_history_and_restore(run, store):
         ),
         (
             "%resource restore etl two",
-            "%resource restore: argument VERSION: the version must be a whole number, "
-            "not 'two'. See %resource help restore.",
+            "'etl' has no label 'two'. See its labels with %resource labels etl.",
         ),
         (
             "%resource restore etl",
@@ -87,7 +86,7 @@ def test_update_everything(run, store, make_store):
     )
     assert shown.stdout == (
         "Updated 'etl-daily': renamed from 'etl'; description set; tags: b, c; "
-        "parameters: n=5 (version 2); now public.\n"
+        "parameters: n: int = 5 (version 2); now public.\n"
     )
     record = store.get("etl-daily")
     assert (record.description, record.tags, record.is_public) == (

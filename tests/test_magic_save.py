@@ -48,7 +48,7 @@ def test_parameters_are_declared_and_kept(run, store):
     assert store.get("etl").parameters == {"n": 5, "city": "Paris", "ratio": 0.5}
     shown = run("%%resource save etl\nx = n + 1")
     assert shown.stdout.splitlines()[-1] == (
-        "Kept its parameters: city='Paris', n=5, ratio=0.5."
+        "Kept its parameters: city: str = 'Paris', n: int = 5, ratio: float = 0.5."
     )
     assert store.get("etl").parameters == {"n": 5, "city": "Paris", "ratio": 0.5}
     run("%%resource save etl --param n=1\nx = n")

@@ -168,7 +168,7 @@ def test_show_workflow_highlighted_with_metadata(run, store):
         "  owner: alice (private)",
         "  description: Daily clean",
         "  tags: etl",
-        "  parameters: n=5",
+        "  parameters: n: int = 5",
     ]
     assert '<table class="rm-metadata-table">' in head["text/html"]
     assert content["text/plain"] == "def clean(df):\n    return df.dropna()\n"

@@ -376,8 +376,8 @@ def test_run_renders_a_prompt_with_its_defaults(store, browse):
     pick(b, "needs")
     b.find("rm-run").click()
     assert status(b) == (
-        "The prompt has no default for 'who', 'other': render it with "
-        "`%resource run needs -p who=VALUE -p other=VALUE`."
+        "'needs' has no default for 'other', 'who': run it with "
+        "`%resource run needs -p other=VALUE -p who=VALUE`."
     )
     assert store.get("needs").execution_count == 0
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from .. import tokens
 from ..errors import TOKEN_REFUSED_MESSAGE, NameTaken, SecretFound, TokenRefused
 from ..records import ResourceRecord
-from ..templates import missing_values, render_prompt
+from ..templates import Parameter, parameter_list, render_prompt
 from .state import BrowserProblem, Preview, QueryState, action
 
 
@@ -35,19 +35,12 @@ class BrowserState(QueryState):
                 )
             from ..execute import execute
 
-            ran = execute(self.shell, record.content, record.parameters, live=False)
+            values = _defaults(record, parameter_list(record.parameters))
+            ran = execute(self.shell, record.content, values, live=False)
             outputs, ok = ran.outputs, ran.ok
         elif record.resource_type == "prompt":
-            values = dict(record.parameters or {})
-            missing = missing_values(record.content, values)
-            if missing:
-                names = ", ".join(f"'{name}'" for name in missing)
-                flags = " ".join(f"-p {name}=VALUE" for name in missing)
-                raise BrowserProblem(
-                    f"The prompt has no default for {names}: render it with "
-                    f"`%resource run {record.name} {flags}`."
-                )
-            text = render_prompt(record.content, values)
+            declared = parameter_list(record.parameters, record.content)
+            text = render_prompt(record.content, _defaults(record, declared))
             outputs, ok = [_text_output(text)], True
         else:
             outputs, ok = [_json_output(record.content)], True
@@ -272,3 +265,16 @@ def _json_output(value: object) -> dict:
         },
         "metadata": {"application/json": {"expanded": True}},
     }
+
+
+def _defaults(record: ResourceRecord, declared: list[Parameter]) -> dict:
+    """Every parameter's default; one without (a required one) stops the Run."""
+    missing = [p.name for p in declared if p.required]
+    if missing:
+        names = ", ".join(f"'{name}'" for name in missing)
+        flags = " ".join(f"-p {name}=VALUE" for name in missing)
+        raise BrowserProblem(
+            f"'{record.name}' has no default for {names}: run it with "
+            f"`%resource run {record.name} {flags}`."
+        )
+    return {p.name: p.default for p in declared}

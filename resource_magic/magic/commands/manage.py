@@ -7,7 +7,7 @@ import argparse
 from IPython.core.magic_arguments import argument
 
 from ...present import parameters_text
-from ...templates import parse_parameters
+from ...templates import parse_declarations
 from ..parser import allow_secrets, one_of, own_name
 from ..registry import Context, subcommand
 
@@ -27,8 +27,15 @@ from ..registry import Context, subcommand
     "--param",
     dest="params",
     action="append",
-    metavar="KEY=DEFAULT",
-    help="new parameters (replace the old ones; makes a new version)",
+    metavar="NAME=DEFAULT",
+    help="new parameters (replace the old ones; makes a new version): NAME=DEFAULT, "
+    "NAME (required) or NAME:TYPE",
+)
+@argument(
+    "-m",
+    "--message",
+    metavar="TEXT",
+    help="with --param: why the new version exists",
 )
 @allow_secrets
 @one_of()
@@ -41,7 +48,7 @@ def update(ctx: Context, args: argparse.Namespace) -> None:
     --------
     %resource update etl-daily --rename etl -d "Daily clean" --tag etl --public
     """
-    parameters = parse_parameters(args.params) if args.params is not None else None
+    parameters = parse_declarations(args.params) if args.params is not None else None
     record = ctx.store.update(
         args.name,
         rename=args.rename,
@@ -50,6 +57,7 @@ def update(ctx: Context, args: argparse.Namespace) -> None:
         is_public=args.is_public,
         parameters=parameters,
         allow_secrets=args.allow_secrets,
+        message=args.message,
     )
     changes = []
     if args.rename is not None:

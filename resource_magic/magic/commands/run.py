@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import copy
-import difflib
 
 from IPython.core.magic_arguments import argument
 
 from ...errors import InvalidInput, NotOwner
 from ...execute import execute
-from ...templates import parse_parameters, placeholders, render_prompt
+from ...templates import (
+    bind_parameters,
+    parameter_list,
+    parse_parameters,
+    render_prompt,
+)
 from ..parser import visible_name
 from ..registry import Context, subcommand
 from ..render import PlainText
@@ -42,9 +46,15 @@ def run(ctx: Context, args: argparse.Namespace) -> object:
     agent_config (owner/name) can be run too, as it runs no code; a public workflow
     is code, so fork it and read it first.
 
+    A -p value must have the type of its parameter's default (an int where the
+    default is 5; a text parameter takes what you type), a required parameter needs
+    one, and an unknown name is refused: all before anything runs. NAME@VERSION and
+    NAME@LABEL run that version.
+
     Examples
     --------
     %resource run etl-daily -p n=10 -p city=Paris
+    %resource run etl-daily@production
     text = %resource run summarise -p topic="unit tests"
     """
     store = ctx.store
@@ -57,10 +67,11 @@ def run(ctx: Context, args: argparse.Namespace) -> object:
             f"`%resource fork {args.name}`, read your copy, then run it."
         )
     given = parse_parameters(args.params)
-    declared = dict(record.parameters or {})
     if record.resource_type == "workflow":
-        _check_known(record.name, given, declared, "parameter")
-        ran = execute(ctx.shell, record.content, {**declared, **given})
+        values = bind_parameters(
+            record.name, parameter_list(record.parameters), given, _typed_text(args)
+        )
+        ran = execute(ctx.shell, record.content, values)
         if ran.error is not None:
             raise InvalidInput(
                 f"The workflow '{record.name}' raised {type(ran.error).__name__} (see "
@@ -68,9 +79,11 @@ def run(ctx: Context, args: argparse.Namespace) -> object:
             )
         value = None
     elif record.resource_type == "prompt":
-        known = dict.fromkeys([*placeholders(record.content), *declared])
-        _check_known(record.name, given, known, "placeholder")
-        value = PlainText(render_prompt(record.content, {**declared, **given}))
+        declared = parameter_list(record.parameters, record.content)
+        values = bind_parameters(
+            record.name, declared, given, _typed_text(args), what="placeholder"
+        )
+        value = PlainText(render_prompt(record.content, values))
     else:
         value = {**copy.deepcopy(record.content), **given}
     if mine:  # another user's counters are theirs: a reader never writes to them
@@ -78,23 +91,9 @@ def run(ctx: Context, args: argparse.Namespace) -> object:
     return value
 
 
-def _check_known(name: str, given: dict, known: dict, what: str) -> None:
-    """Refuse -p keys the resource does not use (usually a typo)."""
-    for key in given:
-        if key in known:
-            continue
-        if not known:
-            hint = (
-                f"declare it when saving with --param {key}=DEFAULT"
-                if what == "parameter"
-                else "there is nothing to fill"
-            )
-            raise InvalidInput(f"'{name}' has no {what}s: {hint}.")
-        close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
-        if close:
-            raise InvalidInput(
-                f"'{name}' has no {what} '{key}'. Did you mean '{close[0]}'?"
-            )
-        raise InvalidInput(
-            f"'{name}' has no {what} '{key}': it has {', '.join(sorted(known))}."
-        )
+def _typed_text(args: argparse.Namespace) -> dict[str, str]:
+    """The text each -p value was typed as (a text parameter takes it as it is)."""
+    return {
+        key.strip(): value.strip()
+        for key, _, value in (pair.partition("=") for pair in args.params)
+    }

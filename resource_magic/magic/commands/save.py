@@ -12,7 +12,7 @@ from ... import secretscan
 from ...errors import InvalidInput, NotFound
 from ...execute import execute
 from ...present import parameters_text
-from ...templates import parse_parameters
+from ...templates import bind_parameters, parameter_list, parse_declarations
 from ..parser import allow_secrets
 from ..registry import Context, subcommand
 
@@ -45,9 +45,17 @@ from ..registry import Context, subcommand
     "--param",
     dest="params",
     action="append",
-    metavar="KEY=DEFAULT",
-    help="declare a parameter and its default (a Python literal, else text); "
-    "without --param a new version keeps the current parameters",
+    metavar="NAME=DEFAULT",
+    help="declare a parameter: NAME=DEFAULT (a Python literal, else text; its type "
+    "is the default's), NAME (required) or NAME:TYPE (required, of a type: int, "
+    "float, bool, str, list, dict); without --param a new version keeps the current "
+    "parameters",
+)
+@argument(
+    "-m",
+    "--message",
+    metavar="TEXT",
+    help="why this version exists (shown by %%resource history)",
 )
 @argument(
     "--run",
@@ -74,7 +82,7 @@ def save(ctx: Context, args: argparse.Namespace) -> None:
         existing.resource_type if existing else "workflow"
     )
     if args.params is not None:
-        parameters = parse_parameters(args.params)
+        parameters = parse_declarations(args.params)
     else:
         parameters = existing.parameters if same_type else None
     attachments = None
@@ -90,6 +98,7 @@ def save(ctx: Context, args: argparse.Namespace) -> None:
         parameters=parameters,
         attachments=attachments,
         allow_secrets=args.allow_secrets,
+        message=args.message,
     )
     record = result.resource
     if result.created:
@@ -101,6 +110,14 @@ def save(ctx: Context, args: argparse.Namespace) -> None:
         )
     if args.params is None and parameters:
         print(f"Kept its parameters: {parameters_text(parameters)}.")
+    required = [
+        p.name
+        for p in parameter_list(record.parameters, _prompt_text(record))
+        if p.required
+    ]
+    if required:
+        names = ", ".join(required)
+        print(f"Required when it runs (no default): {names}; give each with -p.")
     if attachments:
         count = len(attachments)
         print(f"Stored {count} captured output{'s' if count != 1 else ''} with it.")
@@ -203,10 +220,22 @@ def _run_first(
     clean_description(args.description)
     clean_tags(args.tags)
     check_parameters(parameters)
-    ran = execute(ctx.shell, content)
+    # As %resource run does: the declared defaults are the workflow's variables.
+    declared = parameter_list(parameters)
+    missing = [p.name for p in declared if p.required]
+    if missing:
+        raise InvalidInput(
+            f"--run runs the cell with the parameters' defaults, and {missing[0]!r} "
+            "is required (it has none): give it a default, or save without --run."
+        )
+    ran = execute(ctx.shell, content, bind_parameters(args.name, declared, {}))
     if ran.error is not None:
         raise InvalidInput(
             f"The cell raised {type(ran.error).__name__}, so '{args.name}' was not "
             "saved: fix the cell and run it again."
         )
     return ran.attachments()
+
+
+def _prompt_text(record) -> str | None:
+    return record.content if record.resource_type == "prompt" else None

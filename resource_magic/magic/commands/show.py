@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import copy
 
-from ...present import content_text, sorted_items
+from ...present import content_text
+from ...templates import parameter_list
 from ..parser import visible_name
 from ..registry import Context, subcommand
 from ..render import PlainText, show_resource
@@ -70,8 +71,8 @@ def _save_header(name: str, resource_type: str, parameters: dict | None) -> str:
     exactly one word (spaces, quotes, #, =, \\), after `--` when it looks like an
     option (a name such as `--public` must never become a flag)."""
     options = f"-t {resource_type}" + "".join(
-        f" --param {quote_word(f'{key}={value!r}')}"
-        for key, value in sorted_items(parameters or {})
+        f" --param {quote_word(parameter.declaration())}"
+        for parameter in parameter_list(parameters)
     )
     if name.startswith("-"):
         return f"%%resource save {options} -- {quote_word(name)}"

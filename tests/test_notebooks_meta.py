@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 NAMES = (
     "quickstart",
+    "versions",
     "prompts_and_configs",
     "sharing",
     "browser",

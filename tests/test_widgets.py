@@ -529,6 +529,45 @@ def test_history_restores_an_old_version(store, browse):
     assert "v = 1" in b.state.source() and "v3" in b.find("rm-preview-title").value
 
 
+def test_history_shows_labels_and_messages_diffs_and_sets_labels(store, browse):
+    store.save("other", "o = 1")
+    store.save("etl", "v = 1\n", message="first")
+    store.save("etl", "v = 2\n", parameters={"n": 2}, message="<b>bold</b> move")
+    store.save("etl", "v = 3\n", parameters={"n": 3})
+    store.set_label("etl", "production", 1)
+    b = browse(store)
+    pick(b, "etl")
+    b.find("rm-history").click()
+    labels = [label.value for _, label in rows(b, "rm-set-label", "rm-version-row")]
+    assert [text.split(" \u00b7 ")[0] for text in labels] == [
+        "v3 (current)",
+        "v2",
+        "v1",
+    ]
+    assert labels[2].endswith(" \u00b7 [production] \u00b7 first")
+    assert labels[1].endswith(" \u00b7 &lt;b&gt;bold&lt;/b&gt; move")  # text, not HTML
+    diffs = b.find_all("rm-version-diff")
+    assert [d.disabled for d in diffs] == [True, False, False]
+    assert b.find("rm-diff").layout.display == "none"
+    diffs[2].click()  # v1 against the current v3
+    shown = b.find("rm-diff")
+    assert shown.layout.display == ""
+    assert "etl@1" in shown.value and "etl@3" in shown.value
+    assert "v = 3" in shown.value and "n: int = 3" in shown.value
+    b.find("rm-label-name").value = "production"
+    b.find_all("rm-set-label")[0].click()  # move production to v3
+    assert status(b) == "'etl@production' is now v3 (it was v1)."
+    assert [(x.label, x.version) for x in store.labels("etl")] == [("production", 3)]
+    first = rows(b, "rm-set-label", "rm-version-row")[0][1].value
+    assert "[production]" in first
+    b.find("rm-label-name").value = "Not A Label"
+    b.find_all("rm-set-label")[1].click()
+    assert status(b).startswith("'Not A Label' is not a label: use a short lowercase")
+    assert [(x.label, x.version) for x in store.labels("etl")] == [("production", 3)]
+    pick(b, "other")  # another resource: the diff is gone
+    assert b.state.version_diff is None and b.find("rm-diff").value == ""
+
+
 def test_delete_asks_first(store, browse):
     store.save("keep", "k = 1")
     store.save("drop", "d = 1")

@@ -11,6 +11,7 @@ import json
 from contextlib import contextmanager
 
 from .. import tokens
+from ..diffs import diff_versions
 from ..errors import TOKEN_REFUSED_MESSAGE, NameTaken, SecretFound, TokenRefused
 from ..records import ResourceRecord
 from ..templates import Parameter, parameter_list, render_prompt
@@ -178,6 +179,27 @@ class BrowserState(QueryState):
         self.say(
             f"Restored '{record.name}' to version {version}, saved as version "
             f"{record.version}.",
+            "success",
+        )
+        return True
+
+    @action("Diff")
+    def diff_version(self, version: int) -> bool:
+        """Compare `version` with the current one (shown in the History panel)."""
+        preview = self._current("compare versions of", own=True)
+        pair = self.store.versions(preview.ref, version)
+        self.version_diff = diff_versions(pair, pair.resource.name)
+        return True
+
+    @action("Label")
+    def set_label(self, label: str, version: int) -> bool:
+        """Put `label` on `version` (moving it if it was elsewhere)."""
+        preview = self._current("label", own=True)
+        record, left = self.store.set_label(preview.ref, label, version)
+        self.versions = tuple(self.store.history(preview.ref))
+        moved = "" if left in (None, record.version) else f" (it was v{left})"
+        self.say(
+            f"'{preview.record.name}@{record.label}' is now v{record.version}{moved}.",
             "success",
         )
         return True

@@ -17,25 +17,10 @@ import ipywidgets as w
 
 from . import render
 from .actions import BrowserState
+from .controls import hidden, make_button, make_text
+from .history import HistoryPanel
 from .insert import CellInserter
 from .publish import PublicPanel, allow_secrets_box
-
-
-def make_button(label: str, css: str, tooltip: str, **kwargs) -> w.Button:
-    widget = w.Button(description=label, tooltip=tooltip, **kwargs)
-    widget.add_class(css)
-    return widget
-
-
-def make_text(placeholder: str, css: str, description: str = "", **kwargs) -> w.Text:
-    box = w.Text(placeholder=placeholder, description=description, **kwargs)
-    box.add_class(css)
-    return box
-
-
-def hidden(box: w.Widget) -> w.Widget:
-    box.layout.display = "none"
-    return box
 
 
 class ActionPanel(w.VBox):
@@ -149,8 +134,9 @@ class ActionPanel(w.VBox):
 
         self._shares_panel = hidden(w.VBox())
         self._shares_panel.add_class("rm-shares-panel")
-        self._history_panel = hidden(w.VBox())
-        self._history_panel.add_class("rm-history-panel")
+        self._history_panel = hidden(
+            HistoryPanel(self.state, lambda: self._show_panel("history"))
+        )
 
         self._delete_question = w.HTML()
         self._delete_question.add_class("rm-delete-question")
@@ -203,7 +189,6 @@ class ActionPanel(w.VBox):
         state = self.state
         state.observe(self._draw_preview, "preview")
         state.observe(self._draw_shares, "shares")
-        state.observe(self._draw_history, "versions")
         state.observe(self._draw_new_share, "new_share")
 
     # -- drawing (state -> widgets) ----------------------------------------------
@@ -255,26 +240,6 @@ class ActionPanel(w.VBox):
         if not rows:
             rows = [w.HTML("<i>No shares yet: use Share to make one.</i>")]
         self._shares_panel.children = tuple(rows)
-
-    def _draw_history(self, change=None) -> None:
-        versions = self.state.versions
-        if versions is None:
-            self._history_panel.children = ()
-            return
-        rows = []
-        for version in reversed(versions):
-            label = w.HTML(html.escape(render.version_label(version)))
-            label.add_class("rm-version-row")
-            restore = make_button(
-                f"Restore v{version.version}",
-                "rm-restore",
-                f"Save version {version.version}'s content as a new version",
-                disabled=version.is_current,
-            )
-            restore.rm_version = version.version
-            restore.on_click(self._on_restore_click)
-            rows.append(w.HBox([restore, label]))
-        self._history_panel.children = tuple(rows)
 
     def _draw_new_share(self, change=None) -> None:
         new = self.state.new_share
@@ -362,10 +327,6 @@ class ActionPanel(w.VBox):
 
     def _on_history_click(self, button) -> None:
         if self.state.load_history():
-            self._show_panel("history")
-
-    def _on_restore_click(self, button) -> None:
-        if self.state.restore(button.rm_version):
             self._show_panel("history")
 
     def _on_delete_click(self, button) -> None:

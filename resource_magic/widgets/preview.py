@@ -14,8 +14,9 @@ import ipywidgets as w
 
 from .. import present
 from .actions import BrowserState
+from .controls import hidden
 from .insert import CellInserter
-from .panels import ActionPanel, hidden
+from .panels import ActionPanel
 from .state import Preview
 
 

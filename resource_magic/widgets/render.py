@@ -107,4 +107,9 @@ def version_label(version: VersionRecord) -> str:
         if version.attachment_count
         else ""
     )
-    return f"v{version.version}{current} \u00b7 {when(version.created_at)}{files}"
+    labels = f" \u00b7 [{', '.join(version.labels)}]" if version.labels else ""
+    message = f" \u00b7 {version.message}" if version.message else ""
+    return (
+        f"v{version.version}{current} \u00b7 {when(version.created_at)}{files}"
+        f"{labels}{message}"
+    )

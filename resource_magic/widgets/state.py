@@ -110,6 +110,7 @@ class QueryState(HasTraits):
     preview = Instance(Preview, allow_none=True)
     shares = Tuple(allow_none=True, default_value=None)
     versions = Tuple(allow_none=True, default_value=None)
+    version_diff = Any(None, help="The VersionDiff of the last Diff in History.")
     new_share = Instance(NewShare, allow_none=True)
     run_outputs = Tuple(help="Notebook-format outputs of the last Run.")
     # -- feedback ----------------------------------------------------------------------
@@ -319,6 +320,7 @@ class QueryState(HasTraits):
             self.preview = preview
             self.shares = None
             self.versions = None
+            self.version_diff = None
             self.new_share = None
             self.run_outputs = ()
 
@@ -328,6 +330,7 @@ class QueryState(HasTraits):
             self.selected_id = ""
             self.shares = None
             self.versions = None
+            self.version_diff = None
             self.new_share = None
             self.run_outputs = ()
 

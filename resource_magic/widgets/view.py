@@ -20,8 +20,8 @@ from ..store import ResourceStore
 from ..vocabulary import RESOURCE_TYPES, SORT_FIELDS
 from . import render
 from .actions import BrowserState
+from .controls import make_button, make_text
 from .insert import CellInserter, lab_frontend
-from .panels import make_button, make_text
 from .preview import PreviewPane
 from .state import PAGE_SIZES
 

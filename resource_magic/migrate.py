@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,9 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version"
 _REVISION_FILE = re.compile(r"(\d{4})_\w+\.py")
 
-_current: set[int] = set()
+# The engines known to be at head. Weak: an engine that is gone must not be taken for
+# a new one that Python gives the same id() (a new database would then go unmigrated).
+_current: weakref.WeakSet[Engine] = weakref.WeakSet()
 _current_lock = threading.Lock()
 
 
@@ -79,14 +82,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def ensure_current(engine: Engine) -> None:
     """Upgrade once per engine and process; one cheap read when already at head."""
-    key = id(engine)
-    if key in _current:
+    if engine in _current:
         return
     with _current_lock:
-        if key in _current:
+        if engine in _current:
             return
         with engine.connect().execution_options(readonly=True) as connection:
             up_to_date = current_revision(connection) == packaged_head()
         if not up_to_date:
             upgrade(engine)
-        _current.add(key)
+        _current.add(engine)

@@ -238,3 +238,24 @@ def test_upgrades_queue_on_the_advisory_lock(fresh_postgres_url, tmp_path, door)
     with engine.connect() as conn:
         assert current_revision(conn) == head_revision()
     engine.dispose()
+
+
+def test_a_new_engine_is_never_taken_for_a_migrated_one(tmp_path):
+    """Migrated engines are remembered weakly: once one is gone, another engine (which
+    Python may give the same id()) is checked, and a new database gets its schema."""
+    import gc
+
+    from resource_magic import migrate
+
+    first = create_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    migrate.ensure_current(first)
+    assert first in migrate._current
+    del first
+    gc.collect()
+    for number in range(20):  # engines come and go; each new file is migrated
+        engine = create_engine(f"sqlite:///{tmp_path / f'b{number}.db'}")
+        migrate.ensure_current(engine)
+        assert "resource" in inspect(engine).get_table_names()
+        engine.dispose()
+        del engine
+        gc.collect()

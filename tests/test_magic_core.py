@@ -29,6 +29,9 @@ CONTRACT = (
     "open",
     "history",
     "restore",
+    "label",
+    "labels",
+    "diff",
     "update",
     "delete",
     "export",
@@ -105,9 +108,10 @@ def test_the_declaration_builds_parsers_with_another_prog_and_error():
     assert parser.format_help().startswith("usage: resource-magic restore ")
     plain = argparse.ArgumentParser(prog="resource-magic restore")
     command.add_arguments(plain)
-    assert plain.parse_args(["etl", "2"]).version == 2
+    parsed = plain.parse_args(["etl", "production", "-m", "why"])
+    assert (parsed.version, parsed.message) == ("production", "why")
     with pytest.raises(SystemExit):
-        plain.parse_args(["etl", "two"])
+        plain.parse_args(["etl"])
 
 
 def test_help_shows_every_argument_help_as_written():

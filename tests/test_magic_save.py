@@ -203,8 +203,9 @@ def test_run_checks_the_save_before_running(run, store, shell):
             'An agent_config must be a JSON object, like {"model": "gpt-4o"}.',
         ),
         (
-            "%%resource save etl --param n\nx = 1",
-            "Cannot read the parameter 'n': write KEY=VALUE, like n=5 or city=Paris.",
+            "%%resource save etl --param n:integer\nx = 1",
+            "Unknown parameter type 'integer' in 'n:integer': use one of int, float, "
+            "bool, str, list, dict, like --param n:int.",
         ),
         (
             "%%resource save etl --tag 'two words'\nx = 1",

@@ -521,10 +521,11 @@ class ResourceOps(StoreCore):
         shared and that version holds a secret."""
         if isinstance(version, bool) or not isinstance(version, int | str):
             raise InvalidInput(f"The version must be a whole number, not {version!r}.")
-        selector = version if isinstance(version, int) else parse_selector(version)
         message = clean_message(message)
         with self._write() as session:
             resource = self._own(session, ref, action="restore")
+            # After the lookup: a reference to nothing reads as "not found" first.
+            selector = version if isinstance(version, int) else parse_selector(version)
             number = (
                 resource.current_version
                 if selector is None

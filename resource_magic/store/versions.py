@@ -26,10 +26,11 @@ class VersionOps(StoreCore):
     ) -> tuple[LabelRecord, int | None]:
         """Point `label` at `version` (a number, or another label; default: the
         current version). Returns the label and the version it left (None: new)."""
-        label = clean_settable_label(label)
         now = self._now()
         with self._write() as session:
             resource_id, current, name = self._lock_own(session, ref, "label")
+            # After the lookup: a reference to nothing reads as "not found" first.
+            label = clean_settable_label(label)
             if version is None:
                 number = current
             else:
@@ -62,10 +63,10 @@ class VersionOps(StoreCore):
 
     def remove_label(self, ref: str, label: str) -> LabelRecord:
         """Take `label` off; returns where it pointed."""
-        label = clean_label_name(label)
         now = self._now()
         with self._write() as session:
             resource_id, _, name = self._lock_own(session, ref, "label")
+            label = clean_label_name(label)
             row = session.execute(
                 delete(ResourceLabel)
                 .where(

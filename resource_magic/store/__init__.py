@@ -16,9 +16,10 @@ from __future__ import annotations
 
 from ..vocabulary import DEFAULT_SORT
 from .complete import CompletionOps
+from .export_file import EXPORT_FORMAT
 from .listing import COUNT_CAP, SORTS
 from .resources import SCOPES
-from .transfer import EXPORT_FORMAT, TransferOps
+from .transfer import TransferOps
 from .versions import VersionOps
 
 

@@ -145,6 +145,7 @@ def _export_of(name: str) -> dict:
 
 STORE_DOORS: dict[str, Door] = {
     "attachments": Door(lambda s, ref: s.attachments(ref)),
+    "check_save": Door(lambda s, ref: s.check_save(ref, "x = 1"), own_data=True),
     "complete_names": Door(
         lambda s, ref: [
             s.complete_names(ref),

@@ -362,3 +362,41 @@ def test_get_is_two_statements_and_can_bring_the_outputs(store):
     assert (record.version, record.tags) == (2, ("viz",))
     record, outputs = store.get_with_attachments("plot")
     assert [(a.mime_type, a.data) for a in outputs] == [("image/png", b"\x89PNG")]
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"name": "a/b"},
+        {"name": "ok", "resource_type": "nope"},
+        {"name": "ok", "resource_type": "agent_config", "content": "not json"},
+        {"name": "ok", "tags": ["bad tag!"]},
+        {"name": "ok", "parameters": {"class": 1}},
+        {"name": "ok", "attachments": [("nomime", b"x")]},
+    ],
+)
+def test_check_save_refuses_exactly_what_save_refuses_and_writes_nothing(
+    store, arguments
+):
+    arguments = {"content": "x = 1", **arguments}
+    with pytest.raises(InvalidInput) as checked:
+        store.check_save(**arguments)
+    with pytest.raises(InvalidInput) as saved:
+        store.save(**arguments)
+    assert str(checked.value) == str(saved.value)
+    assert "\n" not in str(checked.value)
+    assert store.names() == []
+
+
+def test_check_save_accepts_what_save_accepts(store):
+    arguments = {
+        "name": "etl",
+        "content": "x = 1",
+        "description": "d",
+        "tags": ["etl"],
+        "parameters": {"n": 1},
+        "attachments": [("text/plain", "ok")],
+    }
+    assert store.check_save(**arguments) is None
+    assert store.names() == []
+    assert store.save(**arguments).created

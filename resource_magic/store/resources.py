@@ -76,12 +76,48 @@ def clean_attachments(attachments: Iterable | None) -> list[tuple[str, bytes]]:
     return cleaned
 
 
+def _clean_save(
+    name, content, resource_type, description, tags, parameters, attachments
+) -> tuple:
+    """save's arguments checked and cleaned, or InvalidInput: one place for save and
+    check_save, so they cannot disagree."""
+    resource_type = clean_type(resource_type)
+    return (
+        clean_name(name),
+        resource_type,
+        check_content(resource_type, content),
+        clean_description(description),
+        clean_tags(tags) if tags is not None else None,
+        check_parameters(parameters),
+        clean_attachments(attachments),
+    )
+
+
 class ResourceOps(StoreCore):
     # A listing counts its matches up to here, then says "10,000+" (store/listing.py).
     count_cap: int = COUNT_CAP
 
     # -- create / new version
     # ------------------------------------------------------------
+    def check_save(
+        self,
+        name: str,
+        content: object,
+        *,
+        resource_type: str = "workflow",
+        description: str | None = None,
+        tags: Sequence[str] | None = None,
+        parameters: dict | None = None,
+        attachments: Iterable | None = None,
+    ) -> None:
+        """Refuse, with the message save would give, what save would refuse before
+        it writes (name, type, content, description, tags, parameters, outputs);
+        touches no database. `%%resource save --run` asks this before running the
+        cell, so a bad save never runs code first."""
+        _clean_save(
+            name, content, resource_type, description, tags, parameters, attachments
+        )
+
     def save(
         self,
         name: str,
@@ -101,13 +137,11 @@ class ResourceOps(StoreCore):
 
         When the resource is (or becomes) public or shared, a version that looks like
         it holds a secret is refused (SecretFound) unless allow_secrets."""
-        name = clean_name(name)
-        resource_type = clean_type(resource_type)
-        content = check_content(resource_type, content)
-        description = clean_description(description)
-        tag_list = clean_tags(tags) if tags is not None else None
-        parameters = check_parameters(parameters)
-        files = clean_attachments(attachments)
+        name, resource_type, content, description, tag_list, parameters, files = (
+            _clean_save(
+                name, content, resource_type, description, tags, parameters, attachments
+            )
+        )
         message = clean_message(message)
         now = self._now()
         with self._write() as session:

@@ -202,24 +202,18 @@ def _run_first(
     parameters: dict | None,
 ) -> list[tuple[str, bytes]]:
     """Check what the store will check, run the cell, return its outputs or raise."""
-    from ...validate import (
-        check_content,
-        check_parameters,
-        clean_description,
-        clean_name,
-        clean_tags,
-        clean_type,
+    ctx.store.check_save(
+        args.name,
+        content,
+        resource_type=resource_type,
+        description=args.description,
+        tags=args.tags,
+        parameters=parameters,
     )
-
-    if clean_type(resource_type) != "workflow":
+    if resource_type != "workflow":
         raise InvalidInput(
             f"--run only works for workflows: a {resource_type} is not Python code."
         )
-    clean_name(args.name)
-    check_content(resource_type, content)
-    clean_description(args.description)
-    clean_tags(args.tags)
-    check_parameters(parameters)
     # As %resource run does: the declared defaults are the workflow's variables.
     declared = parameter_list(parameters)
     missing = [p.name for p in declared if p.required]

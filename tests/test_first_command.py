@@ -31,6 +31,9 @@ _FIRST_CELL = textwrap.dedent(
     shell.run_line_magic("config", f"ResourceMagic.database_url = {sys.argv[1]!r}")
     shell.run_line_magic("config", "ResourceMagic.user = 'alice'")
     result = shell.run_cell(sys.argv[2], store_history=False)
+    # On a line of its own: a value that displays nothing (an empty listing) leaves
+    # the display hook's "Out[0]: " prompt without its newline.
+    print()
     print(json.dumps({
         "ok": result.success,
         "alembic": "alembic" in sys.modules,

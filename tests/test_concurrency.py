@@ -102,7 +102,7 @@ def test_concurrent_forks_are_all_counted(spawn, backend, make_store):
         calls.append((backend, user, refs[user], per_process, i, barrier))
     tallies, wall = _run(spawn, _workers.fork, calls)
     total = PROCESSES * per_process
-    with alice._read() as session:
+    with alice._transaction() as session:
         children = session.scalar(
             select(func.count())
             .select_from(Resource)

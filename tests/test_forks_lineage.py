@@ -280,7 +280,7 @@ def _deep_chain(store, depth: int) -> None:
     store.save("n0", "x = 0")
     for i in range(1, 4):
         store.fork(f"n{i - 1}", f"n{i}")
-    with store._write() as session:
+    with store._transaction(write=True) as session:
         last = session.scalar(select(Resource).where(Resource.name == "n3"))
         now = datetime.now(UTC)
         rows, parent = [], last.id

@@ -30,13 +30,13 @@ from resource_magic.models import ResourceShare
 
 
 def _share_rows(store) -> list[ResourceShare]:
-    with store._read() as session:
+    with store._transaction() as session:
         return list(session.scalars(select(ResourceShare)))
 
 
 def _set_share(store, prefix: str, **values) -> None:
     """Change a share row directly: how a test makes a share expire without sleeping."""
-    with store._write() as session:
+    with store._transaction(write=True) as session:
         session.execute(
             update(ResourceShare)
             .where(ResourceShare.token_prefix == prefix)
@@ -130,7 +130,9 @@ def test_expiry_date_times_are_stored_in_utc(store, expires):
     listed = store.shares()[0]
     assert listed.expires_at == datetime(2031, 6, 1, 10, tzinfo=UTC)
     assert listed.expires_at.tzinfo == UTC
-    with store._read() as session:  # the database holds 10:00 UTC on both backends
+    with (
+        store._transaction() as session
+    ):  # the database holds 10:00 UTC on both backends
         stored = session.execute(text("SELECT expires_at FROM resource_share")).scalar()
     stored_text = str(stored)
     assert stored_text.startswith("2031-06-01 10:00:00"), stored_text

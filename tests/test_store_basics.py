@@ -217,7 +217,7 @@ def test_delete(store):
 
 
 def _count(store, model, *where):
-    with store._read() as session:
+    with store._transaction() as session:
         return session.scalar(select(func.count()).select_from(model).where(*where))
 
 

@@ -29,7 +29,7 @@ class CompletionOps(StoreCore):
         owner, slash, start = prefix.partition("/")
         if not slash:
             owner, start = None, prefix
-        with self._read() as session:
+        with self._transaction() as session:
             name = Resource.name
             stmt = (
                 select(name)
@@ -60,7 +60,7 @@ class CompletionOps(StoreCore):
         """Tags on my resources starting with `prefix`."""
         limit = max(1, min(int(limit), 100))
         tag = ResourceTag.tag
-        with self._read() as session:
+        with self._transaction() as session:
             stmt = (
                 select(tag)
                 .join(Resource, Resource.id == ResourceTag.resource_id)

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine, and_, func, or_, select
 from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session, aliased, defer, selectinload
+from sqlalchemy.orm import Session, aliased, defer, selectinload, sessionmaker
 
 from ..config import default_database_url, default_user, masked_url
 from ..db import fork_safe, get_engine, normalise_url
@@ -105,6 +105,9 @@ class StoreCore:
             self.url = engine.url.render_as_string(hide_password=False)
         self.engine = fork_safe(engine)
         self._read_engine = engine.execution_options(readonly=True)
+        # Two session factories, one per kind of transaction (see _transaction).
+        self._write_sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
         self.user = clean_user(user if user is not None else default_user())
         try:
             ensure_current(engine)
@@ -132,17 +135,20 @@ class StoreCore:
     # -- transactions
     # --------------------------------------------------------------------
     @contextmanager
-    def _write(self, uses: str | None = None) -> Iterator[Session]:
-        """One write transaction (BEGIN IMMEDIATE on SQLite); all or nothing.
+    def _transaction(
+        self, *, write: bool = False, uses: str | None = None
+    ) -> Iterator[Session]:
+        """One transaction, all or nothing: a write (BEGIN IMMEDIATE on SQLite) or a
+        read (which never takes the write lock). An unreachable or damaged database
+        becomes DatabaseUnavailable.
 
-        `uses`: the reference of the resource the new rows point at. On PostgreSQL
-        another connection may delete it between this transaction's lookup and its
-        insert; the foreign key then refuses the insert, which means "not found"."""
+        `uses`: the reference of the resource a write's new rows point at. On
+        PostgreSQL another connection may delete it between this transaction's lookup
+        and its insert; the foreign key then refuses the insert, which means "not
+        found"."""
+        sessions = self._write_sessions if write else self._read_sessions
         try:
-            with (
-                Session(self.engine, expire_on_commit=False) as session,
-                session.begin(),
-            ):
+            with sessions.begin() as session:
                 yield session
         except IntegrityError as exc:
             if uses is None or not _deleted_meanwhile(exc):
@@ -158,21 +164,8 @@ class StoreCore:
         unusable on PostgreSQL); for a token, the one refusal every bad token gets."""
         if clean_token(ref).startswith(TOKEN_PREFIX):
             return TokenRefused(TOKEN_REFUSED_MESSAGE)
-        with self._read() as session:
+        with self._transaction() as session:
             return self._not_found(session, ref)
-
-    @contextmanager
-    def _read(self) -> Iterator[Session]:
-        try:
-            with (
-                Session(self._read_engine, expire_on_commit=False) as session,
-                session.begin(),
-            ):
-                yield session
-        except DatabaseError as exc:
-            if not _unusable_database(exc):
-                raise
-            raise self._unavailable(exc) from exc
 
     def _insert(self, table):
         """The dialect's INSERT, which has ON CONFLICT on both backends."""

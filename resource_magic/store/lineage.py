@@ -31,7 +31,7 @@ class LineageOps(SharingOps):
     def fork(self, source: str, new_name: str | None = None) -> ResourceRecord:
         """Copy `source` into a new resource of mine; returns the copy."""
         wanted = clean_name(new_name) if new_name is not None else None
-        with self._write(uses=str(source)) as session:
+        with self._transaction(write=True, uses=str(source)) as session:
             text = tokens.clean_token(str(source))
             if text.startswith(tokens.TOKEN_PREFIX):
                 redeemed = self._redeem(session, text)
@@ -153,7 +153,7 @@ class LineageOps(SharingOps):
     def lineage(self, ref: str) -> Lineage:
         """Ancestors (depth < 0), the resource (0) and descendants that are mine or
         public, and a count of the others, in one statement."""
-        with self._read() as session:
+        with self._transaction() as session:
             # A subquery, not a lookup: the whole lineage stays one statement.
             uid = self._uid_expr()
             if self._names_a_token(self._split_owner(ref)[1]):

@@ -144,7 +144,7 @@ class ResourceOps(StoreCore):
         )
         message = clean_message(message)
         now = self._now()
-        with self._write() as session:
+        with self._transaction(write=True) as session:
             uid = self._uid(session)
             was_public, shared = (
                 exposure(session, uid, name, now)
@@ -250,14 +250,14 @@ class ResourceOps(StoreCore):
     # ----------------------------------------------------------------------------
     def get(self, ref: str) -> ResourceRecord:
         """Mine by name or id, or a public one by owner/name or id."""
-        with self._read() as session:
+        with self._transaction() as session:
             return self._get_record(session, ref)
 
     def get_with_attachments(
         self, ref: str
     ) -> tuple[ResourceRecord, tuple[AttachmentRecord, ...]]:
         """The record and its current version's outputs, in one read transaction."""
-        with self._read() as session:
+        with self._transaction() as session:
             record = self._get_record(session, ref)
             return record, self._attachments_of(session, record.id, record.version)
 
@@ -320,7 +320,7 @@ class ResourceOps(StoreCore):
             )
         check_anchor(offset, after, before, last)
         order, seek, backwards = order_and_seek(chosen, descending, after, before, last)
-        with self._read() as session:
+        with self._transaction() as session:
             uid = self._uid(session)
             search = search_filter(session, needle) if needle else SearchFilter(true())
             where = [
@@ -362,7 +362,7 @@ class ResourceOps(StoreCore):
 
     def names(self) -> list[str]:
         """All my resource names (for completion and suggestions)."""
-        with self._read() as session:
+        with self._transaction() as session:
             return list(
                 session.scalars(
                     select(Resource.name)
@@ -411,7 +411,7 @@ class ResourceOps(StoreCore):
         if description is not None:
             description = clean_description(description) or ""
         parameters = check_parameters(parameters)
-        with self._write() as session:
+        with self._transaction(write=True) as session:
             resource = self._own(session, ref, action="update")
             # Lock the row and read it again: on PostgreSQL another update may have
             # committed since the read above, and the new search text (and content, for
@@ -495,14 +495,14 @@ class ResourceOps(StoreCore):
 
     def delete(self, ref: str) -> str:
         """Delete one of my resources (forks live on, parentless); returns its name."""
-        with self._write() as session:
+        with self._transaction(write=True) as session:
             resource = self._own(session, ref, action="delete")
             session.execute(delete(Resource).where(Resource.id == resource.id))
             return resource.name
 
     def delete_user(self) -> int:
         """Delete the current user and all they own; returns the number of resources."""
-        with self._write() as session:
+        with self._transaction(write=True) as session:
             uid = self._uid(session)
             count = session.scalar(
                 select(func.count())
@@ -514,7 +514,7 @@ class ResourceOps(StoreCore):
 
     def record_execution(self, ref: str) -> int:
         """Count one run of one of my resources, atomically; returns the new count."""
-        with self._write() as session:
+        with self._transaction(write=True) as session:
             clause = self._own_clause(session, ref)
             count = None
             if clause is not None:
@@ -538,7 +538,7 @@ class ResourceOps(StoreCore):
     def history(self, ref: str) -> list[VersionRecord]:
         """Every version of a resource I can see, oldest first, with its message and
         labels."""
-        with self._read() as session:
+        with self._transaction() as session:
             resource = self._visible(session, ref)
             return self._versions_of(session, resource.id, resource.current_version)
 
@@ -556,7 +556,7 @@ class ResourceOps(StoreCore):
         if isinstance(version, bool) or not isinstance(version, int | str):
             raise InvalidInput(f"The version must be a whole number, not {version!r}.")
         message = clean_message(message)
-        with self._write() as session:
+        with self._transaction(write=True) as session:
             resource = self._own(session, ref, action="restore")
             # After the lookup: a reference to nothing reads as "not found" first.
             selector = version if isinstance(version, int) else parse_selector(version)
@@ -617,7 +617,7 @@ class ResourceOps(StoreCore):
         self, ref: str, version: int | None = None
     ) -> tuple[AttachmentRecord, ...]:
         """The captured outputs of a version (the current one by default)."""
-        with self._read() as session:
+        with self._transaction() as session:
             resource = self._visible(session, ref)
             if version is not None and abs(version) > MAX_VERSION:
                 return ()  # no such version, as for any other missing one

@@ -92,7 +92,7 @@ class SharingOps(ResourceOps):
         limit = clean_max_accesses(max_accesses)
         token = tokens.new_token()
         whole, selector = self._whole(ref)
-        with self._write(uses=whole) as session:
+        with self._transaction(write=True, uses=whole) as session:
             resource = self._own(session, whole, action="share")
             shown = resource.current_version
             if selector is not None:  # the version or label must exist now
@@ -124,7 +124,7 @@ class SharingOps(ResourceOps):
     def shares(self, ref: str | None = None) -> list[ShareRecord]:
         """My shares (of one resource, or all), newest first, with their status."""
         now = self._now()
-        with self._read() as session:
+        with self._transaction() as session:
             uid = self._uid(session)
             stmt = (
                 select(ResourceShare, Resource.name)
@@ -160,7 +160,7 @@ class SharingOps(ResourceOps):
             if id_start is None:
                 raise _no_share(text)
         now = self._now()
-        with self._write() as session:
+        with self._transaction(write=True) as session:
             uid = self._uid(session)
             mine = (
                 select(ResourceShare, Resource.name)
@@ -202,7 +202,7 @@ class SharingOps(ResourceOps):
 
     def open(self, token: str) -> SharedResource:
         """Read a shared resource through its token, counting one access."""
-        with self._write() as session:
+        with self._transaction(write=True) as session:
             share_row = self._redeem(session, token)
             record = self._load_record(session, share_row.resource_id)
             record = self._at_version(

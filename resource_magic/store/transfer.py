@@ -30,7 +30,7 @@ from .lineage import LineageOps
 class TransferOps(LineageOps):
     def export(self, names: Sequence[str] | None = None) -> dict:
         """My resources (all, or these names) with every version and attachment."""
-        with self._read() as session:
+        with self._transaction() as session:
             uid = self._uid(session)
             if names:
                 chosen = []
@@ -134,7 +134,7 @@ class TransferOps(LineageOps):
         items = parse_export(data)
         created, appended = [], []
         now = self._now()
-        with self._write() as session:
+        with self._transaction(write=True) as session:
             uid = self._uid(session)
             for item in items:
                 existing = self._named(session, uid, item["name"])

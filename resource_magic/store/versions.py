@@ -27,7 +27,7 @@ class VersionOps(StoreCore):
         """Point `label` at `version` (a number, or another label; default: the
         current version). Returns the label and the version it left (None: new)."""
         now = self._now()
-        with self._write() as session:
+        with self._transaction(write=True) as session:
             resource_id, current, name = self._lock_own(session, ref, "label")
             # After the lookup: a reference to nothing reads as "not found" first.
             label = clean_settable_label(label)
@@ -64,7 +64,7 @@ class VersionOps(StoreCore):
     def remove_label(self, ref: str, label: str) -> LabelRecord:
         """Take `label` off; returns where it pointed."""
         now = self._now()
-        with self._write() as session:
+        with self._transaction(write=True) as session:
             resource_id, _, name = self._lock_own(session, ref, "label")
             label = clean_label_name(label)
             row = session.execute(
@@ -82,7 +82,7 @@ class VersionOps(StoreCore):
 
     def labels(self, ref: str) -> list[LabelRecord]:
         """The labels of a resource I can see, by name."""
-        with self._read() as session:
+        with self._transaction() as session:
             resource = self._visible(session, ref)
             rows = session.execute(
                 select(ResourceLabel.label, ResourceLabel.version, ResourceLabel.set_at)
@@ -93,7 +93,7 @@ class VersionOps(StoreCore):
 
     def label_history(self, ref: str) -> list[LabelMove]:
         """Every move of every label of a resource I can see, oldest first."""
-        with self._read() as session:
+        with self._transaction() as session:
             resource = self._visible(session, ref)
             rows = session.execute(
                 select(
@@ -113,7 +113,7 @@ class VersionOps(StoreCore):
         """Two versions of a resource I can see, for a diff: `new` (default: the
         current one) and `old` (default: the one before `new`). Each is a number, a
         label or 'latest'."""
-        with self._read() as session:
+        with self._transaction() as session:
             record = self._get_record(session, ref)
             shown = record.name if record.owner == self.user else record.qualified_name
             new_number = self._selected(session, record, shown, new)

@@ -124,8 +124,18 @@ def test_restore_appends_a_copy_of_the_old_version(store):
             "etl).",
         ),
         (0, NotFound, None),
-        ("1", InvalidInput, "The version must be a whole number, not '1'."),
-        (True, InvalidInput, "The version must be a whole number, not True."),
+        (
+            "prod",
+            NotFound,
+            "'etl' has no label 'prod'. See its labels with %resource labels etl.",
+        ),
+        ("Prod!", InvalidInput, None),
+        ([1], InvalidInput, "The version must be a whole number or a label, not [1]."),
+        (
+            True,
+            InvalidInput,
+            "The version must be a whole number or a label, not True.",
+        ),
     ],
 )
 def test_restore_of_a_missing_version_changes_nothing(store, version, error, message):

@@ -554,7 +554,9 @@ class ResourceOps(StoreCore):
         grows); `message` says why. Refused like save when the resource is public or
         shared and that version holds a secret."""
         if isinstance(version, bool) or not isinstance(version, int | str):
-            raise InvalidInput(f"The version must be a whole number, not {version!r}.")
+            raise InvalidInput(
+                f"The version must be a whole number or a label, not {version!r}."
+            )
         message = clean_message(message)
         with self._transaction(write=True) as session:
             resource = self._own(session, ref, action="restore")

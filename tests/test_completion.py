@@ -21,6 +21,7 @@ def seeded(make_store):
     alice, bob = make_store("alice"), make_store("bob")
     alice.save("etl-daily", "x = 1", tags=["etl", "daily"])
     alice.save("etl-daily", "x = 2")
+    alice.set_label("etl-daily", "production", 1)
     alice.save("a_b", "x = 1")
     alice.save("axb", "x = 1")
     bob.save("etl-public", "x = 1", is_public=True)
@@ -50,7 +51,11 @@ def test_store_prefix_lookups_are_scoped_escaped_and_limited(seeded, make_store)
         ("%resource list --sort -e", ["-executions"]),
         ("%resource show e", ["etl-daily"]),
         ("%resource show bob/", ["bob/etl-public"]),
-        ("%resource show etl-daily@", ["etl-daily@1", "etl-daily@2"]),
+        (
+            "%resource show etl-daily@",
+            ["etl-daily@1", "etl-daily@2", "etl-daily@latest", "etl-daily@production"],
+        ),
+        ("%resource run etl-daily@p", ["etl-daily@production"]),
         ("df = %resource get a", ["a_b", "axb"]),
         ("%%resource save x --pu", ["--public"]),
         ("%resource help sha", ["share", "shares"]),

@@ -4,8 +4,8 @@ Registered with IPython's completer API v2 (a `context_matcher` appended to
 `IPCompleter.custom_matchers`). It completes, after `%resource`: subcommands; a
 subcommand's options (from its declared arguments); types after -t; tags after --tag;
 resource names where a subcommand takes NAME or SOURCE (mine, and owner/name of public
-ones once a / is typed); and NAME@... through `REFERENCE_COMPLETERS` (versions from
-the history; more, such as labels, can be added there). Names and tags come from the
+ones once a / is typed); and NAME@... through `REFERENCE_COMPLETERS` (labels, then
+versions from the history). Names and tags come from the
 store's prefix look-ups (indexed, limited). A completer must never raise: a database
 that cannot be reached completes nothing.
 """
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.completer import SimpleCompletion, context_matcher
 
+from ..validate import LATEST
 from ..vocabulary import RESOURCE_TYPES, SORT_FIELDS
 from .registry import SUBCOMMANDS
 
@@ -40,16 +41,9 @@ def _versions(store: ResourceStore, name: str, typed: str) -> list[str]:
 
 
 def _labels(store: ResourceStore, name: str, typed: str) -> list[str]:
-    """NAME@LABEL: labels, where the store has them."""
-    labels = getattr(store, "labels", None)
-    if labels is None:
-        return []
-    found = []
-    for label in labels(name):
-        text = getattr(label, "label", None) or getattr(label, "name", None)
-        if isinstance(text, str) and text.startswith(typed):
-            found.append(text)
-    return found
+    """NAME@LABEL: its labels, and `latest` (always the current version)."""
+    names = [label.label for label in store.labels(name)] + [LATEST]
+    return [label for label in names if label.startswith(typed)]
 
 
 # Each (store, name, typed after @) -> completions after NAME@; add more here.

@@ -11,6 +11,7 @@ text, or as JSON / CSV with `--json` / `--csv`; a value (a rendered prompt, an a
 config) prints as text (JSON for a dict). Exit status: 0 on success, 1 when the
 database refuses (the same one-line message as the magic, on stderr), 2 on a usage
 error. `--database-url` and `--user` are accepted before or after the subcommand.
+`export` / `import` show the magic's progress bar only when stderr is a terminal.
 Shell completion: `eval "$(register-python-argcomplete resource-magic)"`.
 """
 
@@ -196,7 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if name in _DISPLAYS:
         _ = magic.shell  # their displays print their text through it
     try:
-        value = SUBCOMMANDS[name].handler(Context(magic=magic), args)
+        value = SUBCOMMANDS[name].handler(
+            Context(magic=magic, bars_need_a_terminal=True), args
+        )
     except ResourceError as exc:
         print(exc, file=sys.stderr)
         return EXIT_REFUSED

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from resource_magic.magic.commands.transfer import PROGRESS_FROM
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -183,3 +185,71 @@ def test_every_subcommand_of_the_magic_is_on_the_command_line():
             o for a in SUBCOMMANDS[name].parser()._actions for o in a.option_strings
         }
         assert declared <= {o for a in sub._actions for o in a.option_strings}, name
+
+
+def _on_a_terminal(*args: str) -> tuple[int, str]:
+    """Run the command line with stdout and stderr on a pseudo-terminal; its exit
+    status and everything it wrote there."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    # 24 rows, 100 columns: a new pseudo-terminal is 0 wide, and so would be the bar
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with subprocess.Popen(
+        [*COMMANDS["script"], *args],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env=environment,
+    ) as process:
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the process closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        status = process.wait(timeout=120)
+    os.close(leader)
+    return status, b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_export_and_import_show_a_bar_on_a_terminal_and_none_when_piped(
+    make_store, backend, tmp_path
+):
+    """The magic's own progress bar (from PROGRESS_FROM resources on): on a terminal
+    it shows; piped (a cron job's log) nothing but the one-line summary."""
+    alice = make_store("alice")
+    for i in range(PROGRESS_FROM):
+        alice.save(f"r{i:02d}", f"x = {i}")
+    base = ("--database-url", backend, "--user")
+    piped_file, shown_file = tmp_path / "piped.json", tmp_path / "shown.json"
+
+    piped = cli(*base, "alice", "export", str(piped_file))
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stderr == ""
+    assert piped.stdout == (
+        f"Exported {PROGRESS_FROM} resources ({PROGRESS_FROM} versions) "
+        f"to {piped_file}.\n"
+    )
+    status, shown = _on_a_terminal(*base, "alice", "export", str(shown_file))
+    assert status == 0, shown
+    assert "%|" in shown and "\r" in shown
+    assert f"{PROGRESS_FROM}/{PROGRESS_FROM}" in shown
+
+    piped = cli(*base, "carol", "import", str(piped_file))
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stderr == ""
+    assert "\r" not in piped.stdout and "%|" not in piped.stdout
+    assert piped.stdout.startswith(f"Imported {PROGRESS_FROM} resources")
+    status, shown = _on_a_terminal(*base, "dave", "import", str(shown_file))
+    assert status == 0, shown
+    assert "%|" in shown and f"{PROGRESS_FROM}/{PROGRESS_FROM}" in shown
+    assert make_store("dave").list().total == PROGRESS_FROM

@@ -48,6 +48,9 @@ class Context:
 
     magic: ResourceMagic
     cell: str | None = None
+    # Progress bars only when stderr is a terminal (the command line: none when
+    # piped); the magic always shows them (a notebook widget, or IPython's stderr).
+    bars_need_a_terminal: bool = False
 
     @property
     def shell(self) -> InteractiveShell:

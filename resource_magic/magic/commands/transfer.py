@@ -38,7 +38,7 @@ def export(ctx: Context, args: argparse.Namespace) -> None:
     partial = path.with_name(path.name + ".partial")
     try:
         with partial.open("w", encoding="utf-8") as handle:
-            _write(handle, data)
+            _write(handle, data, terminal_only=ctx.bars_need_a_terminal)
         os.replace(partial, path)  # readers never see half a file
     except OSError as exc:
         with contextlib.suppress(OSError):
@@ -54,12 +54,12 @@ def export(ctx: Context, args: argparse.Namespace) -> None:
     )
 
 
-def _write(handle, data: dict) -> None:
+def _write(handle, data: dict, *, terminal_only: bool) -> None:
     """json.dump(data), one resource at a time so a progress bar can follow."""
     items = data["resources"]
     head = {key: value for key, value in data.items() if key != "resources"}
     handle.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "resources": [')
-    with _progress(len(items), "export") as advance:
+    with _progress(len(items), "export", terminal_only) as advance:
         for position, item in enumerate(items):
             handle.write(("," if position else "") + "\n")
             handle.write(json.dumps(item, ensure_ascii=False))
@@ -68,15 +68,21 @@ def _write(handle, data: dict) -> None:
 
 
 @contextlib.contextmanager
-def _progress(total: int, label: str):
+def _progress(total: int, label: str, terminal_only: bool):
     """A tqdm.auto bar (notebook widget or terminal) when there are many; yields its
-    update function, or a no-op."""
+    update function, or a no-op. `terminal_only`: no bar unless stderr is a terminal
+    (tqdm's disable=None; a notebook widget still shows)."""
     if total < PROGRESS_FROM:
         yield lambda n: None
         return
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, desc=label, unit="resource")
+    bar = tqdm(
+        total=total,
+        desc=label,
+        unit="resource",
+        disable=None if terminal_only else False,
+    )
     try:
         yield bar.update
     finally:
@@ -97,7 +103,7 @@ def import_(ctx: Context, args: argparse.Namespace) -> None:
     data = _read(args.file)
     items = data.get("resources") if isinstance(data, dict) else None
     total = len(items) if isinstance(items, list) else 0
-    with _progress(total, "import") as advance:
+    with _progress(total, "import", ctx.bars_need_a_terminal) as advance:
         result = ctx.store.import_(
             data, progress=advance, allow_secrets=args.allow_secrets
         )

@@ -132,7 +132,10 @@ def _flow(page: Page, lab, database_url: str, shots: Screenshots) -> Path:
     alice_nb = open_notebook(page, lab.lab_url("alice.ipynb"), "alice.ipynb")
     alice_nb.run_all()
     expect(alice_nb.output(1)).to_have_text("Saved workflow 'clean-sales' (version 1).")
-    expect(alice_nb.output(2)).to_have_text("Saved prompt 'greeting' (version 1).")
+    expect(alice_nb.output(2)).to_have_text(
+        "Saved prompt 'greeting' (version 1).\n"
+        "Required when it runs (no default): name; give each with -p.\n"
+    )
     alice_browse_cell = alice_nb.cells.nth(len(ALICE_CELLS) - 1)
     alice = Browser(alice_nb)
     expect(alice.title).to_contain_text("alice @")

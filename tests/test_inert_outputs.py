@@ -209,7 +209,7 @@ def test_show_and_the_browser_preview_show_a_record_the_same_way(
     for value in (
         "Draws &lt;b&gt;a&lt;/b&gt; chart",
         "bob/base",
-        "label=&#x27;x&#x27;",
+        "label: str = &#x27;x&#x27;",
     ):
         assert value in metadata.value
     source = browser.find("rm-source")

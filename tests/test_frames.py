@@ -91,7 +91,7 @@ def test_history_frame_previews_content(store):
     assert frame[
         ["version", "current", "parameters", "attachments"]
     ].values.tolist() == [
-        [1, False, "n=5", 0],
+        [1, False, "n: int = 5", 0],
         [2, True, "", 0],
     ]
     assert frame["preview"].tolist() == ["# first line", "y" * 59 + "…"]

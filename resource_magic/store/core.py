@@ -36,7 +36,7 @@ from ..models import (
 )
 from ..records import ResourceRecord, VersionRecord
 from ..tokens import TOKEN_PREFIX, clean_token
-from ..validate import check_ref, clean_user, split_selector
+from ..validate import check_ref, clean_user, parse_selector, split_selector
 
 _Parent = aliased(Resource, name="parent")
 # session.info key: the id of a user row made in this (not yet committed) transaction.
@@ -439,6 +439,17 @@ class StoreCore:
                 f"(see %resource history {name})."
             )
         return selector
+
+    def _resolve_version(
+        self, session: Session, resource_id, name: str, current: int, wanted
+    ) -> int:
+        """The version number `wanted` names: a number, a label or `latest`, as a
+        number or as typed text; None is the current version."""
+        if wanted is not None and not isinstance(wanted, int):
+            wanted = parse_selector(str(wanted))
+        if wanted is None:
+            return current
+        return self._version_number(session, resource_id, name, wanted)
 
     def _at_version(
         self, session: Session, record: ResourceRecord, selector: int | str | None

@@ -27,7 +27,6 @@ from ..validate import (
     clean_search,
     clean_tags,
     clean_type,
-    parse_selector,
     search_text,
 )
 from ..vocabulary import DEFAULT_SORT, MIME_LENGTH
@@ -561,11 +560,8 @@ class ResourceOps(StoreCore):
         with self._transaction(write=True) as session:
             resource = self._own(session, ref, action="restore")
             # After the lookup: a reference to nothing reads as "not found" first.
-            selector = version if isinstance(version, int) else parse_selector(version)
-            number = (
-                resource.current_version
-                if selector is None
-                else self._version_number(session, resource.id, resource.name, selector)
+            number = self._resolve_version(
+                session, resource.id, resource.name, resource.current_version, version
             )
             old = session.scalar(
                 select(ResourceVersion).where(

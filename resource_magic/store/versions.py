@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ..errors import InvalidInput, NotFound
 from ..models import Resource, ResourceLabel, ResourceLabelEvent
 from ..records import LabelMove, LabelRecord, VersionPair
-from ..validate import clean_label_name, clean_settable_label, parse_selector
+from ..validate import clean_label_name, clean_settable_label
 from .core import StoreCore
 
 
@@ -31,24 +31,15 @@ class VersionOps(StoreCore):
             resource_id, current, name = self._lock_own(session, ref, "label")
             # After the lookup: a reference to nothing reads as "not found" first.
             label = clean_settable_label(label)
-            if version is None:
-                number = current
-            else:
-                selector = (
-                    version
-                    if isinstance(version, int)
-                    else parse_selector(str(version))
+            number = self._resolve_version(session, resource_id, name, current, version)
+            old = session.execute(
+                select(ResourceLabel.version, ResourceLabel.set_at).where(
+                    ResourceLabel.resource_id == resource_id,
+                    ResourceLabel.label == label,
                 )
-                number = (
-                    current
-                    if selector is None
-                    else self._version_number(session, resource_id, name, selector)
-                )
-            old = self._label_version(session, resource_id, label)
-            if old == number:
-                return LabelRecord(
-                    label, number, self._label_set_at(session, resource_id, label)
-                ), old
+            ).first()
+            if old is not None and old.version == number:
+                return LabelRecord(label, number, old.set_at), number
             upsert = self._insert(ResourceLabel).values(
                 resource_id=resource_id, label=label, version=number, set_at=now
             )
@@ -58,8 +49,9 @@ class VersionOps(StoreCore):
                     set_={"version": number, "set_at": now},
                 )
             )
-            self._log_move(session, resource_id, label, old, number, now)
-            return LabelRecord(label, number, now), old
+            left = old.version if old is not None else None
+            self._log_move(session, resource_id, label, left, number, now)
+            return LabelRecord(label, number, now), left
 
     def remove_label(self, ref: str, label: str) -> LabelRecord:
         """Take `label` off; returns where it pointed."""
@@ -116,7 +108,9 @@ class VersionOps(StoreCore):
         with self._transaction() as session:
             record = self._get_record(session, ref)
             shown = record.name if record.owner == self.user else record.qualified_name
-            new_number = self._selected(session, record, shown, new)
+            new_number = self._resolve_version(
+                session, record.id, shown, record.version, new
+            )
             if old is None:
                 if new_number == 1:
                     raise InvalidInput(
@@ -125,7 +119,9 @@ class VersionOps(StoreCore):
                     )
                 old_number = new_number - 1
             else:
-                old_number = self._selected(session, record, shown, old)
+                old_number = self._resolve_version(
+                    session, record.id, shown, record.version, old
+                )
             history = {
                 v.version: v
                 for v in self._versions_of(
@@ -136,15 +132,6 @@ class VersionOps(StoreCore):
 
     # -- internals
     # -----------------------------------------------------------------------
-    def _selected(self, session: Session, record, shown: str, selector) -> int:
-        if selector is None:
-            return record.version
-        if not isinstance(selector, int):
-            selector = parse_selector(str(selector))
-            if selector is None:
-                return record.version
-        return self._version_number(session, record.id, shown, selector)
-
     def _lock_own(self, session: Session, ref: str, action: str):
         """(id, current version, name) of my resource `ref`, its row locked."""
         resource = self._own(session, ref, action=action)
@@ -156,22 +143,6 @@ class VersionOps(StoreCore):
         if row is None:  # deleted by another connection since the lookup
             raise self._not_found(session, ref)
         return row
-
-    @staticmethod
-    def _label_version(session: Session, resource_id, label: str) -> int | None:
-        return session.scalar(
-            select(ResourceLabel.version).where(
-                ResourceLabel.resource_id == resource_id, ResourceLabel.label == label
-            )
-        )
-
-    @staticmethod
-    def _label_set_at(session: Session, resource_id, label: str):
-        return session.scalar(
-            select(ResourceLabel.set_at).where(
-                ResourceLabel.resource_id == resource_id, ResourceLabel.label == label
-            )
-        )
 
     @staticmethod
     def _log_move(session: Session, resource_id, label, old, new, now) -> None:

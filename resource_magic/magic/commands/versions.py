@@ -52,9 +52,8 @@ def restore(ctx: Context, args: argparse.Namespace) -> None:
     %resource restore etl-daily 2
     %resource restore etl-daily production -m "back to what runs in production"
     """
-    version = int(args.version) if args.version.isdigit() else args.version
     record = ctx.store.restore(
-        args.name, version, message=args.message, allow_secrets=args.allow_secrets
+        args.name, args.version, message=args.message, allow_secrets=args.allow_secrets
     )
     print(
         f"Restored version {args.version} of '{record.name}': it is now version "
@@ -95,10 +94,7 @@ def label(ctx: Context, args: argparse.Namespace) -> None:
         return
     if args.label is None:
         raise _usage("give the LABEL to set, or --remove LABEL")
-    version = args.version
-    if version is not None and version.isdigit():
-        version = int(version)
-    record, left = ctx.store.set_label(args.name, args.label, version)
+    record, left = ctx.store.set_label(args.name, args.label, args.version)
     where = f"'{args.name}@{record.label}' is version {record.version}"
     if left is None:
         print(f"Labelled: {where}.")
@@ -152,16 +148,10 @@ def diff(ctx: Context, args: argparse.Namespace) -> None:
     %resource diff etl-daily production
     %resource diff etl-daily 1 3
     """
-    pair = ctx.store.versions(args.name, _selector(args.old), _selector(args.new))
+    pair = ctx.store.versions(args.name, args.old, args.new)
     mine = pair.resource.owner == ctx.store.user
     shown = pair.resource.name if mine else pair.resource.qualified_name
     display(diff_versions(pair, shown).bundle(), raw=True)
-
-
-def _selector(text: str | None) -> int | str | None:
-    if text is None:
-        return None
-    return int(text) if text.isascii() and text.isdigit() else text
 
 
 def _usage(message: str) -> InvalidInput:

@@ -4,6 +4,21 @@ Every store test runs twice, on SQLite (a temporary file) and on PostgreSQL: the
 named by RESOURCE_MAGIC_TEST_POSTGRES_URL when set, else a throwaway server started with
 pgserver. Each test run gets its own fresh PostgreSQL database. Without any PostgreSQL
 the PostgreSQL variants skip with the reason, except under CI, where that is a failure.
+
+A test reaches user X on its database only through these helpers, never by pairing the
+backend URL with a user name itself, so that a backend whose users are database logins
+(where a store's user must be the login of its URL) can hand each user a URL of its own:
+
+- `url_for(user)` -> the URL a store, a shell, a worker process or a kernel acting as
+  `user` uses on this test's `backend` database (so far `backend` itself).
+  `make_store(user)` is `ResourceStore(url_for(user), user=user)`; a worker process is
+  given `url_for(user)` for each user it acts as (a string, or a dict user -> URL).
+- `users_on(database_url)` -> the same `url_for` for another database the test made on
+  its backend's server (a module's own database, the `urls` pair).
+- `as_user(user)` switches the test's `shell` to `user` as a notebook would, with two
+  `%config` lines: `ResourceMagic.database_url` (to `url_for(user)`) first, then
+  `ResourceMagic.user`. `as_user(user, database=url)` does it on another database.
+  `shell` starts as `as_user("alice")`.
 """
 
 from __future__ import annotations
@@ -12,6 +27,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 
 import pytest
 from _cells import run_cell
@@ -203,11 +219,28 @@ def backend(request, tmp_path) -> str:
 
 
 @pytest.fixture
-def make_store(backend):
+def users_on() -> Callable[[str], Callable[[str], str]]:
+    """users_on(database_url) -> url_for(user) on that database: the URL `user` logs
+    in with. Every backend so far is reached as any user through its own URL."""
+
+    def on(database_url: str) -> Callable[[str], str]:
+        return lambda user: database_url
+
+    return on
+
+
+@pytest.fixture
+def url_for(backend, users_on) -> Callable[[str], str]:
+    """url_for(user) -> the URL `user` uses on this test's database."""
+    return users_on(backend)
+
+
+@pytest.fixture
+def make_store(url_for):
     """make_store(user) -> a ResourceStore on this test's database as `user`."""
 
     def make(user: str = "alice") -> ResourceStore:
-        return ResourceStore(backend, user=user)
+        return ResourceStore(url_for(user), user=user)
 
     return make
 
@@ -229,12 +262,18 @@ def _isolated_environment(monkeypatch, tmp_path):
 # -- IPython: a real shell with the extension loaded ----------------------------------
 
 
+def _switch_user(shell, url: str, user: str) -> None:
+    """The two %config lines a notebook runs to act as `user` (the URL first: on a
+    database of logins, the user must be the one the URL logs in as)."""
+    shell.run_line_magic("config", f"ResourceMagic.database_url = {url!r}")
+    shell.run_line_magic("config", f"ResourceMagic.user = {user!r}")
+
+
 @pytest.fixture
-def shell(backend, tmp_path, monkeypatch):
+def shell(url_for, tmp_path, monkeypatch):
     """A real IPython InteractiveShell after `%load_ext resource_magic`, configured
     with `%config` onto this test's `backend` database as user alice (so it runs on
-    SQLite and PostgreSQL). Switch user as a notebook would:
-    `shell.run_line_magic("config", "ResourceMagic.user = 'bob'")`.
+    SQLite and PostgreSQL). Switch user with `as_user(user)`.
     It is the InteractiveShell singleton, so IPython.display.display() reaches it; the
     input history lives in memory and IPYTHONDIR in tmp_path."""
     import atexit
@@ -249,13 +288,24 @@ def shell(backend, tmp_path, monkeypatch):
     config.InteractiveShell.colors = "nocolor"  # plain tracebacks, easy to assert on
     ip = InteractiveShell.instance(config=config)
     ip.run_line_magic("load_ext", "resource_magic")
-    ip.run_line_magic("config", f"ResourceMagic.database_url = {backend!r}")
-    ip.run_line_magic("config", "ResourceMagic.user = 'alice'")
+    _switch_user(ip, url_for("alice"), "alice")
     yield ip
     # Not ip.atexit_operations(): its reset() runs a full gc.collect() (~0.2 s a test).
     atexit.unregister(ip.atexit_operations)
     ip.history_manager.db.close()
     InteractiveShell.clear_instance()
+
+
+@pytest.fixture
+def as_user(shell, url_for, users_on):
+    """as_user(user, database=None): `shell` acts as `user` from now on, on this
+    test's database (or on `database`, another one the test made)."""
+
+    def switch(user: str, database: str | None = None) -> None:
+        login = url_for if database is None else users_on(database)
+        _switch_user(shell, login(user), user)
+
+    return switch
 
 
 @pytest.fixture

@@ -87,11 +87,11 @@ def test_an_unreachable_database_completes_no_names_and_never_raises(shell, seed
     assert completions(shell, "%resource sho") == ["%resource show"]
 
 
-def test_unloading_removes_the_completer(shell, seeded):
+def test_unloading_removes_the_completer(shell, as_user, seeded):
     shell.run_line_magic("unload_ext", "resource_magic")
     assert "%resource show etl-daily" not in completions(shell, "%resource show e")
     shell.run_line_magic("load_ext", "resource_magic")
-    shell.run_line_magic("config", "ResourceMagic.user = 'alice'")
+    as_user("alice")
     matchers = shell.Completer.custom_matchers
     assert sum(getattr(m, "resource_magic", False) for m in matchers) == 1
 
@@ -107,10 +107,10 @@ def kernel(backend):
         manager.shutdown_kernel(now=True)
 
 
-def test_complete_request_in_a_real_kernel(kernel, backend, seeded):
+def test_complete_request_in_a_real_kernel(kernel, url_for, seeded):
     reply = kernel.execute_interactive(
         "%load_ext resource_magic\n"
-        f"%config ResourceMagic.database_url = {backend!r}\n"
+        f"%config ResourceMagic.database_url = {url_for('alice')!r}\n"
         "%config ResourceMagic.user = 'alice'\n",
         timeout=60,
     )

@@ -44,7 +44,7 @@ _FIRST_CELL = textwrap.dedent(
 
 
 def first_cell(url: str, cell: str) -> dict:
-    """Run `cell` as the first command of a fresh IPython process."""
+    """Run `cell` as alice's first command in a fresh IPython process (`url`: hers)."""
     done = subprocess.run(
         [sys.executable, "-c", _FIRST_CELL, url, cell],
         capture_output=True,
@@ -57,16 +57,16 @@ def first_cell(url: str, cell: str) -> dict:
 
 
 def test_show_on_an_up_to_date_database_imports_neither_alembic_nor_pandas(
-    make_store, backend
+    make_store, url_for
 ):
     make_store("alice").save("first", "x = 1")  # the database is at head
-    seen = first_cell(backend, "%resource show first")
+    seen = first_cell(url_for("alice"), "%resource show first")
     assert seen == {"ok": True, "alembic": False, "pandas": False}
 
 
-def test_list_imports_pandas_but_not_alembic(make_store, backend):
+def test_list_imports_pandas_but_not_alembic(make_store, url_for):
     make_store("alice").save("first", "x = 1")
-    seen = first_cell(backend, "%resource list")
+    seen = first_cell(url_for("alice"), "%resource list")
     assert seen == {"ok": True, "alembic": False, "pandas": True}
 
 

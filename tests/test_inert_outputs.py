@@ -33,10 +33,6 @@ PRE_STYLE = ' style="white-space:pre-wrap"'
 RUN_STORED = [(mime, text) for mime, text in ATTACHMENTS if "javascript" not in mime]
 
 
-def as_user(shell, user: str) -> None:
-    shell.run_line_magic("config", f"ResourceMagic.user = {user!r}")
-
-
 def export_file(tmp_path, attachments) -> str:
     """An export file someone crafted, carrying `attachments` in its one version."""
     data = {
@@ -70,14 +66,14 @@ def export_file(tmp_path, attachments) -> str:
     return str(path)
 
 
-def arrive(how: str, shell, run, make_store, tmp_path):
+def arrive(how: str, shell, run, as_user, make_store, tmp_path):
     """Bob's public resource 'evil' with hostile outputs, arrived `how`: (its store,
     the attachments it holds)."""
     bob = make_store("bob")
     if how == "store-save":
         bob.save("evil", "x = 1\n", is_public=True, attachments=ATTACHMENTS)
         return bob, ATTACHMENTS
-    as_user(shell, "bob")
+    as_user("bob")
     if how == "save-run":
         shell.user_ns["HOSTILE"] = ATTACHMENTS
         shown = run("%%resource save evil --public --run\n" + RUN_CELL)
@@ -85,7 +81,7 @@ def arrive(how: str, shell, run, make_store, tmp_path):
     else:
         shown = run(f"%resource import {export_file(tmp_path, ATTACHMENTS)}")
         stored = ATTACHMENTS
-    as_user(shell, "alice")
+    as_user("alice")
     assert shown.error is None, shown.text
     return bob, stored
 
@@ -97,8 +93,10 @@ def shown_outputs(shown, count: int) -> list[dict]:
 
 
 @pytest.mark.parametrize("how", ["store-save", "save-run", "import"])
-def test_hostile_outputs_are_shown_inert(how, shell, run, make_store, tmp_path):
-    bob, stored = arrive(how, shell, run, make_store, tmp_path)
+def test_hostile_outputs_are_shown_inert(
+    how, shell, run, as_user, make_store, tmp_path
+):
+    bob, stored = arrive(how, shell, run, as_user, make_store, tmp_path)
     assert [(a.mime_type, a.data.decode()) for a in bob.attachments("evil")] == stored
     token = bob.share("evil").token
     published = []

@@ -225,9 +225,9 @@ def test_defaults_come_from_the_environment(shell, run, tmp_path, monkeypatch):
     assert ResourceStore(default, user="carol").names() == ["from-env"]
 
 
-def test_two_users_in_one_shell(run, make_store):
+def test_two_users_in_one_shell(run, as_user, make_store):
     run("%%resource save etl\nx = 1")
-    run("%config ResourceMagic.user = 'bob'")
+    as_user("bob")
     assert run("%resource whoami").stdout.splitlines()[0] == "user: bob"
     assert run("%resource list").result.empty
     shown = run("%resource show etl")
@@ -235,7 +235,7 @@ def test_two_users_in_one_shell(run, make_store):
         "No resource named 'etl': see your resources with %resource list."
     )
     run("%%resource save etl\ny = 2")  # bob's own, same name
-    run("%config ResourceMagic.user = 'alice'")
+    as_user("alice")
     frame = run("%resource list").result
     assert frame["name"].tolist() == ["etl"] and frame["version"].tolist() == [1]
     assert make_store("alice").get("etl").content == "x = 1\n"
@@ -274,23 +274,23 @@ def test_bad_settings_are_one_line_at_the_next_magic(run, setting, message):
     assert not shown.traceback_shown
 
 
-def test_one_store_per_database_and_user(shell, run):
+def test_one_store_per_database_and_user(shell, run, as_user):
     magic = shell.magics_manager.registry["ResourceMagic"]
     run("%resource list")
     first = magic.store()
-    run("%config ResourceMagic.user = 'bob'")
+    as_user("bob")
     run("%resource list")
     assert magic.store() is not first and magic.store().user == "bob"
-    run("%config ResourceMagic.user = 'alice'")
+    as_user("alice")
     assert magic.store() is first
 
 
-def test_unload_and_reload(shell, run):
+def test_unload_and_reload(shell, run, as_user):
     run("%unload_ext resource_magic")
     assert "resource" not in shell.magics_manager.magics["line"]
     assert not any(isinstance(c, ResourceMagic) for c in shell.configurables)
     run("%load_ext resource_magic")
-    run("%config ResourceMagic.user = 'alice'")
+    as_user("alice")
     assert isinstance(run("%resource list").result, pd.DataFrame)
 
 

@@ -8,7 +8,7 @@ import re
 TOKEN_RE = re.compile(r"rmshr_[A-Za-z0-9_-]{32}")
 
 
-def test_newcomer_journey(run, shell, make_store):
+def test_newcomer_journey(run, shell, as_user, make_store):
     def ok(source: str):
         shown = run(source)
         assert shown.error is None, shown.text
@@ -79,7 +79,7 @@ def test_newcomer_journey(run, shell, make_store):
     assert f"%resource open {token}" in shared
 
     # switch user: open and fork the share
-    ok("%config ResourceMagic.user = 'bob'")
+    as_user("bob")
     mistake(
         "%resource show alice/etl-daily",
         "No public resource 'alice/etl-daily': check the spelling, or ask alice for "
@@ -96,7 +96,7 @@ def test_newcomer_journey(run, shell, make_store):
     assert ok("%resource list").result["name"].tolist() == ["etl-daily"]
 
     # lineage and history, back as alice
-    ok("%config ResourceMagic.user = 'alice'")
+    as_user("alice")
     shown = ok("%resource lineage etl-daily")
     assert shown.result[["depth", "owner", "name"]].values.tolist() == [
         [0, "alice", "etl-daily"],

@@ -43,10 +43,10 @@ def outputs(messages: list[dict]) -> list[tuple[str, object]]:
     return found
 
 
-def test_run_captures_and_shows_outputs_in_a_kernel(kernel, backend, make_store):
+def test_run_captures_and_shows_outputs_in_a_kernel(kernel, url_for, make_store):
     setup = (
         "%load_ext resource_magic\n"
-        f"%config ResourceMagic.database_url = {backend!r}\n"
+        f"%config ResourceMagic.database_url = {url_for('alice')!r}\n"
         "%config ResourceMagic.user = 'alice'\n"
         f"PNG = {png()!r}\n"
     )

@@ -166,7 +166,7 @@ def test_manage_mistakes_change_nothing(run, make_store, line, message):
 # -- export and import -----------------------------------------------------------
 
 
-def test_export_then_import_as_another_user(run, store, make_store, tmp_path):
+def test_export_then_import_as_another_user(run, as_user, store, make_store, tmp_path):
     store.save("etl", "x = 1\n", tags=["etl"])
     store.save("etl", "x = 2\n", attachments=[("image/png", png())])
     store.save("ask", "Hi {{ who }}", resource_type="prompt")
@@ -181,7 +181,7 @@ def test_export_then_import_as_another_user(run, store, make_store, tmp_path):
     one = json.loads((tmp_path / "one.json").read_text(encoding="utf-8"))
     assert [r["name"] for r in one["resources"]] == ["etl"]
 
-    run("%config ResourceMagic.user = 'bob'")
+    as_user("bob")
     run("%%resource save etl\nmine = True\n")
     shown = run(f"%resource import {path}")
     assert shown.stdout == (
@@ -197,7 +197,7 @@ def test_export_then_import_as_another_user(run, store, make_store, tmp_path):
 
 
 def test_import_shows_a_progress_bar_when_there_are_many(
-    run, store, make_store, tmp_path
+    run, as_user, store, make_store, tmp_path
 ):
     for i in range(PROGRESS_FROM):
         store.save(f"r{i:02d}", f"x = {i}")
@@ -205,7 +205,7 @@ def test_import_shows_a_progress_bar_when_there_are_many(
     shown = run(f"%resource export {path}")
     assert f"{PROGRESS_FROM}/{PROGRESS_FROM}" in shown.stderr
     assert json.loads(path.read_text(encoding="utf-8")) == store.export()
-    run("%config ResourceMagic.user = 'carol'")
+    as_user("carol")
     shown = run(f"%resource import {path}")
     assert shown.error is None
     assert f"{PROGRESS_FROM}/{PROGRESS_FROM}" in shown.stderr  # tqdm's counter
@@ -267,10 +267,10 @@ def test_transfer_file_mistakes(run, store, tmp_path):
 # -- browse ----------------------------------------------------------------------
 
 
-def test_browse_shows_the_browser_on_the_magics_store(run):
+def test_browse_shows_the_browser_on_the_magics_store(run, as_user):
     from ipywidgets.widgets.widget import _instances
 
-    run("%config ResourceMagic.user = 'bob'")
+    as_user("bob")
     shown = run("%resource browse")
     assert shown.error is None, shown.text
     (view,) = shown.outputs

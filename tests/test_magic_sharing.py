@@ -12,10 +12,6 @@ from resource_magic.frames import LINEAGE_COLUMNS, SHARE_COLUMNS
 TOKEN_RE = re.compile(r"rmshr_[A-Za-z0-9_-]{32}")
 
 
-def as_user(run, user: str) -> None:
-    assert run(f"%config ResourceMagic.user = '{user}'").error is None
-
-
 def share_token(run, line: str) -> str:
     shown = run(line)
     assert shown.error is None, shown.text
@@ -88,10 +84,10 @@ def test_share_with_expiry(run, store):
     assert expiries[-1] == "2999-01-01"
 
 
-def test_open_and_fork_as_another_user_counts_uses(run, store, make_store):
+def test_open_and_fork_as_another_user_counts_uses(run, as_user, store, make_store):
     store.save("etl", "x = 1\n", description="Daily", tags=["etl"])
     token = share_token(run, "%resource share etl --expires 1d --max-uses 2")
-    as_user(run, "bob")
+    as_user("bob")
     shown = run(f"%resource open {token}")
     assert shown.error is None
     head = shown.outputs[0]["text/plain"].splitlines()
@@ -115,7 +111,7 @@ def test_open_and_fork_as_another_user_counts_uses(run, store, make_store):
         assert shown.usage_error == TOKEN_REFUSED_MESSAGE
         assert not shown.traceback_shown
     assert bob.names() == ["my-etl"]
-    as_user(run, "alice")
+    as_user("alice")
     frame = run("%resource shares etl").result
     assert frame[["status", "uses"]].values.tolist() == [["exhausted", 2]]
     assert store.get("etl").fork_count == 1
@@ -153,7 +149,7 @@ def test_shares_empty_messages(run, store):
     assert tuple(run("%resource shares").result.columns) == SHARE_COLUMNS
 
 
-def test_fork_public_by_owner_name_and_lineage(run, make_store):
+def test_fork_public_by_owner_name_and_lineage(run, as_user, make_store):
     bob = make_store("bob")
     bob.save("base", "x = 1", is_public=True)
     shown = run("%resource fork bob/base")
@@ -176,7 +172,7 @@ def test_fork_public_by_owner_name_and_lineage(run, make_store):
         ["base-2", "alice/base"],
     ]
     assert "Also in this lineage" not in shown.stdout  # nothing hidden from alice
-    as_user(run, "bob")
+    as_user("bob")
     shown = run("%resource lineage base")
     assert shown.stdout.startswith(
         "Also in this lineage: 2 private resources of other users, not shown.\n"
@@ -184,9 +180,9 @@ def test_fork_public_by_owner_name_and_lineage(run, make_store):
     assert shown.result[["depth", "owner", "name"]].values.tolist() == [
         [0, "bob", "base"]
     ]
-    run("%config ResourceMagic.user = 'alice'")
+    as_user("alice")
     run("%resource update base-2 --public")
-    as_user(run, "bob")
+    as_user("bob")
     shown = run("%resource lineage base")
     assert shown.stdout.startswith(
         "Also in this lineage: 1 private resource of other users, not shown.\n"

@@ -92,8 +92,8 @@ def kernel():
     k.close()
 
 
-def test_typing_and_run_inside_a_kernel(backend, kernel):
-    search_id, run_id = kernel.run(SETUP.format(url=backend)).split()
+def test_typing_and_run_inside_a_kernel(url_for, kernel):
+    search_id, run_id = kernel.run(SETUP.format(url=url_for("alice"))).split()
     assert kernel.run("print(len(b.find('rm-results').options))").strip() == "3"
     for text in ("g", "ga", "gam"):  # three keystrokes in quick succession
         kernel.send_comm(

@@ -36,7 +36,7 @@ FOREVER_S = 3600
 
 
 def prepare(url: str, user: str) -> None:
-    """The sources the workers fork and the names they save to."""
+    """The sources the workers fork and the names they save to (`url`: `user`'s)."""
     store = ResourceStore(url, user=user)
     for k in range(SOURCES):
         files = [os.urandom(2048), os.urandom(100)]

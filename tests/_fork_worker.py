@@ -1,9 +1,10 @@
 """Run as a script: a process that has used the store forks children that use it too.
 
-`python _fork_worker.py URL multiprocessing|os.fork` prints one JSON line: each child's
-errors and how many times it checked out a pooled connection that another process had
-opened, then whether the parent's next operation worked. A connection event records
-the pid that opened each connection; nothing else is instrumented.
+`python _fork_worker.py URLS multiprocessing|os.fork` (URLS: a JSON object, user ->
+the URL that user logs in with, for "owner" and "parent") prints one JSON line: each
+child's errors and how many times it checked out a pooled connection that another
+process had opened, then whether the parent's next operation worked. A connection event
+records the pid that opened each connection; nothing else is instrumented.
 """
 
 from __future__ import annotations
@@ -94,9 +95,10 @@ def with_os_fork(store: ResourceStore, token: str) -> list[dict]:
     return results
 
 
-def main(url: str, how: str) -> None:
+def main(urls: dict[str, str], how: str) -> None:
+    url = urls["parent"]
     watch(url)
-    owner = ResourceStore(url, user="owner")
+    owner = ResourceStore(urls["owner"], user="owner")
     owner.save("shared", "print('shared')")
     token = owner.share("shared").token
     store = ResourceStore(url, user="parent")
@@ -119,4 +121,4 @@ def main(url: str, how: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(json.loads(sys.argv[1]), sys.argv[2])

@@ -50,7 +50,8 @@ class Tally:
 def run_process(
     url: str, user: str, tokens: list[str], threads: int, ops: int, seed: int
 ) -> Tally:
-    """Run `threads` threads of `ops` operations each; return their merged tally."""
+    """Run `threads` threads of `ops` operations each, as `user` on `url` (the test's
+    `url_for(user)`); return their merged tally."""
     tallies = [Tally() for _ in range(threads)]
     workers = [
         threading.Thread(

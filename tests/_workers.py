@@ -1,9 +1,10 @@
 """What the concurrency tests' worker processes run.
 
 Top-level functions only (the 'spawn' start method pickles them by name). Each opens its
-own ResourceStore from the URL, waits at a barrier so the workers start together, does
-its share of the work, and returns what it saw to the parent: the parent asserts, the
-workers only count. Anything other than the expected refusal propagates to the parent.
+own ResourceStore as `user` from `url` (the test's `url_for(user)`), waits at a barrier
+so the workers start together, does its share of the work, and returns what it saw to
+the parent: the parent asserts, the workers only count. Anything other than the expected
+refusal propagates to the parent.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Counters, limits, names and revokes under real concurrency, on both backends.
 
 Workers are real processes (the 'spawn' start method, so nothing is shared but the
-database), each with its own ResourceStore; see _workers.py. They start together at a
-barrier and count their own successes; the parent checks those counts against the
-database. Each test prints its figures (attempts, successes, elapsed): run with -s.
+database), each with its own ResourceStore on its user's `url_for(user)`; see
+_workers.py. They start together at a barrier and count their own successes; the parent
+checks those counts against the database. Each test prints its figures (attempts,
+successes, elapsed): run with -s.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def _barrier(spawn, parties: int = PROCESSES):
     return spawn[1].Barrier(parties)
 
 
-def test_redemptions_never_exceed_the_limit(spawn, backend, make_store):
+def test_redemptions_never_exceed_the_limit(spawn, backend, url_for, make_store):
     alice = make_store("alice")
     alice.save("etl", "x = 1")
     token = alice.share("etl", max_accesses=10).token
@@ -74,7 +75,10 @@ def test_redemptions_never_exceed_the_limit(spawn, backend, make_store):
     tallies, wall = _run(
         spawn,
         _workers.redeem,
-        [(backend, f"user{i}", token, per_process, barrier) for i in range(PROCESSES)],
+        [
+            (url_for(f"user{i}"), f"user{i}", token, per_process, barrier)
+            for i in range(PROCESSES)
+        ],
     )
     _report("8x25 redemptions, max_accesses=10", backend, tallies, wall)
     assert sum(t.attempts for t in tallies) == PROCESSES * per_process
@@ -87,7 +91,7 @@ def test_redemptions_never_exceed_the_limit(spawn, backend, make_store):
     assert share.prefix in assert_token_absent(alice, token)
 
 
-def test_concurrent_forks_are_all_counted(spawn, backend, make_store):
+def test_concurrent_forks_are_all_counted(spawn, backend, url_for, make_store):
     alice = make_store("alice")
     source = alice.save("src", "x = 1", is_public=True).resource
     token = alice.share("src").token
@@ -99,7 +103,7 @@ def test_concurrent_forks_are_all_counted(spawn, backend, make_store):
     calls = []
     for i in range(PROCESSES):
         user = users[i % len(users)]
-        calls.append((backend, user, refs[user], per_process, i, barrier))
+        calls.append((url_for(user), user, refs[user], per_process, i, barrier))
     tallies, wall = _run(spawn, _workers.fork, calls)
     total = PROCESSES * per_process
     with alice._transaction() as session:
@@ -138,7 +142,7 @@ def _suffix(name: str) -> int:
     return int(name.rpartition("-")[2]) if "-" in name else 1
 
 
-def test_concurrent_executions_are_all_counted(spawn, backend, make_store):
+def test_concurrent_executions_are_all_counted(spawn, backend, url_for, make_store):
     alice = make_store("alice")
     alice.save("etl", "x = 1")
     per_process = 200
@@ -146,7 +150,10 @@ def test_concurrent_executions_are_all_counted(spawn, backend, make_store):
     tallies, wall = _run(
         spawn,
         _workers.execute,
-        [(backend, "alice", "etl", per_process, barrier) for _ in range(PROCESSES)],
+        [
+            (url_for("alice"), "alice", "etl", per_process, barrier)
+            for _ in range(PROCESSES)
+        ],
     )
     total = PROCESSES * per_process
     _report("8x200 executions", backend, tallies, wall)
@@ -158,7 +165,7 @@ def test_concurrent_executions_are_all_counted(spawn, backend, make_store):
     assert sorted(n for t in tallies for n in t.seen) == list(range(1, total + 1))
 
 
-def test_no_redemption_succeeds_after_the_revoke(spawn, backend, make_store):
+def test_no_redemption_succeeds_after_the_revoke(spawn, backend, url_for, make_store):
     alice = make_store("alice")
     alice.save("etl", "x = 1")
     new = alice.share("etl")
@@ -170,7 +177,7 @@ def test_no_redemption_succeeds_after_the_revoke(spawn, backend, make_store):
     futures = [
         pool.submit(
             _workers.redeem_until_revoked,
-            backend,
+            url_for(f"user{i}"),
             f"user{i}",
             new.token,
             barrier,
@@ -206,7 +213,9 @@ def test_no_redemption_succeeds_after_the_revoke(spawn, backend, make_store):
     assert sum(t.after_revoke_successes for t in tallies) == 0
 
 
-def test_two_processes_saving_the_same_name_at_once(spawn, backend, make_store):
+def test_two_processes_saving_the_same_name_at_once(
+    spawn, backend, url_for, make_store
+):
     # nobody has used the database yet as alice: her user row is made in the race too
     make_store("someone-else").save("unrelated", "x = 1")
     rounds = 20
@@ -215,7 +224,7 @@ def test_two_processes_saving_the_same_name_at_once(spawn, backend, make_store):
     tallies, wall = _run(
         spawn,
         _workers.save_together,
-        [(backend, "alice", names, worker, barrier) for worker in (1, 2)],
+        [(url_for("alice"), "alice", names, worker, barrier) for worker in (1, 2)],
     )
     _report(f"2 processes x {rounds} same-name saves", backend, tallies, wall)
     assert sum(t.successes for t in tallies) == 2 * rounds

@@ -67,12 +67,13 @@ def _left_no_trace(store: ResourceStore, op: str, name: str, marker: str) -> lis
     return []
 
 
-def run_kills(url: str, kills: int, seed: int) -> Counter:
-    """Kill `kills` children mid-write; fail at the first broken invariant."""
-    prepare(url, USER)
+def run_kills(url: str, login: str, kills: int, seed: int) -> Counter:
+    """Kill `kills` children mid-write on the database at `url`, each writing as USER
+    through `login` (the test's `url_for(USER)`); fail at the first broken invariant."""
+    prepare(login, USER)
     rng = random.Random(seed)
     context = mp_context()
-    store = ResourceStore(url, user=USER)
+    store = ResourceStore(login, user=USER)
     figures: Counter = Counter()
     for i in range(kills):
         receive, send = context.Pipe(duplex=False)
@@ -81,7 +82,7 @@ def run_kills(url: str, kills: int, seed: int) -> Counter:
         child = context.Process(
             target=crash_main,
             args=(
-                url,
+                login,
                 USER,
                 rng.randrange(1 << 30),
                 "pause" if pausing else "free",
@@ -116,7 +117,7 @@ def run_kills(url: str, kills: int, seed: int) -> Counter:
         assert not problems, f"after kill {i + 1}:\n" + "\n".join(problems[:20])
         figures["kills survived"] += 1
     # The database is still fully usable by a new kernel.
-    after = ResourceStore(url, user=USER)
+    after = ResourceStore(login, user=USER)
     after.fork("src-0", "after-the-crashes")
     after.save("att-0", "x = 'after'", attachments=[("text/plain", b"ok")])
     assert after.get("after-the-crashes").parent == f"{USER}/src-0"
@@ -124,14 +125,14 @@ def run_kills(url: str, kills: int, seed: int) -> Counter:
     return figures
 
 
-def _report(url: str, figures: Counter) -> None:
-    backend = ResourceStore(url, user=USER).backend
+def _report(login: str, figures: Counter) -> None:
+    backend = ResourceStore(login, user=USER).backend
     print(f"\ncrashes on {backend}:", dict(sorted(figures.items())))
 
 
-def test_kill_mid_write(backend):
-    figures = run_kills(backend, DEFAULT_KILLS, seed=9)
-    _report(backend, figures)
+def test_kill_mid_write(backend, url_for):
+    figures = run_kills(backend, url_for(USER), DEFAULT_KILLS, seed=9)
+    _report(url_for(USER), figures)
     assert figures["kills survived"] == DEFAULT_KILLS
     assert (
         sum(v for k, v in figures.items() if k.startswith("paused"))
@@ -140,22 +141,22 @@ def test_kill_mid_write(backend):
 
 
 @pytest.mark.stress
-def test_kill_mid_write_100_times(backend):
-    figures = run_kills(backend, STRESS_KILLS, seed=2024)
-    _report(backend, figures)
+def test_kill_mid_write_100_times(backend, url_for):
+    figures = run_kills(backend, url_for(USER), STRESS_KILLS, seed=2024)
+    _report(url_for(USER), figures)
     assert figures["kills survived"] == STRESS_KILLS
 
 
 @pytest.mark.parametrize("kind", [f.__name__ for f in SPLIT])
-def test_negative_control_split_transaction_is_caught(backend, kind):
-    prepare(backend, USER)
+def test_negative_control_split_transaction_is_caught(backend, url_for, kind):
+    prepare(url_for(USER), USER)
     assert violations(backend) == []
     context = mp_context()
     receive, send = context.Pipe(duplex=False)
     child = context.Process(
         target=crash_main,
         args=(
-            backend,
+            url_for(USER),
             USER,
             1,
             "split",

@@ -16,9 +16,10 @@ WORKER = Path(__file__).with_name("_fork_worker.py")
 
 
 @pytest.mark.parametrize("how", ["multiprocessing", "os.fork"])
-def test_forked_children_never_use_the_parents_connections(backend, how):
+def test_forked_children_never_use_the_parents_connections(url_for, how):
+    urls = {user: url_for(user) for user in ("owner", "parent")}
     done = subprocess.run(
-        [sys.executable, str(WORKER), backend, how],
+        [sys.executable, str(WORKER), json.dumps(urls), how],
         capture_output=True,
         text=True,
         timeout=300,

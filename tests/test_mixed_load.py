@@ -12,6 +12,7 @@ the `stress` variant is the full 4 x 4 x 500.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
 from _invariants import violations
@@ -27,15 +28,15 @@ USERS = ("alice", "bob")
 TOKEN_LIMITS = (3, 10, 40, None)
 
 
-def _prepare(url: str) -> list[str]:
+def _prepare(url_for: Callable[[str], str]) -> list[str]:
     """Alice's public bases with limited tokens; hot names for both users."""
-    alice = ResourceStore(url, user="alice")
+    alice = ResourceStore(url_for("alice"), user="alice")
     tokens = []
     for k in range(BASES):
         alice.save(f"base-{k}", f"base = {k}", is_public=True, tags=["base"])
         tokens.append(alice.share(f"base-{k}", max_accesses=TOKEN_LIMITS[k]).token)
     for user in USERS:
-        store = ResourceStore(url, user=user)
+        store = ResourceStore(url_for(user), user=user)
         for k in range(HOT):
             store.save(f"hot-{k}", "x = 0")
         for k in range(2):
@@ -43,15 +44,26 @@ def _prepare(url: str) -> list[str]:
     return tokens
 
 
-def run_mixed_load(url: str, ops: int) -> tuple[dict[str, Tally], list[str]]:
-    """Run the load; the tally of each user's processes, and the tokens used."""
-    tokens = _prepare(url)
+def run_mixed_load(
+    url_for: Callable[[str], str], ops: int
+) -> tuple[dict[str, Tally], list[str]]:
+    """Run the load (each process on its user's URL from `url_for`); the tally of each
+    user's processes, and the tokens used."""
+    tokens = _prepare(url_for)
     context = mp_context()
     results = context.Queue()
     processes = [
         context.Process(
             target=process_main,
-            args=(url, USERS[i % 2], tokens, THREADS, ops, i + 1, results),
+            args=(
+                url_for(USERS[i % 2]),
+                USERS[i % 2],
+                tokens,
+                THREADS,
+                ops,
+                i + 1,
+                results,
+            ),
         )
         for i in range(PROCESSES)
     ]
@@ -71,13 +83,20 @@ def run_mixed_load(url: str, ops: int) -> tuple[dict[str, Tally], list[str]]:
     return by_user, tokens
 
 
-def check_after_load(url: str, by_user: dict[str, Tally], tokens: list[str]) -> Tally:
+def check_after_load(
+    url: str,
+    url_for: Callable[[str], str],
+    by_user: dict[str, Tally],
+    tokens: list[str],
+) -> Tally:
+    """The invariants of the database at `url`, and the counters as each user sees
+    them (through `url_for`)."""
     total = Tally()
     for tally in by_user.values():
         total.merge(tally)
     attempts = sum(total.ops.values())
     print(
-        f"\nmixed load on {ResourceStore(url, user='alice').backend}: "
+        f"\nmixed load on {ResourceStore(url_for('alice'), user='alice').backend}: "
         f"{attempts} operations, {sum(total.ok.values())} succeeded, "
         f"{sum(total.refused.values())} refused as expected, "
         f"{len(total.unexpected)} unexpected errors"
@@ -95,7 +114,7 @@ def check_after_load(url: str, by_user: dict[str, Tally], tokens: list[str]) -> 
     assert not problems, "\n".join(problems[:30])
 
     # Every redemption the callers counted is counted once in the database, and no more.
-    alice = ResourceStore(url, user="alice")
+    alice = ResourceStore(url_for("alice"), user="alice")
     shares = {s.prefix: s for s in alice.shares() if s.resource.startswith("base-")}
     for token, limit in zip(tokens, TOKEN_LIMITS, strict=True):
         share = shares[token[:10]]
@@ -104,7 +123,7 @@ def check_after_load(url: str, by_user: dict[str, Tally], tokens: list[str]) -> 
             assert share.access_count == limit, (token[:10], total.attempts[token])
     # Every run the callers recorded is counted: no lost increment.
     for user, tally in by_user.items():
-        store = ResourceStore(url, user=user)
+        store = ResourceStore(url_for(user), user=user)
         for k in range(HOT):
             name = f"hot-{k}"
             assert store.get(name).execution_count == tally.executions[name]
@@ -115,14 +134,14 @@ def check_after_load(url: str, by_user: dict[str, Tally], tokens: list[str]) -> 
     return total
 
 
-def test_mixed_load(backend):
-    by_user, tokens = run_mixed_load(backend, DEFAULT_OPS)
-    total = check_after_load(backend, by_user, tokens)
+def test_mixed_load(backend, url_for):
+    by_user, tokens = run_mixed_load(url_for, DEFAULT_OPS)
+    total = check_after_load(backend, url_for, by_user, tokens)
     assert sum(total.ops.values()) == PROCESSES * THREADS * DEFAULT_OPS
 
 
 @pytest.mark.stress
-def test_mixed_load_full(backend):
-    by_user, tokens = run_mixed_load(backend, STRESS_OPS)
-    total = check_after_load(backend, by_user, tokens)
+def test_mixed_load_full(backend, url_for):
+    by_user, tokens = run_mixed_load(url_for, STRESS_OPS)
+    total = check_after_load(backend, url_for, by_user, tokens)
     assert sum(total.ops.values()) == PROCESSES * THREADS * STRESS_OPS

@@ -84,7 +84,7 @@ def interleave(
     return [results["first"], results["second"]]
 
 
-def test_rename_racing_a_new_description_keeps_search_text_right(make_store):
+def test_rename_racing_a_new_description_keeps_search_text_right(make_store, backend):
     alice = make_store("alice")
     rid = str(alice.save("report", "x = 1", description="old words").resource.id)
     other = make_store("alice")
@@ -98,7 +98,7 @@ def test_rename_racing_a_new_description_keeps_search_text_right(make_store):
     assert not isinstance(second, Exception), second
     record = alice.get(rid)
     assert (record.name, record.description) == ("quarterly", "fresh words")
-    assert violations(alice.url) == []
+    assert violations(backend) == []
     assert [r.name for r in alice.list("quarterly").items] == ["quarterly"]
     assert [r.name for r in alice.list("fresh words").items] == ["quarterly"]
 
@@ -116,7 +116,7 @@ def _export(name: str, content: str) -> dict:
     }
 
 
-def test_two_imports_of_one_new_name_both_land(make_store):
+def test_two_imports_of_one_new_name_both_land(make_store, backend):
     alice = make_store("alice")
     other = make_store("alice")
     alice.save("unrelated", "x = 0")  # the user row exists: no wait on its insert
@@ -134,7 +134,7 @@ def test_two_imports_of_one_new_name_both_land(make_store):
         "x = 'first'",
         "x = 'second'",
     ]
-    assert violations(alice.url) == []
+    assert violations(backend) == []
 
 
 # -- a delete committed between another transaction's lookup and its write -------------
@@ -157,7 +157,7 @@ def _race_a_delete(make_store, backend, statement, first_call):
         alice, statement, lambda: first_call(alice, bob), lambda: deleter.delete("etl")
     )
     assert second == "etl", repr(second)  # the delete went through either way
-    assert violations(alice.url) == []
+    assert violations(backend) == []
     return first, alice, bob
 
 

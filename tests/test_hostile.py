@@ -76,10 +76,10 @@ hostile_text = st.one_of(
 
 
 # -- both databases at once ------------------------------------------------------------
-def fresh_stores(urls) -> list[ResourceStore]:
-    """A new user on each backend, so every example starts from nothing."""
-    user = f"u{uuid.uuid4().hex[:12]}"
-    return [ResourceStore(url, user=user) for url in urls]
+def fresh_stores(urls, users_on, user: str | None = None) -> list[ResourceStore]:
+    """A new user (or `user`) on each backend, so every example starts from nothing."""
+    user = user or f"u{uuid.uuid4().hex[:12]}"
+    return [ResourceStore(users_on(url)(user), user=user) for url in urls]
 
 
 def outcome(fn: Callable[[], object]) -> tuple:
@@ -138,12 +138,12 @@ def nfkc(text: str) -> str:
 
 # -- names -----------------------------------------------------------------------------
 @pytest.mark.parametrize("n", SIZES)
-def test_names_round_trip_or_are_refused(urls, n):
+def test_names_round_trip_or_are_refused(urls, users_on, n):
     @examples(n)
     @given(name=hostile_text)
     def check(name):
         RUN["names"] += 1
-        stores = fresh_stores(urls)
+        stores = fresh_stores(urls, users_on)
         kind, value = both(stores, lambda s: s.save(name, "x = 1").resource.name)
         if kind == "ok":
             assert value == nfkc(name).strip()
@@ -159,12 +159,12 @@ def test_names_round_trip_or_are_refused(urls, n):
 
 # -- descriptions and tags -------------------------------------------------------------
 @pytest.mark.parametrize("n", SIZES)
-def test_descriptions_and_tags_round_trip_or_are_refused(urls, n):
+def test_descriptions_and_tags_round_trip_or_are_refused(urls, users_on, n):
     @examples(n)
     @given(description=hostile_text, tags=st.lists(hostile_text, max_size=4))
     def check(description, tags):
         RUN["descriptions and tags"] += 1
-        stores = fresh_stores(urls)
+        stores = fresh_stores(urls, users_on)
         given = {"description": description, "tags": tags}
         kind, value = both(
             stores, lambda s: _meta(s.save("r", "x = 1", **given).resource)
@@ -197,7 +197,7 @@ def _name_text(result) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_search_matches_the_python_model_on_both_backends(urls, n):
+def test_search_matches_the_python_model_on_both_backends(urls, users_on, n):
     @examples(n)
     @given(
         corpus=st.lists(
@@ -212,7 +212,7 @@ def test_search_matches_the_python_model_on_both_backends(urls, n):
     )
     def check(corpus, needle):
         RUN["search"] += 1
-        stores = fresh_stores(urls)
+        stores = fresh_stores(urls, users_on)
         saved = []
         for name, description in corpus:
             kind, value = both(
@@ -278,12 +278,12 @@ def same_json(a: object, b: object) -> bool:
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_agent_config_round_trips_or_is_refused(urls, n):
+def test_agent_config_round_trips_or_is_refused(urls, users_on, n):
     @examples(n)
     @given(config=agent_configs)
     def check(config):
         RUN["agent_config"] += 1
-        stores = fresh_stores(urls)
+        stores = fresh_stores(urls, users_on)
         kind, value = both(
             stores,
             lambda s: s.save("agent", config, resource_type="agent_config").version,
@@ -301,13 +301,13 @@ def test_agent_config_round_trips_or_is_refused(urls, n):
 
 # -- tokens ----------------------------------------------------------------------------
 @pytest.mark.parametrize("n", SIZES)
-def test_tokens_open_only_when_exactly_right(urls, n):
+def test_tokens_open_only_when_exactly_right(urls, users_on, n):
     @examples(n)
     @given(data=st.data())
     def check(data):
         RUN["tokens"] += 1
-        owners = fresh_stores(urls)
-        guests = [ResourceStore(o.url, user=o.user + "-guest") for o in owners]
+        owners = fresh_stores(urls, users_on)
+        guests = fresh_stores(urls, users_on, owners[0].user + "-guest")
         # Same resource, same limit, one token per backend: the same mutations apply.
         real = [
             o.save("r", "x = 1") and o.share("r", max_accesses=3).token for o in owners
@@ -420,14 +420,14 @@ def _far_from_now(expires: object) -> bool:
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_expiry_and_use_limit_round_trip_or_are_refused(urls, n):
+def test_expiry_and_use_limit_round_trip_or_are_refused(urls, users_on, n):
     @examples(n)
     @given(expires=expiries, limit=use_limits)
     def check(expires, limit):
         if not _far_from_now(expires):
             return
         RUN["expiry and use limit"] += 1
-        stores = fresh_stores(urls)
+        stores = fresh_stores(urls, users_on)
         for store in stores:
             store.save("r", "x = 1")
         kind, value = both(
@@ -510,7 +510,7 @@ def magic_cells(draw, directory: str) -> str:
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_no_magic_shows_a_traceback(urls, shell, run, tmp_path, n):
+def test_no_magic_shows_a_traceback(urls, users_on, shell, run, as_user, tmp_path, n):
     """Every subcommand, hostile words and options: a one-line UsageError or a result,
     the same on both backends (this runs once per `backend` fixture value, each time
     on both databases, with half the examples)."""
@@ -520,12 +520,11 @@ def test_no_magic_shows_a_traceback(urls, shell, run, tmp_path, n):
     def check(cell):
         RUN["magic"] += 1
         user = f"u{uuid.uuid4().hex[:12]}"
-        for url in urls:
-            ResourceStore(url, user=user).save("r", "x = 1", tags=["t"])
-        shell.run_line_magic("config", f"ResourceMagic.user = {user!r}")
+        for store in fresh_stores(urls, users_on, user):
+            store.save("r", "x = 1", tags=["t"])
         seen = []
         for url in urls:
-            shell.run_line_magic("config", f"ResourceMagic.database_url = {url!r}")
+            as_user(user, database=url)
             result = run(cell)
             assert not result.traceback_shown, result.text
             if result.error is not None:

@@ -56,14 +56,19 @@ REF_FORMS = ("name", "owner/name", "id", "token", "prefix", "near")
 
 @dataclass(frozen=True)
 class Secret:
-    url: str
+    url: str  # the database (its rows are checked through it)
+    url_for: Callable[[str], str]  # user -> the URL that user logs in with
     refs: dict[str, str]  # reference form -> Alice's resource as that form names it
     controls: dict[str, str]  # reference form -> the same form naming nothing at all
     ids: tuple[str, ...]
 
+    def store(self, user: str) -> ResourceStore:
+        """`user`'s store on this database."""
+        return ResourceStore(self.url_for(user), user=user)
 
-def _plant(url: str) -> Secret:
-    alice = ResourceStore(url, user="alice")
+
+def _plant(url: str, url_for: Callable[[str], str]) -> Secret:
+    alice = ResourceStore(url_for("alice"), user="alice")
     first = alice.save(
         "secret-report",
         "SECRET_CONTENT = 1",
@@ -97,24 +102,26 @@ def _plant(url: str) -> Secret:
         "near": "nothing-her",
     }
     assert tuple(refs) == tuple(controls) == REF_FORMS
-    return Secret(url, refs, controls, (str(first.id), str(child.id), str(agent.id)))
+    ids = (str(first.id), str(child.id), str(agent.id))
+    return Secret(url, url_for, refs, controls, ids)
 
 
 _PLANTED: dict[str, Secret] = {}
 
 
 @pytest.fixture
-def secret(backend, request, tmp_path_factory) -> Secret:
+def secret(backend, users_on, request, tmp_path_factory) -> Secret:
     """Alice's private data, planted once per backend in a database of this module's
-    own (the matrix only reads it, and checks it stays unchanged)."""
-    kind = "sqlite" if backend.startswith("sqlite") else "postgresql"
+    own (the matrix only reads it, and checks it stays unchanged); each user reaches
+    it through `users_on(its URL)`."""
+    kind = request.node.callspec.params["backend"]
     if kind not in _PLANTED:
         if kind == "sqlite":
             path = tmp_path_factory.mktemp("isolation") / "resources.db"
             url = f"sqlite:///{path}"
         else:
             url = request.getfixturevalue("postgres_server").create_database()
-        _PLANTED[kind] = _plant(url)
+        _PLANTED[kind] = _plant(url, users_on(url))
     return _PLANTED[kind]
 
 
@@ -282,7 +289,7 @@ OWN_DATA_REFUSALS = ("InvalidInput", "UsageError")
 
 
 def _store_attempt(secret: Secret, door: Door, user: str, ref: str):
-    store = ResourceStore(secret.url, user=user)
+    store = secret.store(user)
     try:
         result = door.call(store, ref)
     except ResourceError as exc:
@@ -297,7 +304,7 @@ def test_store_method_reveals_and_changes_nothing(secret, method):
         secret, method, door.own_data, partial(_store_attempt, secret, door)
     )
     assert not problems, "\n".join(problems)
-    backend = ResourceStore(secret.url, user="alice").backend
+    backend = secret.store("alice").backend
     _FIGURES[("store", backend, method)] = len(secret.refs)
 
 
@@ -317,11 +324,11 @@ def test_the_matrix_notices_a_door_left_open(secret):
 
     problems = attack(secret, "update", False, alice_updates)
     assert any("changed Alice's rows" in p for p in problems), problems
-    ResourceStore(secret.url, user="alice").update("secret-report", tags=["secret-tag"])
+    secret.store("alice").update("secret-report", tags=["secret-tag"])
 
 
 def test_near_miss_suggests_only_the_attackers_own_names(secret):
-    mallory = ResourceStore(secret.url, user="mallory-near")
+    mallory = secret.store("mallory-near")
     mallory.save("secret-chalk", "x = 1")
     with pytest.raises(NotFound) as caught:
         mallory.get("secret-chil")
@@ -332,7 +339,7 @@ def test_near_miss_suggests_only_the_attackers_own_names(secret):
 
 def test_alices_data_is_still_hers(secret):
     """The matrix's refusals are real: Alice herself reaches everything."""
-    alice = ResourceStore(secret.url, user="alice")
+    alice = secret.store("alice")
     for form in ("name", "owner/name", "id"):
         assert alice.get(secret.refs[form]).content == "SECRET_CONTENT = 2"
     assert [v.version for v in alice.history("secret-report")] == [1, 2]
@@ -397,12 +404,11 @@ def test_overrides_are_for_real_subcommands():
     assert set(MAGIC_OVERRIDES) <= set(SUBCOMMANDS), "drop rows of removed subcommands"
 
 
-def _magic_attempt(secret, shell, run, door, tmp_path, user, ref):
+def _magic_attempt(secret, shell, run, as_user, door, tmp_path, user, ref):
     directory = Path(tempfile.mkdtemp(prefix=user, dir=tmp_path))
     if door.prepare is not None:
         door.prepare(directory, ref)
-    shell.run_line_magic("config", f"ResourceMagic.database_url = {secret.url!r}")
-    shell.run_line_magic("config", f"ResourceMagic.user = {user!r}")
+    as_user(user, database=secret.url)
     cell = run(door.cell.format(ref=ref, dir=directory))
     payload = shell.payload_manager.read_payload()
     shell.payload_manager.clear_payload()
@@ -421,26 +427,30 @@ def _magic_attempt(secret, shell, run, door, tmp_path, user, ref):
     return "ok", "", text
 
 
-def test_every_subcommand_reveals_and_changes_nothing(secret, shell, run, tmp_path):
+def test_every_subcommand_reveals_and_changes_nothing(
+    secret, shell, run, as_user, tmp_path
+):
     """One shell for the whole magic matrix (a shell per subcommand costs more than
     the attacks); the failure lists every door found open."""
     problems = []
     for command in sorted(SUBCOMMANDS):
         door = magic_door(SUBCOMMANDS[command])
-        attempt = partial(_magic_attempt, secret, shell, run, door, tmp_path)
+        attempt = partial(_magic_attempt, secret, shell, run, as_user, door, tmp_path)
         uses_ref = "{ref}" in door.cell or door.prepare is not None
         problems += attack(secret, command, door.own_data, attempt, uses_ref)
-        backend = ResourceStore(secret.url, user="alice").backend
+        backend = secret.store("alice").backend
         _FIGURES[("magic", backend, command)] = len(secret.refs) if uses_ref else 1
     assert not problems, "\n".join(problems)
 
 
-def test_the_magic_matrix_notices_a_door_left_open(secret, shell, run, tmp_path):
+def test_the_magic_matrix_notices_a_door_left_open(
+    secret, shell, run, as_user, tmp_path
+):
     """Negative control: Alice's own `%resource show` gets in; the matrix says so."""
 
     def as_alice(user, ref):
         door = magic_door(SUBCOMMANDS["show"])
-        return _magic_attempt(secret, shell, run, door, tmp_path, "alice", ref)
+        return _magic_attempt(secret, shell, run, as_user, door, tmp_path, "alice", ref)
 
     problems = attack(secret, "show", False, as_alice)
     assert any("shows Alice's" in p for p in problems), problems

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -74,14 +75,19 @@ def outcome(fn) -> tuple:
 
 
 class StoreModel(RuleBasedStateMachine):
+    # Set by the test: the two databases, and the suite's users_on (database URL ->
+    # url_for(user) on it).
     urls: tuple[str, str] = ("", "")
+    users_on: Callable[[str], Callable[[str], str]]
 
     def __init__(self) -> None:
         super().__init__()
         run = uuid.uuid4().hex[:8]
         self.users = [f"alice-{run}", f"bob-{run}"]
         self.stores = {
-            user: [ResourceStore(url, user=user) for url in self.urls]
+            user: [
+                ResourceStore(self.users_on(url)(user), user=user) for url in self.urls
+            ]
             for user in self.users
         }
         self.resources: list[Res] = []
@@ -321,8 +327,9 @@ def _settings(examples: int, steps: int) -> settings:
     ("examples", "steps"),
     [pytest.param(6, 20), pytest.param(30, 40, marks=pytest.mark.stress)],
 )
-def test_store_behaves_like_the_model(urls, examples, steps):
+def test_store_behaves_like_the_model(urls, users_on, examples, steps):
     StoreModel.urls = urls
+    StoreModel.users_on = staticmethod(users_on)
     before = dict(RUNS)
     run_state_machine_as_test(StoreModel, settings=_settings(examples, steps))
     print(

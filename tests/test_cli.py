@@ -47,7 +47,9 @@ def cli(*args: str, way: str = "script", env: dict | None = None):
 
 
 @pytest.fixture
-def seeded(make_store, backend):
+def seeded(make_store, url_for):
+    """Alice's resources and bob's public prompt; returns url_for (the command line
+    acts as USER with `--database-url url_for(USER) --user USER`)."""
     alice = make_store("alice")
     alice.save("etl", 'print("rows", n)', parameters={"n": 3}, tags=["etl"])
     alice.save("etl", 'print("rows:", n)', parameters={"n": 3}, tags=["etl"])
@@ -55,10 +57,11 @@ def seeded(make_store, backend):
     alice.save("cfg", {"model": "m", "t": 1}, resource_type="agent_config")
     alice.record_execution("ask")
     make_store("bob").save("pub", "Hi {{ x }}", resource_type="prompt", is_public=True)
-    return backend
+    return url_for
 
 
 def _listing(url: str, user: str = "alice", drop: str = "updated") -> list[dict]:
+    """`user`'s listing (`url`: the one `user` logs in with)."""
     done = cli(
         "--database-url", url, "list", "--json", "--sort", "name", "--user", user
     )
@@ -71,30 +74,33 @@ def _listing(url: str, user: str = "alice", drop: str = "updated") -> list[dict]
 
 @pytest.mark.parametrize("way", ["script", "module"])
 def test_list_as_text_json_and_csv_with_flags_before_or_after(seeded, way):
-    before = cli("--database-url", seeded, "--user", "alice", "list", way=way)
-    after = cli("list", "--database-url", seeded, "--user", "alice", way=way)
+    url = seeded("alice")
+    before = cli("--database-url", url, "--user", "alice", "list", way=way)
+    after = cli("list", "--database-url", url, "--user", "alice", way=way)
     assert before.returncode == after.returncode == 0, before.stderr + after.stderr
     assert before.stdout == after.stdout
     lines = before.stdout.splitlines()
     assert lines[0].split()[:3] == ["name", "type", "description"]
     assert [line.split()[0] for line in lines[1:]] == ["cfg", "ask", "etl"]
-    as_json = cli("--database-url", seeded, "--user", "alice", "list", "--json")
+    as_json = cli("--database-url", url, "--user", "alice", "list", "--json")
     assert [r["name"] for r in json.loads(as_json.stdout)] == ["cfg", "ask", "etl"]
-    as_csv = cli("--database-url", seeded, "--user", "alice", "--csv", "list")
+    as_csv = cli("--database-url", url, "--user", "alice", "--csv", "list")
     assert as_csv.stdout.splitlines()[0].startswith("name,type,description,tags")
-    most_run = cli("--database-url", seeded, "--user", "alice", "list", "--sort")
+    most_run = cli("--database-url", url, "--user", "alice", "list", "--sort")
     assert most_run.returncode == 2  # --sort without a value is a usage error
-    most_run = cli("list", "--sort", "-executions", "--json", "--database-url", seeded)
+    # no --user: the one from the environment (the suite's "tester")
+    tester = seeded("tester")
+    most_run = cli("list", "--sort", "-executions", "--json", "--database-url", tester)
     assert most_run.returncode == 0, most_run.stderr
     env = {"RESOURCE_MAGIC_USER": "alice"}
     ranked = cli(
-        "list", "--sort", "-executions", "--json", "--database-url", seeded, env=env
+        "list", "--sort", "-executions", "--json", "--database-url", url, env=env
     )
     assert json.loads(ranked.stdout)[0]["name"] == "ask"
 
 
 def test_values_print_as_text_and_workflows_run_in_a_fresh_namespace(seeded):
-    base = ["--database-url", seeded, "--user", "alice"]
+    base = ["--database-url", seeded("alice"), "--user", "alice"]
     assert cli(*base, "run", "ask", "-p", "topic=tests").stdout == "About tests\n"
     assert cli(*base, "run", "bob/pub", "-p", "x=you").stdout == "Hi you\n"
     ran = cli(*base, "run", "etl", "-p", "n=7")
@@ -112,7 +118,7 @@ def test_values_print_as_text_and_workflows_run_in_a_fresh_namespace(seeded):
 
 
 def test_exit_codes_and_one_line_refusals(seeded):
-    base = ["--database-url", seeded, "--user", "alice"]
+    base = ["--database-url", seeded("alice"), "--user", "alice"]
     missing = cli(*base, "show", "nope")
     assert missing.returncode == 1 and missing.stdout == ""
     assert missing.stderr == (
@@ -135,36 +141,41 @@ def test_exit_codes_and_one_line_refusals(seeded):
 
 
 def test_share_then_open_and_revoke_from_the_command_line(seeded):
-    alice = ["--database-url", seeded, "--user", "alice"]
+    alice = ["--database-url", seeded("alice"), "--user", "alice"]
     shared = cli(*alice, "share", "etl", "--max-uses", "1", "--json")
     assert shared.returncode == 0, shared.stderr
     token = json.loads(shared.stdout.splitlines()[-1])
     assert token.startswith("rmshr_") and shared.stdout.count("Shared 'etl'") == 1
-    opened = cli("--database-url", seeded, "--user", "carol", "open", token)
+    carol = ["--database-url", seeded("carol"), "--user", "carol"]
+    opened = cli(*carol, "open", token)
     assert opened.returncode == 0 and "alice/etl" in opened.stdout
-    again = cli("--database-url", seeded, "--user", "carol", "open", token)
+    again = cli(*carol, "open", token)
     assert again.returncode == 1 and "Traceback" not in again.stderr
 
 
 def test_cron_style_backup_export_then_import_into_a_fresh_database(
-    seeded, tmp_path, request
+    seeded, backend, users_on, tmp_path, request
 ):
     """`resource-magic export backup.json`, then import into an empty database of
     the same backend: the same listing."""
     backup = tmp_path / "backup.json"
-    done = cli("--database-url", seeded, "--user", "alice", "export", str(backup))
+    done = cli(
+        "--database-url", seeded("alice"), "--user", "alice", "export", str(backup)
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "Exported 3 resources (4 versions) to " + str(backup) + ".\n"
     assert "it/s" not in done.stderr  # piped: no progress bar
-    if seeded.startswith("sqlite"):
-        fresh = f"sqlite:///{tmp_path / 'restored.db'}"
+    if backend.startswith("sqlite"):
+        fresh = users_on(f"sqlite:///{tmp_path / 'restored.db'}")("alice")
     else:
-        fresh = request.getfixturevalue("fresh_postgres_url")
+        fresh = users_on(request.getfixturevalue("fresh_postgres_url"))("alice")
     done = cli("import", str(backup), "--database-url", fresh, "--user", "alice")
     assert done.returncode == 0, done.stderr
     # the same resources, versions, tags and parameters; run counts are activity in
     # one database, which an export does not carry
-    assert _listing(fresh, drop="executions") == _listing(seeded, drop="executions")
+    assert _listing(fresh, drop="executions") == _listing(
+        seeded("alice"), drop="executions"
+    )
     history = cli(
         "--database-url", fresh, "--user", "alice", "history", "etl", "--json"
     )
@@ -222,34 +233,37 @@ def _on_a_terminal(*args: str) -> tuple[int, str]:
 
 
 def test_export_and_import_show_a_bar_on_a_terminal_and_none_when_piped(
-    make_store, backend, tmp_path
+    make_store, url_for, tmp_path
 ):
     """The magic's own progress bar (from PROGRESS_FROM resources on): on a terminal
     it shows; piped (a cron job's log) nothing but the one-line summary."""
     alice = make_store("alice")
     for i in range(PROGRESS_FROM):
         alice.save(f"r{i:02d}", f"x = {i}")
-    base = ("--database-url", backend, "--user")
+
+    def base(user: str) -> tuple[str, ...]:
+        return ("--database-url", url_for(user), "--user", user)
+
     piped_file, shown_file = tmp_path / "piped.json", tmp_path / "shown.json"
 
-    piped = cli(*base, "alice", "export", str(piped_file))
+    piped = cli(*base("alice"), "export", str(piped_file))
     assert piped.returncode == 0, piped.stderr
     assert piped.stderr == ""
     assert piped.stdout == (
         f"Exported {PROGRESS_FROM} resources ({PROGRESS_FROM} versions) "
         f"to {piped_file}.\n"
     )
-    status, shown = _on_a_terminal(*base, "alice", "export", str(shown_file))
+    status, shown = _on_a_terminal(*base("alice"), "export", str(shown_file))
     assert status == 0, shown
     assert "%|" in shown and "\r" in shown
     assert f"{PROGRESS_FROM}/{PROGRESS_FROM}" in shown
 
-    piped = cli(*base, "carol", "import", str(piped_file))
+    piped = cli(*base("carol"), "import", str(piped_file))
     assert piped.returncode == 0, piped.stderr
     assert piped.stderr == ""
     assert "\r" not in piped.stdout and "%|" not in piped.stdout
     assert piped.stdout.startswith(f"Imported {PROGRESS_FROM} resources")
-    status, shown = _on_a_terminal(*base, "dave", "import", str(shown_file))
+    status, shown = _on_a_terminal(*base("dave"), "import", str(shown_file))
     assert status == 0, shown
     assert "%|" in shown and f"{PROGRESS_FROM}/{PROGRESS_FROM}" in shown
     assert make_store("dave").list().total == PROGRESS_FROM

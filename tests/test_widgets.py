@@ -190,8 +190,8 @@ class CountingStore(ResourceStore):
         return page
 
 
-def test_every_query_loads_one_page(backend, browse):
-    store = CountingStore(backend, user="alice")
+def test_every_query_loads_one_page(url_for, browse):
+    store = CountingStore(url_for("alice"), user="alice")
     store.pages = []
     seed(store, 30)
     b = browse(store, page_size=10)
@@ -779,9 +779,9 @@ class BrokenStore(ResourceStore):
     ids=["preview", "search"],
 )
 def test_unexpected_errors_reach_the_status_line_and_the_log(
-    backend, browse, caplog, act, message
+    url_for, browse, caplog, act, message
 ):
-    store = BrokenStore(backend, user="alice")
+    store = BrokenStore(url_for("alice"), user="alice")
     store.save("etl", "e = 1")
     b = browse(store)
     with caplog.at_level(logging.ERROR, logger="resource_magic.widgets"):
@@ -839,10 +839,11 @@ def test_database_unavailable_shows_in_the_status_line(doomed_url, browse, tmp_p
 
 
 @pytest.mark.filterwarnings("ignore:Query string argument")  # SQLite ignores it
-def test_title_masks_credentials_in_the_url(backend, browse):
-    store = ResourceStore(f"{backend}?password=s3cret&sslpassword=k3y", user="alice")
+def test_title_masks_credentials_in_the_url(url_for, browse):
+    url = url_for("alice")
+    store = ResourceStore(f"{url}?password=s3cret&sslpassword=k3y", user="alice")
     title = browse(store).find("rm-title")
-    assert title.value.endswith(f" @ {backend}?password=***&amp;sslpassword=***")
+    assert title.value.endswith(f" @ {url}?password=***&amp;sslpassword=***")
     assert "s3cret" not in title.value and "k3y" not in title.value
 
 

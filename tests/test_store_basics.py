@@ -295,11 +295,11 @@ def test_public_resource_is_readable_but_not_changeable(make_store):
     assert alice.get("shared").description is None
 
 
-def test_user_defaults_come_from_the_environment(backend, monkeypatch):
+def test_user_defaults_come_from_the_environment(url_for, monkeypatch):
     from resource_magic.store import ResourceStore
 
     monkeypatch.setenv("RESOURCE_MAGIC_USER", "carol")
-    assert ResourceStore(backend).user == "carol"
+    assert ResourceStore(url_for("carol")).user == "carol"
 
 
 def test_a_damaged_sqlite_file_reads_as_unavailable(tmp_path):

@@ -7,23 +7,38 @@ changes nothing. Every query carries the current user's id; other users' resourc
 reachable only when public (by owner/name) or through a share token, and "not yours"
 reads exactly like "not there". Counters and limits are single conditional UPDATE ...
 RETURNING statements, never read-modify-write, so concurrent kernels cannot lose an
-increment or overrun a limit. The operations are grouped by job: core (plumbing),
-resources (CRUD and versions), sharing (tokens), lineage (forks), transfer
-(export/import), complete (prefix look-ups for completers), versions (labels, pairs
-of versions to compare); ResourceStore is their union."""
+increment or overrun a limit.
+
+The operations are grouped by job, each group a sibling deriving only from StoreCore
+(core: the engine, transactions, the current user; with what several groups share,
+refs: what a reference or token names, and rows: building and reading rows):
+resources (save, get, update, delete), listing (pages of resources), versions
+(history, restore, labels, pairs of versions to compare), sharing (tokens), lineage
+(forks), transfer (export/import), complete (prefix look-ups for completers). No
+group imports another; ResourceStore composes them."""
 
 from __future__ import annotations
 
 from ..vocabulary import DEFAULT_SORT
 from .complete import CompletionOps
 from .export_file import EXPORT_FORMAT
-from .listing import COUNT_CAP, SORTS
-from .resources import SCOPES
+from .lineage import LineageOps
+from .listing import COUNT_CAP, SCOPES, SORTS, ListingOps
+from .resources import ResourceOps
+from .sharing import SharingOps
 from .transfer import TransferOps
 from .versions import VersionOps
 
 
-class ResourceStore(TransferOps, CompletionOps, VersionOps):
+class ResourceStore(
+    ResourceOps,
+    ListingOps,
+    SharingOps,
+    LineageOps,
+    TransferOps,
+    VersionOps,
+    CompletionOps,
+):
     """ResourceStore(url=None, user=None): the database at `url` (default: the embedded
     SQLite file, or RESOURCE_MAGIC_DATABASE_URL) seen as `user` (default:
     RESOURCE_MAGIC_USER, else JUPYTERHUB_USER, else the login name). Opening it

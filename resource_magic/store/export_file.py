@@ -23,7 +23,7 @@ from ..validate import (
     clean_tags,
     clean_type,
 )
-from .resources import clean_attachments
+from .rows import clean_attachments
 
 EXPORT_FORMAT = "resource_magic/1"
 

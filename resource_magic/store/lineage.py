@@ -9,25 +9,17 @@ someone else is exactly like one that does not exist, except that the chain goes
 
 from __future__ import annotations
 
-import re
-import uuid
-
-from sqlalchemy import and_, case, insert, literal, or_, select, union_all, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, case, literal, or_, select, union_all, update
 
 from .. import tokens
-from ..errors import NameTaken
-from ..models import Attachment, Resource, ResourceTag, ResourceVersion, User
+from ..models import Resource, User
 from ..records import Lineage, LineageNode, ResourceRecord
-from ..validate import MAX_NAME, clean_name, search_text
-from .core import name_or_id
-from .sharing import SharingOps
-
-# Each failed attempt means a concurrent fork took that name, so this bounds contention.
-_MAX_NAME_ATTEMPTS = 1000
+from ..validate import clean_name
+from .core import StoreCore
+from .refs import name_or_id
 
 
-class LineageOps(SharingOps):
+class LineageOps(StoreCore):
     def fork(self, source: str, new_name: str | None = None) -> ResourceRecord:
         """Copy `source` into a new resource of mine; returns the copy."""
         wanted = clean_name(new_name) if new_name is not None else None
@@ -54,101 +46,6 @@ class LineageOps(SharingOps):
                 .values(fork_count=Resource.fork_count + 1)
             )
             return self._load_record(session, copy_id)
-
-    def _insert_copy(
-        self, session: Session, original: Resource, wanted: str | None, version: int
-    ):
-        """A new resource of mine holding `version` of `original` (content,
-        parameters, tags, outputs) as its version 1."""
-        uid = self._uid(session)
-        now = self._now()
-        source = session.execute(
-            select(
-                ResourceVersion.id, ResourceVersion.content, ResourceVersion.parameters
-            ).where(
-                ResourceVersion.resource_id == original.id,
-                ResourceVersion.version == version,
-            )
-        ).one()
-        for _attempt in range(_MAX_NAME_ATTEMPTS):
-            name = wanted or self._free_name(session, uid, original.name)
-            copy_id = uuid.uuid4()
-            inserted = session.scalar(
-                self._insert(Resource)
-                .values(
-                    id=copy_id,
-                    user_id=uid,
-                    name=name,
-                    description=original.description,
-                    resource_type=original.resource_type,
-                    content=source.content,
-                    parameters=source.parameters,
-                    execution_count=0,
-                    fork_count=0,
-                    parent_resource_id=original.id,
-                    is_public=False,
-                    current_version=1,
-                    search_text=search_text(name, original.description),
-                    created_at=now,
-                    updated_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["user_id", "name"])
-                .returning(Resource.id)
-            )
-            if inserted is not None:
-                break
-            if wanted is not None:
-                raise NameTaken(
-                    f"You already have a resource named '{wanted}': fork under another "
-                    "name with --as NEW_NAME."
-                )
-        else:  # pragma: no cover - only under extreme contention for one name
-            raise NameTaken(
-                "Could not find a free name for the fork: give one with --as."
-            )
-        tags = session.scalars(
-            select(ResourceTag.tag).where(ResourceTag.resource_id == original.id)
-        ).all()
-        self._set_tags(session, copy_id, tags)
-        version_id = self._add_version(
-            session, copy_id, 1, source.content, source.parameters, [], now
-        )
-        session.execute(
-            insert(Attachment).from_select(
-                ["version_id", "position", "mime_type", "data", "size"],
-                select(
-                    literal(version_id),
-                    Attachment.position,
-                    Attachment.mime_type,
-                    Attachment.data,
-                    Attachment.size,
-                ).where(Attachment.version_id == source.id),
-            )
-        )
-        return copy_id
-
-    @staticmethod
-    def _free_name(session: Session, uid: int, name: str) -> str:
-        """`name` if I have no such name, else the first free `base-N` (N >= 2), where
-        base is `name` shortened just enough for the suffix to fit."""
-        base = name[: MAX_NAME - 8]
-        pattern = re.compile(re.escape(base) + r"-(\d+)$")
-        taken = session.scalars(
-            select(Resource.name).where(
-                Resource.user_id == uid,
-                or_(
-                    Resource.name == name,
-                    Resource.name.startswith(base + "-", autoescape=True),
-                ),
-            )
-        ).all()
-        if name not in taken:
-            return name
-        used = {int(m.group(1)) for n in taken if (m := pattern.match(n))}
-        n = 2
-        while n in used:
-            n += 1
-        return f"{base}-{n}"
 
     def lineage(self, ref: str) -> Lineage:
         """Ancestors (depth < 0), the resource (0) and descendants that are mine or

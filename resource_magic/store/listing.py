@@ -15,13 +15,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, literal, select, tuple_
+from sqlalchemy import func, literal, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput
-from ..models import Resource
-from ..records import ResourceRecord
-from ..vocabulary import SORT_FIELDS
+from ..models import Resource, ResourceTag
+from ..records import Page, ResourceRecord
+from ..validate import clean_search, clean_tags, clean_type
+from ..vocabulary import DEFAULT_SORT, SORT_FIELDS
+from .core import StoreCore
+from .search import SearchFilter, search_filter
 
 COUNT_CAP = 10_000
 
@@ -96,3 +99,108 @@ def capped_count(session: Session, where: list, cap: int) -> tuple[int, bool]:
     ).subquery()
     total = session.scalar(select(func.count()).select_from(matched))
     return (cap, True) if total > cap else (total, False)
+
+
+SCOPES = ("mine", "public")
+MAX_PAGE = 1000
+MAX_OFFSET = 1_000_000_000
+
+
+class ListingOps(StoreCore):
+    """Pages of my resources or of all public ones, and all my names."""
+
+    # A listing counts its matches up to here, then says "10,000+".
+    count_cap: int = COUNT_CAP
+
+    def list(
+        self,
+        search: str | None = None,
+        *,
+        resource_type: str | None = None,
+        tag: str | None = None,
+        scope: str = "mine",
+        sort: str = DEFAULT_SORT,
+        limit: int = 50,
+        offset: int = 0,
+        after: ResourceRecord | None = None,
+        before: ResourceRecord | None = None,
+        last: bool = False,
+    ) -> Page:
+        """One page of my (or all public) resources and the total (counted up to
+        COUNT_CAP): most recently updated first, or by `sort` ("name" ascending,
+        "-executions" descending). Page by `offset`, or by keyset: the page `after` or
+        `before` a record of the page in view, or the `last` page (store/listing.py)."""
+        needle = clean_search(search)
+        if resource_type is not None:
+            resource_type = clean_type(resource_type)
+        if tag is not None:
+            tag = clean_tags([tag])[0]
+        if scope not in SCOPES:
+            raise InvalidInput(f"Unknown scope {scope!r}: use 'mine' or 'public'.")
+        chosen, descending = parse_sort(sort)
+        if (
+            isinstance(limit, bool)
+            or not isinstance(limit, int)
+            or not 1 <= limit <= MAX_PAGE
+        ):
+            raise InvalidInput(
+                f"The limit must be a whole number from 1 to {MAX_PAGE}."
+            )
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise InvalidInput("The offset must be a whole number, 0 or more.")
+        if offset > MAX_OFFSET:  # beyond any row; past 2**63 the databases overflow
+            raise InvalidInput(
+                f"The offset must be a whole number from 0 to {MAX_OFFSET:,}."
+            )
+        check_anchor(offset, after, before, last)
+        order, seek, backwards = order_and_seek(chosen, descending, after, before, last)
+        with self._transaction() as session:
+            uid = self._uid(session)
+            search = search_filter(session, needle) if needle else SearchFilter(true())
+            where = [
+                search.scoped(Resource.user_id) == uid
+                if scope == "mine"
+                else search.scoped(Resource.is_public).is_(True),
+                search.clause,
+            ]
+            if resource_type:
+                where.append(Resource.resource_type == resource_type)
+            if tag:
+                where.append(
+                    Resource.id.in_(
+                        select(ResourceTag.resource_id).where(ResourceTag.tag == tag)
+                    )
+                )
+            total, capped = capped_count(
+                session, where, max(self.count_cap, offset + limit)
+            )
+            stmt = (
+                self._record_select(uid, with_content=False)
+                .where(*where, *seek)
+                .order_by(*order)
+                .limit(limit + 1)  # one more: is there another page that way?
+                .offset(offset)
+            )
+            rows = session.execute(stmt).all()
+            more = len(rows) > limit
+            rows = rows[:limit][::-1] if backwards else rows[:limit]
+            items = tuple(self._to_record(row, with_content=False) for row in rows)
+            return Page(
+                items=items,
+                total=total,
+                limit=limit,
+                offset=offset,
+                total_capped=capped,
+                more=more,
+            )
+
+    def names(self) -> list[str]:
+        """All my resource names (for completion and suggestions)."""
+        with self._transaction() as session:
+            return list(
+                session.scalars(
+                    select(Resource.name)
+                    .where(Resource.user_id == self._uid(session))
+                    .order_by(Resource.name)
+                )
+            )

@@ -1,78 +1,28 @@
-"""Saving, finding, listing, changing and deleting resources; version history."""
+"""Saving, finding, listing, changing and deleting resources."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import and_, delete, func, insert, or_, select, true, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import InvalidInput, NameTaken
-from ..models import Attachment, Resource, ResourceTag, ResourceVersion, User
-from ..records import (
-    AttachmentRecord,
-    Page,
-    ResourceRecord,
-    SaveResult,
-    VersionRecord,
-)
+from ..models import Resource, User
+from ..records import AttachmentRecord, ResourceRecord, SaveResult
 from ..validate import (
-    MAX_ATTACHMENT_BYTES,
     check_content,
     check_parameters,
     clean_description,
     clean_message,
     clean_name,
-    clean_search,
     clean_tags,
     clean_type,
     search_text,
 )
-from ..vocabulary import DEFAULT_SORT, MIME_LENGTH
-from .core import MAX_VERSION, StoreCore, name_or_id
+from .core import StoreCore
 from .exposure import exposure, guard
-from .listing import (
-    COUNT_CAP,
-    capped_count,
-    check_anchor,
-    order_and_seek,
-    parse_sort,
-)
-from .search import SearchFilter, search_filter
-
-SCOPES = ("mine", "public")
-MAX_PAGE = 1000
-MAX_OFFSET = 1_000_000_000
-
-
-def clean_attachments(attachments: Iterable | None) -> list[tuple[str, bytes]]:
-    """Accept (mime_type, data) pairs or AttachmentRecord-likes; text becomes UTF-8."""
-    cleaned = []
-    for item in attachments or ():
-        mime, data = (
-            (item.mime_type, item.data)
-            if hasattr(item, "mime_type")
-            else (item[0], item[1])
-        )
-        if (
-            not isinstance(mime, str)
-            or not 0 < len(mime) <= MIME_LENGTH
-            or "/" not in mime
-            or not mime.isprintable()  # no NUL, control characters or surrogates
-        ):
-            raise InvalidInput(f"{mime!r} is not a MIME type like image/png.")
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        if not isinstance(data, bytes | bytearray):
-            raise InvalidInput(f"The {mime} attachment must be bytes or text.")
-        if len(data) > MAX_ATTACHMENT_BYTES:
-            raise InvalidInput(
-                f"The {mime} output is {len(data):,} bytes: the limit is "
-                f"{MAX_ATTACHMENT_BYTES:,} bytes per output."
-            )
-        cleaned.append((mime, bytes(data)))
-    return cleaned
+from .rows import clean_attachments, new_resource
 
 
 def _clean_save(
@@ -93,8 +43,7 @@ def _clean_save(
 
 
 class ResourceOps(StoreCore):
-    # A listing counts its matches up to here, then says "10,000+" (store/listing.py).
-    count_cap: int = COUNT_CAP
+    """Save, get, update, delete and count runs; listings are store/listing.py's."""
 
     # -- create / new version
     # ------------------------------------------------------------
@@ -151,20 +100,16 @@ class ResourceOps(StoreCore):
                 else (False, False)
             )
             ins = self._insert(Resource).values(
-                id=uuid.uuid4(),
-                user_id=uid,
-                name=name,
-                description=description,
-                resource_type=resource_type,
-                content=content,
-                parameters=parameters,
-                execution_count=0,
-                fork_count=0,
-                is_public=bool(is_public),
-                current_version=1,
-                search_text=search_text(name, description),
-                created_at=now,
-                updated_at=now,
+                **new_resource(
+                    uid,
+                    name,
+                    resource_type,
+                    description=description,
+                    content=content,
+                    parameters=parameters,
+                    is_public=bool(is_public),
+                    now=now,
+                )
             )
             changes = {
                 "current_version": Resource.current_version + 1,
@@ -206,45 +151,6 @@ class ResourceOps(StoreCore):
                 self._load_record(session, resource_id), created=version == 1
             )
 
-    def _add_version(
-        self,
-        session,
-        resource_id,
-        version,
-        content,
-        parameters,
-        files,
-        now,
-        message=None,
-    ):
-        version_id = session.scalar(
-            insert(ResourceVersion)
-            .values(
-                resource_id=resource_id,
-                version=version,
-                content=content,
-                parameters=parameters,
-                message=message,
-                created_at=now,
-            )
-            .returning(ResourceVersion.id)
-        )
-        if files:
-            session.execute(
-                insert(Attachment),
-                [
-                    {
-                        "version_id": version_id,
-                        "position": position,
-                        "mime_type": mime,
-                        "data": data,
-                        "size": len(data),
-                    }
-                    for position, (mime, data) in enumerate(files)
-                ],
-            )
-        return version_id
-
     # -- read
     # ----------------------------------------------------------------------------
     def get(self, ref: str) -> ResourceRecord:
@@ -259,116 +165,6 @@ class ResourceOps(StoreCore):
         with self._transaction() as session:
             record = self._get_record(session, ref)
             return record, self._attachments_of(session, record.id, record.version)
-
-    def _get_record(self, session, ref: str) -> ResourceRecord:
-        """One query for the row, its owner and parent (plus one for its tags)."""
-        # The user id as a subquery: no separate lookup on this hot path.
-        uid = self._uid_expr()
-        owner, name, selector = self._parse_ref(ref)
-        row = None
-        if not self._names_a_token(name):
-            visible = or_(Resource.user_id == uid, Resource.is_public.is_(True))
-            if owner is not None:
-                match = and_(User.name == owner, Resource.name == name, visible)
-            else:
-                match = name_or_id(uid, name, visible)
-            row = session.execute(self._record_select(uid).where(match)).first()
-        if row is None:
-            raise self._not_found(session, ref)
-        return self._at_version(session, self._to_record(row), selector)
-
-    def list(
-        self,
-        search: str | None = None,
-        *,
-        resource_type: str | None = None,
-        tag: str | None = None,
-        scope: str = "mine",
-        sort: str = DEFAULT_SORT,
-        limit: int = 50,
-        offset: int = 0,
-        after: ResourceRecord | None = None,
-        before: ResourceRecord | None = None,
-        last: bool = False,
-    ) -> Page:
-        """One page of my (or all public) resources and the total (counted up to
-        COUNT_CAP): most recently updated first, or by `sort` ("name" ascending,
-        "-executions" descending). Page by `offset`, or by keyset: the page `after` or
-        `before` a record of the page in view, or the `last` page (store/listing.py)."""
-        needle = clean_search(search)
-        if resource_type is not None:
-            resource_type = clean_type(resource_type)
-        if tag is not None:
-            tag = clean_tags([tag])[0]
-        if scope not in SCOPES:
-            raise InvalidInput(f"Unknown scope {scope!r}: use 'mine' or 'public'.")
-        chosen, descending = parse_sort(sort)
-        if (
-            isinstance(limit, bool)
-            or not isinstance(limit, int)
-            or not 1 <= limit <= MAX_PAGE
-        ):
-            raise InvalidInput(
-                f"The limit must be a whole number from 1 to {MAX_PAGE}."
-            )
-        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise InvalidInput("The offset must be a whole number, 0 or more.")
-        if offset > MAX_OFFSET:  # beyond any row; past 2**63 the databases overflow
-            raise InvalidInput(
-                f"The offset must be a whole number from 0 to {MAX_OFFSET:,}."
-            )
-        check_anchor(offset, after, before, last)
-        order, seek, backwards = order_and_seek(chosen, descending, after, before, last)
-        with self._transaction() as session:
-            uid = self._uid(session)
-            search = search_filter(session, needle) if needle else SearchFilter(true())
-            where = [
-                search.scoped(Resource.user_id) == uid
-                if scope == "mine"
-                else search.scoped(Resource.is_public).is_(True),
-                search.clause,
-            ]
-            if resource_type:
-                where.append(Resource.resource_type == resource_type)
-            if tag:
-                where.append(
-                    Resource.id.in_(
-                        select(ResourceTag.resource_id).where(ResourceTag.tag == tag)
-                    )
-                )
-            total, capped = capped_count(
-                session, where, max(self.count_cap, offset + limit)
-            )
-            stmt = (
-                self._record_select(uid, with_content=False)
-                .where(*where, *seek)
-                .order_by(*order)
-                .limit(limit + 1)  # one more: is there another page that way?
-                .offset(offset)
-            )
-            rows = session.execute(stmt).all()
-            more = len(rows) > limit
-            rows = rows[:limit][::-1] if backwards else rows[:limit]
-            items = tuple(self._to_record(row, with_content=False) for row in rows)
-            return Page(
-                items=items,
-                total=total,
-                limit=limit,
-                offset=offset,
-                total_capped=capped,
-                more=more,
-            )
-
-    def names(self) -> list[str]:
-        """All my resource names (for completion and suggestions)."""
-        with self._transaction() as session:
-            return list(
-                session.scalars(
-                    select(Resource.name)
-                    .where(Resource.user_id == self._uid(session))
-                    .order_by(Resource.name)
-                )
-            )
 
     # -- change
     # --------------------------------------------------------------------------
@@ -531,113 +327,3 @@ class ResourceOps(StoreCore):
             if count is None:
                 self._own(session, ref, action="run")  # raises the right error
             return count
-
-    # -- versions
-    # ------------------------------------------------------------------------
-    def history(self, ref: str) -> list[VersionRecord]:
-        """Every version of a resource I can see, oldest first, with its message and
-        labels."""
-        with self._transaction() as session:
-            resource = self._visible(session, ref)
-            return self._versions_of(session, resource.id, resource.current_version)
-
-    def restore(
-        self,
-        ref: str,
-        version: int | str,
-        message: str | None = None,
-        *,
-        allow_secrets: bool = False,
-    ) -> ResourceRecord:
-        """Make a new version equal to an old one (a number or a label; history only
-        grows); `message` says why. Refused like save when the resource is public or
-        shared and that version holds a secret."""
-        if isinstance(version, bool) or not isinstance(version, int | str):
-            raise InvalidInput(
-                f"The version must be a whole number or a label, not {version!r}."
-            )
-        message = clean_message(message)
-        with self._transaction(write=True) as session:
-            resource = self._own(session, ref, action="restore")
-            # After the lookup: a reference to nothing reads as "not found" first.
-            number = self._resolve_version(
-                session, resource.id, resource.name, resource.current_version, version
-            )
-            old = session.scalar(
-                select(ResourceVersion).where(
-                    ResourceVersion.resource_id == resource.id,
-                    ResourceVersion.version == number,
-                )
-            )
-            now = self._now()
-            new_version = session.scalar(
-                update(Resource)
-                .where(Resource.id == resource.id)
-                .values(
-                    current_version=Resource.current_version + 1,
-                    content=old.content,
-                    parameters=old.parameters,
-                    updated_at=now,
-                )
-                .returning(Resource.current_version)
-            )
-            if new_version is None:  # deleted since the lookup (PostgreSQL)
-                raise self._not_found(session, ref)
-            files = [
-                (a.mime_type, a.data)
-                for a in session.scalars(
-                    select(Attachment)
-                    .where(Attachment.version_id == old.id)
-                    .order_by(Attachment.position)
-                )
-            ]
-            self._add_version(
-                session,
-                resource.id,
-                new_version,
-                old.content,
-                old.parameters,
-                files,
-                now,
-                message,
-            )
-            if not allow_secrets:
-                guard(
-                    session,
-                    resource.id,
-                    [new_version],
-                    was_public=resource.is_public,
-                    now=now,
-                )
-            return self._load_record(session, resource.id)
-
-    def attachments(
-        self, ref: str, version: int | None = None
-    ) -> tuple[AttachmentRecord, ...]:
-        """The captured outputs of a version (the current one by default)."""
-        with self._transaction() as session:
-            resource = self._visible(session, ref)
-            if version is not None and abs(version) > MAX_VERSION:
-                return ()  # no such version, as for any other missing one
-            return self._attachments_of(
-                session, resource.id, version or resource.current_version
-            )
-
-    def _attachments_of(
-        self, session, resource_id, version
-    ) -> tuple[AttachmentRecord, ...]:
-        rows = session.scalars(
-            select(Attachment)
-            .join(ResourceVersion, Attachment.version_id == ResourceVersion.id)
-            .where(
-                ResourceVersion.resource_id == resource_id,
-                ResourceVersion.version == version,
-            )
-            .order_by(Attachment.position)
-        )
-        return tuple(
-            AttachmentRecord(
-                position=a.position, mime_type=a.mime_type, data=a.data, size=a.size
-            )
-            for a in rows
-        )

@@ -19,16 +19,16 @@ import os
 import uuid
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .. import tokens
-from ..errors import TOKEN_REFUSED_MESSAGE, InvalidInput, NotFound, TokenRefused
-from ..models import Resource, ResourceLabel, ResourceShare
+from ..errors import InvalidInput, NotFound
+from ..models import Resource, ResourceShare
 from ..records import NewShare, SharedResource, ShareRecord
 from ..validate import clean_max_accesses, parse_expiry
+from .core import StoreCore
 from .exposure import refuse_secrets
-from .resources import ResourceOps
 
 
 def share_status(share: ResourceShare, now: datetime) -> str:
@@ -74,7 +74,7 @@ def _no_share(text: str) -> NotFound:
     return NotFound(f"None of your shares matches '{text[:16]}': see %resource shares.")
 
 
-class SharingOps(ResourceOps):
+class SharingOps(StoreCore):
     def share(
         self,
         ref: str,
@@ -218,57 +218,6 @@ class SharingOps(ResourceOps):
 
     # -- internals
     # -----------------------------------------------------------------------
-    def _redeem(self, session: Session, token: str):
-        """Count one access if the token is usable (one statement), else refuse."""
-        now = self._now()
-        text = tokens.clean_token(str(token)) if token is not None else ""
-        row = None
-        if tokens.looks_like_token(text):
-            row = session.execute(
-                update(ResourceShare)
-                .where(
-                    ResourceShare.token_digest == tokens.digest(text),
-                    ResourceShare.revoked_at.is_(None),
-                    or_(
-                        ResourceShare.expires_at.is_(None),
-                        ResourceShare.expires_at > now,
-                    ),
-                    or_(
-                        ResourceShare.max_accesses.is_(None),
-                        ResourceShare.access_count < ResourceShare.max_accesses,
-                    ),
-                )
-                .values(access_count=ResourceShare.access_count + 1)
-                .returning(
-                    ResourceShare.resource_id,
-                    ResourceShare.access_count,
-                    ResourceShare.max_accesses,
-                    ResourceShare.expires_at,
-                    ResourceShare.version,
-                    ResourceShare.label,
-                )
-            ).first()
-        if row is None:
-            raise TokenRefused(TOKEN_REFUSED_MESSAGE)
-        return row
-
-    def _shared_version(self, session: Session, share_row) -> int | None:
-        """The version a redeemed token shows: its pinned version, where its label
-        points now, or None for the current one. A token that follows a label its
-        owner has since removed is refused like any other unusable token (the
-        transaction, and with it the use just counted, rolls back)."""
-        if share_row.label is None:
-            return share_row.version
-        version = session.scalar(
-            select(ResourceLabel.version).where(
-                ResourceLabel.resource_id == share_row.resource_id,
-                ResourceLabel.label == share_row.label,
-            )
-        )
-        if version is None:
-            raise TokenRefused(TOKEN_REFUSED_MESSAGE)
-        return version
-
     @staticmethod
     def _share_handles(session: Session, uid: int) -> dict[uuid.UUID, str]:
         """The handle of each of my shares (one query of their ids)."""

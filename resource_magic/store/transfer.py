@@ -19,15 +19,13 @@ from ..models import (
     ResourceVersion,
 )
 from ..records import ImportResult
-from ..validate import (
-    search_text,
-)
+from .core import StoreCore
 from .export_file import EXPORT_FORMAT, parse_export
 from .exposure import guard
-from .lineage import LineageOps
+from .rows import new_resource
 
 
-class TransferOps(LineageOps):
+class TransferOps(StoreCore):
     def export(self, names: Sequence[str] | None = None) -> dict:
         """My resources (all, or these names) with every version and attachment."""
         with self._transaction() as session:
@@ -249,19 +247,17 @@ class TransferOps(LineageOps):
         """
         last = item["versions"][-1]
         resource = Resource(
-            user_id=uid,
-            name=item["name"],
-            description=item["description"],
-            resource_type=item["resource_type"],
-            content=last["content"],
-            parameters=last["parameters"],
-            execution_count=0,
-            fork_count=0,
-            is_public=item["is_public"],
-            current_version=0,
-            search_text=search_text(item["name"], item["description"]),
-            created_at=now,
-            updated_at=now,
+            **new_resource(
+                uid,
+                item["name"],
+                item["resource_type"],
+                description=item["description"],
+                content=last["content"],
+                parameters=last["parameters"],
+                is_public=item["is_public"],
+                now=now,
+                current_version=0,
+            )
         )
         try:
             with session.begin_nested():

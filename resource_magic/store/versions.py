@@ -1,4 +1,8 @@
-"""Labels on versions, their history, and pairs of versions for a diff.
+"""Version history, restoring an old version, a version's outputs, labels on
+versions, their history, and pairs of versions for a diff.
+
+History only grows: restore adds a new version equal to an old one (scanned for
+secrets like save when the resource is public or shared).
 
 A label (`production`) points at one version of a resource and moves on purpose. Only
 the owner sets, moves or removes labels; anyone who may read a resource may read its
@@ -10,17 +14,125 @@ it."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NotFound
-from ..models import Resource, ResourceLabel, ResourceLabelEvent
-from ..records import LabelMove, LabelRecord, VersionPair
-from ..validate import clean_label_name, clean_settable_label
+from ..models import (
+    Attachment,
+    Resource,
+    ResourceLabel,
+    ResourceLabelEvent,
+    ResourceVersion,
+)
+from ..records import (
+    AttachmentRecord,
+    LabelMove,
+    LabelRecord,
+    ResourceRecord,
+    VersionPair,
+    VersionRecord,
+)
+from ..validate import clean_label_name, clean_message, clean_settable_label
 from .core import StoreCore
+from .exposure import guard
+from .refs import MAX_VERSION
 
 
 class VersionOps(StoreCore):
+    # -- versions
+    # ------------------------------------------------------------------------
+    def history(self, ref: str) -> list[VersionRecord]:
+        """Every version of a resource I can see, oldest first, with its message and
+        labels."""
+        with self._transaction() as session:
+            resource = self._visible(session, ref)
+            return self._versions_of(session, resource.id, resource.current_version)
+
+    def restore(
+        self,
+        ref: str,
+        version: int | str,
+        message: str | None = None,
+        *,
+        allow_secrets: bool = False,
+    ) -> ResourceRecord:
+        """Make a new version equal to an old one (a number or a label; history only
+        grows); `message` says why. Refused like save when the resource is public or
+        shared and that version holds a secret."""
+        if isinstance(version, bool) or not isinstance(version, int | str):
+            raise InvalidInput(
+                f"The version must be a whole number or a label, not {version!r}."
+            )
+        message = clean_message(message)
+        with self._transaction(write=True) as session:
+            resource = self._own(session, ref, action="restore")
+            # After the lookup: a reference to nothing reads as "not found" first.
+            number = self._resolve_version(
+                session, resource.id, resource.name, resource.current_version, version
+            )
+            old = session.scalar(
+                select(ResourceVersion).where(
+                    ResourceVersion.resource_id == resource.id,
+                    ResourceVersion.version == number,
+                )
+            )
+            now = self._now()
+            new_version = session.scalar(
+                update(Resource)
+                .where(Resource.id == resource.id)
+                .values(
+                    current_version=Resource.current_version + 1,
+                    content=old.content,
+                    parameters=old.parameters,
+                    updated_at=now,
+                )
+                .returning(Resource.current_version)
+            )
+            if new_version is None:  # deleted since the lookup (PostgreSQL)
+                raise self._not_found(session, ref)
+            files = [
+                (a.mime_type, a.data)
+                for a in session.scalars(
+                    select(Attachment)
+                    .where(Attachment.version_id == old.id)
+                    .order_by(Attachment.position)
+                )
+            ]
+            self._add_version(
+                session,
+                resource.id,
+                new_version,
+                old.content,
+                old.parameters,
+                files,
+                now,
+                message,
+            )
+            if not allow_secrets:
+                guard(
+                    session,
+                    resource.id,
+                    [new_version],
+                    was_public=resource.is_public,
+                    now=now,
+                )
+            return self._load_record(session, resource.id)
+
+    def attachments(
+        self, ref: str, version: int | None = None
+    ) -> tuple[AttachmentRecord, ...]:
+        """The captured outputs of a version (the current one by default)."""
+        with self._transaction() as session:
+            resource = self._visible(session, ref)
+            if version is not None and abs(version) > MAX_VERSION:
+                return ()  # no such version, as for any other missing one
+            return self._attachments_of(
+                session, resource.id, version or resource.current_version
+            )
+
+    # -- labels
+    # ------------------------------------------------------------------------
     def set_label(
         self, ref: str, label: str, version: int | str | None = None
     ) -> tuple[LabelRecord, int | None]:

@@ -1,0 +1,357 @@
+"""Rows in, records out: one builder for a new resource row (save, fork and import
+all make theirs with it), versions with their outputs, tags, and the records the
+store returns.
+
+A plain mixin of StoreCore (store/core.py): it assumes its `_uid`, `_insert` and
+`_now`."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, insert, literal, or_, select
+from sqlalchemy.orm import Session, aliased, defer, selectinload
+
+from ..errors import InvalidInput, NameTaken
+from ..models import (
+    Attachment,
+    Resource,
+    ResourceLabel,
+    ResourceTag,
+    ResourceVersion,
+    User,
+)
+from ..records import AttachmentRecord, ResourceRecord, VersionRecord
+from ..validate import MAX_ATTACHMENT_BYTES, MAX_NAME, search_text
+from ..vocabulary import MIME_LENGTH
+
+_Parent = aliased(Resource, name="parent")
+_ParentOwner = aliased(User, name="parent_owner")
+# Each failed attempt means a concurrent fork took that name, so this bounds contention.
+_MAX_NAME_ATTEMPTS = 1000
+
+
+def clean_attachments(attachments: Iterable | None) -> list[tuple[str, bytes]]:
+    """Accept (mime_type, data) pairs or AttachmentRecord-likes; text becomes UTF-8."""
+    cleaned = []
+    for item in attachments or ():
+        mime, data = (
+            (item.mime_type, item.data)
+            if hasattr(item, "mime_type")
+            else (item[0], item[1])
+        )
+        if (
+            not isinstance(mime, str)
+            or not 0 < len(mime) <= MIME_LENGTH
+            or "/" not in mime
+            or not mime.isprintable()  # no NUL, control characters or surrogates
+        ):
+            raise InvalidInput(f"{mime!r} is not a MIME type like image/png.")
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if not isinstance(data, bytes | bytearray):
+            raise InvalidInput(f"The {mime} attachment must be bytes or text.")
+        if len(data) > MAX_ATTACHMENT_BYTES:
+            raise InvalidInput(
+                f"The {mime} output is {len(data):,} bytes: the limit is "
+                f"{MAX_ATTACHMENT_BYTES:,} bytes per output."
+            )
+        cleaned.append((mime, bytes(data)))
+    return cleaned
+
+
+def new_resource(
+    uid: int,
+    name: str,
+    resource_type: str,
+    *,
+    description: str | None,
+    content: object,
+    parameters: dict | None,
+    is_public: bool,
+    now: datetime,
+    current_version: int = 1,
+    parent_id: uuid.UUID | None = None,
+) -> dict:
+    """The columns of a new resource row, fresh counters and search text included:
+    save, fork and import all insert what this returns."""
+    return {
+        "id": uuid.uuid4(),
+        "user_id": uid,
+        "name": name,
+        "description": description,
+        "resource_type": resource_type,
+        "content": content,
+        "parameters": parameters,
+        "execution_count": 0,
+        "fork_count": 0,
+        "parent_resource_id": parent_id,
+        "is_public": is_public,
+        "current_version": current_version,
+        "search_text": search_text(name, description),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+class Rows:
+    """Reading and writing the rows of resources and versions (a mixin of StoreCore)."""
+
+    def _record_select(self, uid: int, with_content: bool = True):
+        """Resource plus its owner's name and its parent's owner/name (when visible)."""
+        visible_parent = or_(_Parent.user_id == uid, _Parent.is_public.is_(True))
+        stmt = (
+            select(
+                Resource,
+                User.name.label("owner"),
+                _Parent.name.label("parent_name"),
+                _ParentOwner.name.label("parent_owner"),
+                visible_parent.label("parent_visible"),
+            )
+            .join(User, Resource.user_id == User.id)
+            .outerjoin(_Parent, Resource.parent_resource_id == _Parent.id)
+            .outerjoin(_ParentOwner, _Parent.user_id == _ParentOwner.id)
+            .options(selectinload(Resource.tags))
+        )
+        if not with_content:
+            stmt = stmt.options(defer(Resource.content), defer(Resource.parameters))
+        return stmt
+
+    @staticmethod
+    def _to_record(row, with_content: bool = True) -> ResourceRecord:
+        resource, owner, parent_name, parent_owner, parent_visible = row
+        parent = (
+            f"{parent_owner}/{parent_name}"
+            if parent_name is not None and parent_visible
+            else None
+        )
+        return ResourceRecord(
+            id=resource.id,
+            owner=owner,
+            name=resource.name,
+            resource_type=resource.resource_type,
+            description=resource.description,
+            content=resource.content if with_content else None,
+            parameters=resource.parameters if with_content else None,
+            tags=tuple(t.tag for t in resource.tags),
+            version=resource.current_version,
+            execution_count=resource.execution_count,
+            last_executed_at=resource.last_executed_at,
+            fork_count=resource.fork_count,
+            # The id of a parent I may not see is as hidden as its name.
+            parent_id=resource.parent_resource_id if parent_visible else None,
+            parent=parent,
+            is_public=resource.is_public,
+            created_at=resource.created_at,
+            updated_at=resource.updated_at,
+        )
+
+    def _load_record(self, session: Session, resource_id: uuid.UUID) -> ResourceRecord:
+        session.expire_all()
+        uid = self._uid(session)
+        row = session.execute(
+            self._record_select(uid).where(Resource.id == resource_id)
+        ).one()
+        return self._to_record(row)
+
+    def _set_tags(
+        self, session: Session, resource_id: uuid.UUID, tags: Sequence[str]
+    ) -> None:
+        session.execute(
+            ResourceTag.__table__.delete().where(ResourceTag.resource_id == resource_id)
+        )
+        if tags:
+            session.execute(
+                ResourceTag.__table__.insert(),
+                [{"resource_id": resource_id, "tag": tag} for tag in tags],
+            )
+
+    @staticmethod
+    def _versions_of(
+        session: Session, resource_id, current: int, numbers=None
+    ) -> list[VersionRecord]:
+        """Versions of one resource (all, or `numbers`), oldest first, each with its
+        message, output count and the labels pointing at it."""
+        outputs = (
+            select(func.count())
+            .where(Attachment.version_id == ResourceVersion.id)
+            .scalar_subquery()
+        )
+        stmt = (
+            select(ResourceVersion, outputs)
+            .where(ResourceVersion.resource_id == resource_id)
+            .order_by(ResourceVersion.version)
+        )
+        if numbers is not None:
+            stmt = stmt.where(ResourceVersion.version.in_(list(numbers)))
+        labels: dict[int, list[str]] = {}
+        for label, number in session.execute(
+            select(ResourceLabel.label, ResourceLabel.version)
+            .where(ResourceLabel.resource_id == resource_id)
+            .order_by(ResourceLabel.label)
+        ):
+            labels.setdefault(number, []).append(label)
+        return [
+            VersionRecord(
+                version=v.version,
+                created_at=v.created_at,
+                content=v.content,
+                parameters=v.parameters,
+                attachment_count=count,
+                is_current=v.version == current,
+                message=v.message,
+                labels=tuple(labels.get(v.version, ())),
+            )
+            for v, count in session.execute(stmt)
+        ]
+
+    def _add_version(
+        self,
+        session,
+        resource_id,
+        version,
+        content,
+        parameters,
+        files,
+        now,
+        message=None,
+    ):
+        version_id = session.scalar(
+            insert(ResourceVersion)
+            .values(
+                resource_id=resource_id,
+                version=version,
+                content=content,
+                parameters=parameters,
+                message=message,
+                created_at=now,
+            )
+            .returning(ResourceVersion.id)
+        )
+        if files:
+            session.execute(
+                insert(Attachment),
+                [
+                    {
+                        "version_id": version_id,
+                        "position": position,
+                        "mime_type": mime,
+                        "data": data,
+                        "size": len(data),
+                    }
+                    for position, (mime, data) in enumerate(files)
+                ],
+            )
+        return version_id
+
+    def _attachments_of(
+        self, session, resource_id, version
+    ) -> tuple[AttachmentRecord, ...]:
+        rows = session.scalars(
+            select(Attachment)
+            .join(ResourceVersion, Attachment.version_id == ResourceVersion.id)
+            .where(
+                ResourceVersion.resource_id == resource_id,
+                ResourceVersion.version == version,
+            )
+            .order_by(Attachment.position)
+        )
+        return tuple(
+            AttachmentRecord(
+                position=a.position, mime_type=a.mime_type, data=a.data, size=a.size
+            )
+            for a in rows
+        )
+
+    def _insert_copy(
+        self, session: Session, original: Resource, wanted: str | None, version: int
+    ):
+        """A new resource of mine holding `version` of `original` (content,
+        parameters, tags, outputs) as its version 1."""
+        uid = self._uid(session)
+        now = self._now()
+        source = session.execute(
+            select(
+                ResourceVersion.id, ResourceVersion.content, ResourceVersion.parameters
+            ).where(
+                ResourceVersion.resource_id == original.id,
+                ResourceVersion.version == version,
+            )
+        ).one()
+        for _attempt in range(_MAX_NAME_ATTEMPTS):
+            name = wanted or self._free_name(session, uid, original.name)
+            row = new_resource(
+                uid,
+                name,
+                original.resource_type,
+                description=original.description,
+                content=source.content,
+                parameters=source.parameters,
+                is_public=False,
+                now=now,
+                parent_id=original.id,
+            )
+            copy_id = row["id"]
+            inserted = session.scalar(
+                self._insert(Resource)
+                .values(**row)
+                .on_conflict_do_nothing(index_elements=["user_id", "name"])
+                .returning(Resource.id)
+            )
+            if inserted is not None:
+                break
+            if wanted is not None:
+                raise NameTaken(
+                    f"You already have a resource named '{wanted}': fork under another "
+                    "name with --as NEW_NAME."
+                )
+        else:  # pragma: no cover - only under extreme contention for one name
+            raise NameTaken(
+                "Could not find a free name for the fork: give one with --as."
+            )
+        tags = session.scalars(
+            select(ResourceTag.tag).where(ResourceTag.resource_id == original.id)
+        ).all()
+        self._set_tags(session, copy_id, tags)
+        version_id = self._add_version(
+            session, copy_id, 1, source.content, source.parameters, [], now
+        )
+        session.execute(
+            insert(Attachment).from_select(
+                ["version_id", "position", "mime_type", "data", "size"],
+                select(
+                    literal(version_id),
+                    Attachment.position,
+                    Attachment.mime_type,
+                    Attachment.data,
+                    Attachment.size,
+                ).where(Attachment.version_id == source.id),
+            )
+        )
+        return copy_id
+
+    @staticmethod
+    def _free_name(session: Session, uid: int, name: str) -> str:
+        """`name` if I have no such name, else the first free `base-N` (N >= 2), where
+        base is `name` shortened just enough for the suffix to fit."""
+        base = name[: MAX_NAME - 8]
+        pattern = re.compile(re.escape(base) + r"-(\d+)$")
+        taken = session.scalars(
+            select(Resource.name).where(
+                Resource.user_id == uid,
+                or_(
+                    Resource.name == name,
+                    Resource.name.startswith(base + "-", autoescape=True),
+                ),
+            )
+        ).all()
+        if name not in taken:
+            return name
+        used = {int(m.group(1)) for n in taken if (m := pattern.match(n))}
+        n = 2
+        while n in used:
+            n += 1
+        return f"{base}-{n}"

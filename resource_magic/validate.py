@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sys
 import unicodedata
-from datetime import UTC, datetime, timedelta
 
 from .errors import InvalidInput
 from .tokens import TOKEN_PREFIX
@@ -27,14 +25,6 @@ MAX_DESCRIPTION = 20_000
 MAX_SEARCH = 1_000
 MAX_JSON_DEPTH = 64
 MAX_ATTACHMENT_BYTES = 10 * 1_048_576
-_DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
-_DURATION_UNITS = {
-    "s": "seconds",
-    "m": "minutes",
-    "h": "hours",
-    "d": "days",
-    "w": "weeks",
-}
 _ALLOWED_CONTROL = {"\n", "\t", "\r"}
 
 
@@ -52,16 +42,6 @@ def check_unicode(text: str, what: str) -> None:
             f"The {what} contains an unpaired surrogate, which is not valid Unicode: "
             "remove it."
         ) from None
-
-
-def check_ref(ref: str) -> None:
-    """A reference (name, owner/name or id) the databases can compare: no NUL (which
-    PostgreSQL refuses in text), no unpaired surrogate. No name holds either."""
-    check_unicode(ref, "reference")
-    if "\x00" in ref:
-        raise InvalidInput(
-            "The reference contains a NUL character, which no name has: remove it."
-        )
 
 
 def clean_label(text: object, what: str, max_len: int) -> str:
@@ -341,131 +321,3 @@ def check_parameters(parameters: object) -> dict | None:
             "and give their paths."
         )
     return dict(parameters) or None
-
-
-def parse_expiry(expires: object, now: datetime) -> datetime | None:
-    """A duration (30m, 12h, 7d, 2w) or an ISO-8601 date-time with a zone, as UTC."""
-    if expires is None:
-        return None
-    if isinstance(expires, timedelta):
-        try:
-            moment = now + expires
-        except OverflowError:
-            raise InvalidInput(f"The duration {expires} is too long.") from None
-    elif isinstance(expires, datetime):
-        moment = _aware(expires, str(expires))
-    elif isinstance(expires, str):
-        moment = _parse_expiry_text(expires, now)
-    else:
-        raise InvalidInput("Give the expiry as a duration like 7d or an ISO date-time.")
-    if moment <= now:
-        raise InvalidInput(
-            f"The expiry {moment.isoformat()} is not in the future: give a later time."
-        )
-    return moment.astimezone(UTC)
-
-
-def _parse_expiry_text(text: str, now: datetime) -> datetime:
-    match = _DURATION_RE.match(text)
-    if match:
-        amount, unit = int(match.group(1)), match.group(2).lower()
-        if amount <= 0:
-            raise InvalidInput(f"The duration {text.strip()!r} must be positive.")
-        try:
-            return now + timedelta(**{_DURATION_UNITS[unit]: amount})
-        except OverflowError:
-            raise InvalidInput(f"The duration {text.strip()!r} is too long.") from None
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(
-            f"Cannot read {text!r} as an expiry: "
-            "use a duration like 30m, 12h, 7d or an "
-            "ISO date-time with a zone like 2026-12-31T18:00Z."
-        ) from None
-    return _aware(moment, text)
-
-
-def _aware(moment: datetime, shown: str) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidInput(
-            f"The date-time {shown.strip()!r} has no time zone: add one, e.g. "
-            f"{moment.strftime('%Y-%m-%dT%H:%M')}Z for UTC."
-        )
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is in year 0 in UTC
-        later = moment.year < 5000
-        raise InvalidInput(
-            f"The date-time {shown.strip()!r} is outside the years 1 to 9999 in UTC: "
-            f"give {'a later' if later else 'an earlier'} one."
-        ) from None
-
-
-def clean_max_accesses(value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        try:
-            value = int(str(value).strip())
-        except ValueError:
-            raise InvalidInput(
-                f"The use limit {value!r} is not a whole number: give e.g. 10."
-            ) from None
-    if value < 1 or value > 2_000_000_000:
-        raise InvalidInput("The use limit must be between 1 and 2,000,000,000.")
-    return value
-
-
-# -- versions and labels in references: NAME@3, NAME@production, owner/NAME@staging --
-MAX_LABEL = 32
-LATEST = "latest"  # always the current version; never set by hand
-_LABEL_RE = re.compile(r"[a-z][a-z0-9_-]*")
-
-
-def clean_label_name(label: object) -> str:
-    """A label: a short lowercase word (production, staging, v2-candidate)."""
-    if not isinstance(label, str):
-        raise InvalidInput("The label must be text, like production.")
-    text = label.strip()
-    if not (_LABEL_RE.fullmatch(text) and len(text) <= MAX_LABEL):
-        shown = text if len(text) <= 40 else text[:40] + "..."
-        raise InvalidInput(
-            f"{shown!r} is not a label: use a short lowercase word like production, "
-            f"staging or v2-candidate (a-z, 0-9, - and _, starting with a letter, at "
-            f"most {MAX_LABEL} characters)."
-        )
-    return text
-
-
-def clean_settable_label(label: object) -> str:
-    text = clean_label_name(label)
-    if text == LATEST:
-        raise InvalidInput(
-            f"'{LATEST}' always means the current version, so it cannot be set: "
-            "choose another label."
-        )
-    return text
-
-
-def parse_selector(text: str) -> int | str | None:
-    """What follows NAME@: a version number, a label, or None for `latest`."""
-    text = text.strip()
-    if text.isascii() and text.isdigit():
-        return int(text)
-    if not text:
-        raise InvalidInput(
-            "Nothing follows '@': give a version number (NAME@3) or a label "
-            "(NAME@production)."
-        )
-    label = clean_label_name(text)
-    return None if label == LATEST else label
-
-
-def split_selector(name: str) -> tuple[str, int | str | None]:
-    """`etl@3` -> ('etl', 3); `etl@production` -> ('etl', 'production'); `etl` ->
-    ('etl', None). The last '@' counts (names saved from now on cannot hold one)."""
-    if "@" not in name:
-        return name, None
-    base, _, selector = name.rpartition("@")
-    return base.strip(), parse_selector(selector)

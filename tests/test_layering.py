@@ -19,6 +19,7 @@ ALLOWED = {
     "config": {"errors"},
     "tokens": {"errors"},
     "validate": {"errors", "tokens", "vocabulary"},
+    "references": {"errors", "validate"},
     "templates": {"errors", "vocabulary"},
     "secretscan": {"tokens"},
     "frames": {"errors", "records", "vocabulary", "present"},
@@ -31,12 +32,12 @@ ALLOWED = {
     "migrations": {"models"},
     "store": {
         "errors", "models", "db", "migrate", "records", "tokens", "validate", "config",
-        "vocabulary", "secretscan",
+        "vocabulary", "secretscan", "references",
     },
     "magic": {
         "store", "frames", "errors", "templates", "records", "config", "tokens",
         "validate", "widgets", "vocabulary", "present", "execute", "secretscan",
-        "diffs",
+        "diffs", "references",
     },
     "widgets": {
         "store", "frames", "errors", "templates", "records", "tokens", "validate",

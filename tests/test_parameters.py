@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from resource_magic.errors import InvalidInput
+from resource_magic.references import clean_label_name, split_selector
 from resource_magic.templates import (
     bind_parameters,
     parameter_list,
     parse_declarations,
     required_parameter,
 )
-from resource_magic.validate import clean_label_name, split_selector
 
 DECLARED = parameter_list(
     {

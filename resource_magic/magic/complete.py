@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from IPython.core.completer import SimpleCompletion, context_matcher
 
-from ..validate import LATEST
+from ..references import LATEST
 from ..vocabulary import RESOURCE_TYPES, SORT_FIELDS
 from .registry import SUBCOMMANDS
 

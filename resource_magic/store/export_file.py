@@ -13,13 +13,13 @@ import json
 from datetime import UTC, datetime
 
 from ..errors import InvalidInput
+from ..references import clean_settable_label
 from ..validate import (
     check_content,
     check_parameters,
     clean_description,
     clean_message,
     clean_name,
-    clean_settable_label,
     clean_tags,
     clean_type,
 )

@@ -26,8 +26,8 @@ from ..errors import (
 )
 from ..models import Resource, ResourceLabel, ResourceShare, ResourceVersion, User
 from ..records import ResourceRecord
+from ..references import check_ref, parse_selector, split_selector
 from ..tokens import TOKEN_PREFIX
-from ..validate import check_ref, parse_selector, split_selector
 
 # Version numbers are 32-bit integer columns: a larger one names no version (and
 # would overflow the database's parameter instead of simply matching nothing).

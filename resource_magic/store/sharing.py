@@ -26,7 +26,6 @@ from .. import tokens
 from ..errors import InvalidInput, NotFound
 from ..models import Resource, ResourceShare
 from ..records import NewShare, SharedResource, ShareRecord
-from ..validate import clean_max_accesses, parse_expiry
 from .core import StoreCore
 from .exposure import refuse_secrets
 
@@ -88,8 +87,8 @@ class SharingOps(StoreCore):
         Refused (SecretFound) when what the token shows looks like it holds a secret,
         unless allow_secrets."""
         now = self._now()
-        expires_at = parse_expiry(expires, now)
-        limit = clean_max_accesses(max_accesses)
+        expires_at = tokens.parse_expiry(expires, now)
+        limit = tokens.clean_max_accesses(max_accesses)
         token = tokens.new_token()
         whole, selector = self._whole(ref)
         with self._transaction(write=True, uses=whole) as session:

@@ -33,7 +33,8 @@ from ..records import (
     VersionPair,
     VersionRecord,
 )
-from ..validate import clean_label_name, clean_message, clean_settable_label
+from ..references import clean_label_name, clean_settable_label
+from ..validate import clean_message
 from .core import StoreCore
 from .exposure import guard
 from .refs import MAX_VERSION

@@ -115,6 +115,15 @@ def test_run_that_raises_saves_nothing(run, store):
     assert store.list().total == 0
 
 
+def test_run_with_a_bad_message_runs_nothing(run, store, shell):
+    shown = run(f"%%resource save noted --run -m {'x' * 2_001}\nran_it = True\n")
+    assert shown.usage_error == (
+        "The version message is 2001 characters long: use at most 2000."
+    )
+    assert "ran_it" not in shell.user_ns
+    assert store.list().total == 0
+
+
 def test_run_respects_a_trailing_semicolon_and_saves_a_new_version(run, store):
     run("%%resource save calc\nx = 1")
     shown = run("%%resource save calc --run\n41 + 1;\n")

@@ -373,6 +373,7 @@ def test_get_is_two_statements_and_can_bring_the_outputs(store):
         {"name": "ok", "tags": ["bad tag!"]},
         {"name": "ok", "parameters": {"class": 1}},
         {"name": "ok", "attachments": [("nomime", b"x")]},
+        {"name": "ok", "message": "x" * 2_001},
     ],
 )
 def test_check_save_refuses_exactly_what_save_refuses_and_writes_nothing(

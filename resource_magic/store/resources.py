@@ -26,7 +26,7 @@ from .rows import clean_attachments, new_resource
 
 
 def _clean_save(
-    name, content, resource_type, description, tags, parameters, attachments
+    name, content, resource_type, description, tags, parameters, attachments, message
 ) -> tuple:
     """save's arguments checked and cleaned, or InvalidInput: one place for save and
     check_save, so they cannot disagree."""
@@ -39,6 +39,7 @@ def _clean_save(
         clean_tags(tags) if tags is not None else None,
         check_parameters(parameters),
         clean_attachments(attachments),
+        clean_message(message),
     )
 
 
@@ -57,13 +58,21 @@ class ResourceOps(StoreCore):
         tags: Sequence[str] | None = None,
         parameters: dict | None = None,
         attachments: Iterable | None = None,
+        message: str | None = None,
     ) -> None:
         """Refuse, with the message save would give, what save would refuse before
-        it writes (name, type, content, description, tags, parameters, outputs);
-        touches no database. `%%resource save --run` asks this before running the
-        cell, so a bad save never runs code first."""
+        it writes (name, type, content, description, tags, parameters, outputs,
+        version message); touches no database. `%%resource save --run` asks this
+        before running the cell, so a bad save never runs code first."""
         _clean_save(
-            name, content, resource_type, description, tags, parameters, attachments
+            name,
+            content,
+            resource_type,
+            description,
+            tags,
+            parameters,
+            attachments,
+            message,
         )
 
     def save(
@@ -85,12 +94,25 @@ class ResourceOps(StoreCore):
 
         When the resource is (or becomes) public or shared, a version that looks like
         it holds a secret is refused (SecretFound) unless allow_secrets."""
-        name, resource_type, content, description, tag_list, parameters, files = (
-            _clean_save(
-                name, content, resource_type, description, tags, parameters, attachments
-            )
+        (
+            name,
+            resource_type,
+            content,
+            description,
+            tag_list,
+            parameters,
+            files,
+            message,
+        ) = _clean_save(
+            name,
+            content,
+            resource_type,
+            description,
+            tags,
+            parameters,
+            attachments,
+            message,
         )
-        message = clean_message(message)
         now = self._now()
         with self._transaction(write=True) as session:
             uid = self._uid(session)

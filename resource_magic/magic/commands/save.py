@@ -209,6 +209,7 @@ def _run_first(
         description=args.description,
         tags=args.tags,
         parameters=parameters,
+        message=args.message,
     )
     if resource_type != "workflow":
         raise InvalidInput(

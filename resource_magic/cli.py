@@ -28,6 +28,7 @@ from .config import DATABASE_URL_ENV, USER_ENV
 from .errors import ResourceError
 from .magic.parser import CommandParser
 from .magic.registry import SUBCOMMANDS, Context
+from .team_cli import add_team_parser, run_team
 
 PROG = "resource-magic"
 # Subcommands that act on a notebook: here they say so instead of running.
@@ -120,6 +121,7 @@ def build_parser() -> CliParser:
         else:
             sub.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
         _add_globals(sub, top=False)
+    add_team_parser(commands, CliParser)
     return parser
 
 
@@ -155,7 +157,9 @@ class _Settings:
         if self._store is None:
             from .store import ResourceStore
 
-            self._store = ResourceStore(*self.settings())
+            # An unset user stays None: on a team database the login is the user.
+            user = (self.user or "").strip() or None
+            self._store = ResourceStore(self.settings()[0], user)
         return self._store
 
     @property
@@ -184,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         argcomplete.autocomplete(parser)
     args = parser.parse_args(argv)
     name = args.subcommand
+    if name == "team":
+        return run_team(args)
     if name in NOTEBOOK_ONLY:
         print(
             f"{PROG}: {name} needs a notebook ({NOTEBOOK_ONLY[name]}): use "

@@ -31,6 +31,12 @@ def default_database_url() -> str:
     return f"sqlite:///{default_database_path()}"
 
 
+def configured_user() -> str | None:
+    """RESOURCE_MAGIC_USER when it is set: a user chosen on purpose (on a team
+    database, where the login is the user, a different one is refused)."""
+    return os.environ.get(USER_ENV, "").strip() or None
+
+
 def default_user() -> str:
     """RESOURCE_MAGIC_USER, else JUPYTERHUB_USER, else the operating-system login name.
 

@@ -46,6 +46,10 @@ class DatabaseUnavailable(ResourceError):
     """The database cannot be reached or opened."""
 
 
+class SchemaBehind(DatabaseUnavailable):
+    """A team database's schema is older than this package: its admin upgrades it."""
+
+
 TOKEN_REFUSED_MESSAGE = (
     "That share token is not valid (mistyped, expired, used up or revoked): "
     "ask the owner for a new one."

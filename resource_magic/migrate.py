@@ -80,6 +80,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(alembic_config(connection), revision)
 
 
+def upgrade_on(connection: Connection, revision: str = "head") -> None:
+    """Upgrade through a connection the caller holds (and commits): a team database
+    migrates as its owner role (team.py)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(connection), revision)
+
+
 def ensure_current(engine: Engine) -> None:
     """Upgrade once per engine and process; one cheap read when already at head."""
     if engine in _current:

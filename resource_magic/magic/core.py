@@ -54,7 +54,9 @@ class ResourceMagic(Magics):
         """The store for the current settings, opened (and migrated) on first use."""
         from ..store import ResourceStore
 
-        key = self.settings()
+        # An unset user stays None: on a team database the login is the user.
+        url = self.settings()[0]
+        key = (url, (self.user or "").strip() or None)
         store = self._stores.get(key)
         if store is None:
             store = ResourceStore(*key)

@@ -11,19 +11,35 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..config import default_database_url, default_user, masked_url
+from ..config import (
+    USER_ENV,
+    configured_user,
+    default_database_url,
+    default_user,
+    masked_url,
+)
 from ..db import fork_safe, get_engine, normalise_url
-from ..errors import TOKEN_REFUSED_MESSAGE, DatabaseUnavailable, NotFound, TokenRefused
-from ..migrate import ensure_current
+from ..errors import (
+    TOKEN_REFUSED_MESSAGE,
+    DatabaseUnavailable,
+    InvalidInput,
+    NotFound,
+    SchemaBehind,
+    TokenRefused,
+)
+from ..migrate import current_revision, ensure_current, packaged_head
 from ..models import User, utcnow
 from ..tokens import TOKEN_PREFIX, clean_token
 from ..validate import clean_user
 from .refs import References
 from .rows import Rows
+
+# The table only a team database has (resource_magic/team creates it).
+TEAM_TABLE = "resource_magic_team"
 
 # session.info key: the id of a user row made in this (not yet committed) transaction.
 _USER_ID = "resource_magic.user_id"
@@ -66,11 +82,55 @@ class StoreCore(References, Rows):
         # Two session factories, one per kind of transaction (see _transaction).
         self._write_sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
-        self.user = clean_user(user if user is not None else default_user())
+        # A team database (team.py) says so itself; there the user is the login.
+        self.team = False
         try:
-            ensure_current(engine)
+            if self.engine.dialect.name == "postgresql":
+                login = self._team_login(engine)
+                self.team = login is not None
+            if self.team:
+                self.user = self._team_user(login, user)
+            else:
+                self.user = clean_user(user if user is not None else default_user())
+                ensure_current(engine)
         except (OperationalError, DBAPIError) as exc:
             raise self._unavailable(exc) from exc
+
+    # -- a team database
+    # -------------------------------------------------------------------------
+    @staticmethod
+    def _team_login(engine: Engine) -> str | None:
+        """The login on a team database (None on a plain one), after checking its
+        schema is current: members may not migrate, their admin does."""
+        with engine.connect().execution_options(readonly=True) as connection:
+            login, team = connection.execute(
+                select(
+                    func.session_user(),
+                    func.to_regclass(TEAM_TABLE).is_not(None),
+                )
+            ).one()
+            if not team:
+                return None
+            revision = current_revision(connection)
+        if revision != packaged_head():
+            raise SchemaBehind(
+                f"This team database's schema is at revision {revision} and this "
+                f"resource_magic needs {packaged_head()}: ask your admin to run "
+                "`resource-magic team upgrade`."
+            )
+        return login
+
+    @staticmethod
+    def _team_user(login: str, user: str | None) -> str:
+        """The login, unless the user was set to someone else: refused."""
+        wanted = user if user is not None else configured_user()
+        if wanted is not None and clean_user(wanted) != login:
+            raise InvalidInput(
+                f"This is a team database and you are '{login}' (your database "
+                f"login), not '{clean_user(wanted)}': unset ResourceMagic.user / "
+                f"{USER_ENV}, or connect as that login."
+            )
+        return login
 
     # -- display
     # -------------------------------------------------------------------------

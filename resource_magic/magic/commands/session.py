@@ -7,7 +7,7 @@ import argparse
 from IPython.core.magic_arguments import argument
 
 from ...config import masked_url
-from ...errors import InvalidInput
+from ...errors import InvalidInput, ResourceError
 from ..docs import overview
 from ..registry import Context, subcommand
 
@@ -46,8 +46,21 @@ def whoami(ctx: Context, args: argparse.Namespace) -> None:
     %resource whoami
     """
     # From the settings, not the store: this works even when the database is down.
+    # A PostgreSQL database may be a team database, where the user is the login:
+    # ask it (and say nothing more when it cannot be reached).
     url, user = ctx.magic.settings()
-    print(f"user: {user}")
+    team = None
+    if url.startswith("postgres"):
+        try:
+            store = ctx.store
+        except ResourceError:
+            store = None
+        if store is not None and store.team:
+            team = store.user
+    if team is not None:
+        print(f"user: {team} (a team database: the user is your database login)")
+    else:
+        print(f"user: {user}")
     print(f"database: {masked_url(url)}")
 
 

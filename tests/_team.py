@@ -1,0 +1,54 @@
+"""Team databases for tests: a database made a team database by `team init`, whose
+users are real login roles (made on first use, `team add`), each with its own URL.
+
+Role names are cluster-wide: a role another run (or another database) made is added
+with --existing, so concurrent runs on one server share `alice` harmlessly (each
+database has its own group; membership is per group)."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from resource_magic.team import Admin
+
+
+class TeamDatabase:
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.admin = Admin(admin_url)
+        self.admin.init()
+        self._members: set[str] = set()
+        self._lock = threading.Lock()
+
+    def url_for(self, user: str) -> str:
+        """The URL `user` logs in with (made a member first, once)."""
+        with self._lock:
+            if user not in self._members:
+                self.add(user)
+        return (
+            make_url(self.admin_url)
+            .set(username=user, password=None)
+            .render_as_string(hide_password=False)
+        )
+
+    def add(self, user: str) -> None:
+        engine = create_engine(self.admin_url, poolclass=NullPool)
+        with engine.connect() as conn:
+            exists = conn.execute(
+                text("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :n)"),
+                {"n": user},
+            ).scalar_one()
+        engine.dispose()
+        try:
+            self.admin.add(user, existing=exists)
+        except Exception:
+            # Another run made the role between our look and our CREATE ROLE.
+            self.admin.add(user, existing=True)
+        self._members.add(user)
+
+    def close(self) -> None:
+        self.admin.close()

@@ -22,6 +22,7 @@ class TeamDatabase:
         self.admin = Admin(admin_url)
         self.admin.init()
         self._members: set[str] = set()
+        self._created: list[str] = []  # roles this run made (dropped at the end)
         self._lock = threading.Lock()
 
     def url_for(self, user: str) -> str:
@@ -45,10 +46,40 @@ class TeamDatabase:
         engine.dispose()
         try:
             self.admin.add(user, existing=exists)
+            if not exists:
+                self._created.append(user)
         except Exception:
             # Another run made the role between our look and our CREATE ROLE.
             self.admin.add(user, existing=True)
         self._members.add(user)
+
+    def drop_roles(self) -> None:
+        """Drop the login roles this database made (after the database is gone:
+        a role that another database still uses is left alone)."""
+        engine = create_engine(self.admin_url_of("postgres"), poolclass=NullPool)
+        with engine.connect() as conn:
+            for user in self._created:
+                try:
+                    with conn.begin():
+                        quoted = conn.dialect.identifier_preparer.quote(user)
+                        conn.execute(text(f"DROP ROLE IF EXISTS {quoted}"))
+                except Exception:  # still a member elsewhere: leave it
+                    pass
+            for role in (self.admin.roles.members, self.admin.roles.owner):
+                try:
+                    with conn.begin():
+                        quoted = conn.dialect.identifier_preparer.quote(role)
+                        conn.execute(text(f"DROP ROLE IF EXISTS {quoted}"))
+                except Exception:
+                    pass
+        engine.dispose()
+
+    def admin_url_of(self, database: str) -> str:
+        return (
+            make_url(self.admin_url)
+            .set(database=database)
+            .render_as_string(hide_password=False)
+        )
 
     def close(self) -> None:
         self.admin.close()

@@ -31,11 +31,41 @@ from collections.abc import Callable
 
 import pytest
 from _cells import run_cell
+from _team import TeamDatabase
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from resource_magic.db import dispose_engines, get_engine
 from resource_magic.store import ResourceStore
+
+# Team databases this run made (admin URL -> its users' logins): see users_on.
+TEAMS: dict[str, TeamDatabase] = {}
+# The suites that also run on a team database (a third backend: every user a login
+# role, PostgreSQL's row-level security deciding what each sees). The others test
+# what does not depend on who may see what (rendering, widgets, notebooks, indexes)
+# and run on the two plain backends only.
+TEAM_SUITES = {
+    "test_store_basics",
+    "test_sharing",
+    "test_forks_lineage",
+    "test_versions_executions",
+    "test_labels",
+    "test_listing",
+    "test_search",
+    "test_isolation",
+    "test_state_machine",
+    "test_concurrency",
+    "test_races",
+    "test_secrets",
+    "test_hostile",
+    "test_magic_core",
+    "test_magic_save",
+    "test_magic_use",
+    "test_magic_sharing",
+    "test_magic_versions",
+    "test_magic_manage",
+    "test_magic_journey",
+}
 
 PG_ENV = "RESOURCE_MAGIC_TEST_POSTGRES_URL"
 IN_CI = bool(os.environ.get("CI"))
@@ -64,6 +94,7 @@ class PostgresServer:
         self._pgserver = None
         self._pgdir: str | None = None
         self.databases: list[str] = []
+        self.teams: list[TeamDatabase] = []
 
     def start(self) -> None:
         configured = os.environ.get(PG_ENV, "").strip()
@@ -99,14 +130,27 @@ class PostgresServer:
             .render_as_string(hide_password=False)
         )
 
+    def create_team_database(self) -> str:
+        """A new team database (`team init` done): its admin URL. Its users are
+        login roles made on first use; `users_on(url)` gives each one's URL."""
+        url = self.create_database()
+        team = TeamDatabase(url)
+        TEAMS[url] = team
+        self.teams.append(team)
+        return url
+
     def stop(self) -> None:
         dispose_engines()
+        for team in self.teams:
+            team.close()
         if self.admin_url and self.databases:
             admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
                 for name in self.databases:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+        for team in self.teams:  # roles outlive databases: drop the ones we made
+            team.drop_roles()
         if self._pgserver is not None:
             self._pgserver.cleanup()
         if self._pgdir:
@@ -195,25 +239,69 @@ def pytest_collection_modifyitems(config, items) -> None:
     """Mark every test that needs PostgreSQL `postgres`, so `-m postgres` / `-m "not
     postgres"` select them: a variant parametrised "postgresql" (fixtures that pick a
     backend with getfixturevalue) or a test using a PostgreSQL fixture directly."""
+    deselected = []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        variant = callspec is not None and "postgresql" in callspec.params.values()
+        params = callspec.params.values() if callspec is not None else ()
+        if "team" in params and item.path.stem not in TEAM_SUITES:
+            deselected.append(item)
+            continue
+        variant = "postgresql" in params or "team" in params
         uses = POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ()))
         # the one notebook on PostgreSQL (it starts pgserver without a configured one)
         notebook = item.path.name == "team_postgres.ipynb"
         if variant or uses or notebook:
             item.add_marker(pytest.mark.postgres)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item not in set(deselected)]
+
+
+@pytest.fixture(scope="session")
+def team_database(postgres_server) -> str:
+    """This run's own team database (its admin URL), set up once."""
+    if postgres_server.admin_url is None:
+        _unavailable(postgres_server.reason)
+    return postgres_server.create_team_database()
+
+
+@pytest.fixture
+def new_database(request, tmp_path_factory):
+    """new_database(kind) -> the URL of a new, empty database of a backend kind
+    ("sqlite", "postgresql" or "team"), for a module that keeps its own."""
+
+    def make(kind: str) -> str:
+        if kind == "sqlite":
+            path = tmp_path_factory.mktemp("own") / "resources.db"
+            return f"sqlite:///{path}"
+        server = request.getfixturevalue("postgres_server")
+        if server.admin_url is None:
+            _unavailable(server.reason)
+        if kind == "team":
+            return server.create_team_database()
+        return server.create_database()
+
+    return make
 
 
 @pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("team", marks=pytest.mark.postgres),
+    ]
 )
 def backend(request, tmp_path) -> str:
-    """A database URL with the schema in place and no rows, on each backend in turn."""
+    """A database URL with the schema in place and no rows, on each backend in turn:
+    SQLite, PostgreSQL, and a PostgreSQL team database (the URL is its admin's; each
+    user logs in as themselves through `url_for(user)`)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'resources.db'}"
-    url = request.getfixturevalue("postgres_database")
-    ResourceStore(url, user="_migrate")  # brings the schema to head once
+    if request.param == "team":
+        url = request.getfixturevalue("team_database")
+    else:
+        url = request.getfixturevalue("postgres_database")
+        ResourceStore(url, user="_migrate")  # brings the schema to head once
     _truncate(url)
     return url
 
@@ -221,9 +309,13 @@ def backend(request, tmp_path) -> str:
 @pytest.fixture
 def users_on() -> Callable[[str], Callable[[str], str]]:
     """users_on(database_url) -> url_for(user) on that database: the URL `user` logs
-    in with. Every backend so far is reached as any user through its own URL."""
+    in with: on a team database, a URL of its own that logs in as `user` (a login
+    role made on first use); on the others, the database's URL itself."""
 
     def on(database_url: str) -> Callable[[str], str]:
+        team = TEAMS.get(database_url)
+        if team is not None:
+            return team.url_for
         return lambda user: database_url
 
     return on

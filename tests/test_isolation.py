@@ -110,7 +110,7 @@ _PLANTED: dict[str, Secret] = {}
 
 
 @pytest.fixture
-def secret(backend, users_on, request, tmp_path_factory) -> Secret:
+def secret(backend, users_on, new_database, request, tmp_path_factory) -> Secret:
     """Alice's private data, planted once per backend in a database of this module's
     own (the matrix only reads it, and checks it stays unchanged); each user reaches
     it through `users_on(its URL)`."""
@@ -120,7 +120,7 @@ def secret(backend, users_on, request, tmp_path_factory) -> Secret:
             path = tmp_path_factory.mktemp("isolation") / "resources.db"
             url = f"sqlite:///{path}"
         else:
-            url = request.getfixturevalue("postgres_server").create_database()
+            url = new_database(kind)
         _PLANTED[kind] = _plant(url, users_on(url))
     return _PLANTED[kind]
 

@@ -88,3 +88,10 @@ def _shown(value: object, limit: int = 40) -> str:
     """repr(value), cut to `limit` characters: a hostile name can be megabytes long."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- a team database (resource_magic/team sets it up; the store reads it) -------------
+# The table only a team database has: the store takes the login as the user there.
+TEAM_TABLE = "resource_magic_team"
+# The SQLSTATE of rm_redeem's one refusal for every unusable token.
+TOKEN_REFUSED_SQLSTATE = "RM001"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from _team import admin_store
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
@@ -11,7 +12,7 @@ from sqlalchemy.engine import make_url
 def database_text(store) -> str:
     """Every column of every table, as text (bytes decoded leniently)."""
     parts = []
-    with store.engine.connect() as conn:
+    with admin_store(store).engine.connect() as conn:
         for table in inspect(conn).get_table_names():
             for row in conn.execute(text(f'SELECT * FROM "{table}"')):
                 for value in row:

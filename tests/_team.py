@@ -13,7 +13,26 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from resource_magic.store import ResourceStore
 from resource_magic.team import Admin
+
+# Team databases this run made: admin URL -> TeamDatabase (conftest's users_on reads
+# it to give each user a login of their own).
+TEAMS: dict[str, TeamDatabase] = {}
+
+
+def admin_store(store: ResourceStore) -> ResourceStore:
+    """A store on the same database that may read and write every row: the store
+    itself on a plain database, its admin's on a team database. Tests use it as a
+    back door (to make a share expire, to plant a deep chain, to dump every table),
+    never to act as a user."""
+    if not store.team:
+        return store
+    database = make_url(store.url).database
+    for url in TEAMS:
+        if make_url(url).database == database:
+            return ResourceStore(url, user=make_url(url).username)
+    raise LookupError(f"no team database {database} in this run")
 
 
 class TeamDatabase:

@@ -31,15 +31,13 @@ from collections.abc import Callable
 
 import pytest
 from _cells import run_cell
-from _team import TeamDatabase
+from _team import TEAMS, TeamDatabase
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from resource_magic.db import dispose_engines, get_engine
 from resource_magic.store import ResourceStore
 
-# Team databases this run made (admin URL -> its users' logins): see users_on.
-TEAMS: dict[str, TeamDatabase] = {}
 # The suites that also run on a team database (a third backend: every user a login
 # role, PostgreSQL's row-level security deciding what each sees). The others test
 # what does not depend on who may see what (rendering, widgets, notebooks, indexes)

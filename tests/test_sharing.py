@@ -16,7 +16,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from _dump import assert_token_absent
 from _sql_capture import capture_sql, one_line
+from _team import admin_store
 from sqlalchemy import inspect, select, text, update
+from sqlalchemy.engine import make_url
 
 from resource_magic import tokens
 from resource_magic.errors import (
@@ -27,6 +29,7 @@ from resource_magic.errors import (
     TokenRefused,
 )
 from resource_magic.models import ResourceShare
+from resource_magic.store import ResourceStore
 
 
 def _share_rows(store) -> list[ResourceShare]:
@@ -36,7 +39,7 @@ def _share_rows(store) -> list[ResourceShare]:
 
 def _set_share(store, prefix: str, **values) -> None:
     """Change a share row directly: how a test makes a share expire without sleeping."""
-    with store._transaction(write=True) as session:
+    with admin_store(store)._transaction(write=True) as session:
         session.execute(
             update(ResourceShare)
             .where(ResourceShare.token_prefix == prefix)
@@ -451,8 +454,14 @@ def test_redemption_is_one_conditional_update_returning(make_store):
     bob.open(good)  # warm-up
     for token in (good, refused["expired"], refused["unknown"]):
         for redeem in (bob.open, bob.fork):
-            with capture_sql(alice.engine) as sql, contextlib.suppress(TokenRefused):
+            with capture_sql(bob.engine) as sql, contextlib.suppress(TokenRefused):
                 redeem(token)
+            if bob.team:
+                # A member cannot touch others' share rows: one call of the team's
+                # function, whose body is the same conditional UPDATE (checked below).
+                calls = [s for s in sql.statements if "rm_redeem" in s]
+                assert len(calls) == 1 and "resource_share" not in calls[0].lower()
+                continue
             touching = [
                 one_line(s) for s in sql.statements if "resource_share" in s.lower()
             ]
@@ -472,6 +481,27 @@ def test_redemption_is_one_conditional_update_returning(make_store):
                 assert condition in statement, (condition, statement)
             assert " RETURNING " in statement
     assert [s.access_count for s in alice.shares() if s.max_accesses == 5] == [3]
+
+
+def test_a_team_redeems_with_the_same_conditional_update(team_database):
+    """On a team database the redemption runs inside rm_redeem: its body is the one
+    conditional UPDATE ... RETURNING, with every condition of the plain store's."""
+    admin = make_url(team_database).username
+    with ResourceStore(team_database, user=admin).engine.connect() as conn:
+        body = " ".join(
+            conn.execute(text("SELECT prosrc FROM pg_proc WHERE proname = 'rm_redeem'"))
+            .scalar_one()
+            .split()
+        )
+    assert "UPDATE resource_share SET access_count = access_count + 1" in body
+    for condition in (
+        "token_digest = p_digest",
+        "revoked_at IS NULL",
+        "(expires_at IS NULL OR expires_at > now())",
+        "(max_accesses IS NULL OR access_count < max_accesses)",
+        "RETURNING * INTO s",
+    ):
+        assert condition in body, condition
 
 
 def test_malformed_tokens_are_refused_without_a_query(store):

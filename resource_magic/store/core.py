@@ -35,11 +35,9 @@ from ..migrate import current_revision, ensure_current, packaged_head
 from ..models import User, utcnow
 from ..tokens import TOKEN_PREFIX, clean_token
 from ..validate import clean_user
+from ..vocabulary import TEAM_TABLE
 from .refs import References
 from .rows import Rows
-
-# The table only a team database has (resource_magic/team creates it).
-TEAM_TABLE = "resource_magic_team"
 
 # session.info key: the id of a user row made in this (not yet committed) transaction.
 _USER_ID = "resource_magic.user_id"

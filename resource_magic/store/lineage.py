@@ -15,6 +15,7 @@ from .. import tokens
 from ..models import Resource, User
 from ..records import Lineage, LineageNode, ResourceRecord
 from ..validate import clean_name
+from . import team_paths
 from .core import StoreCore
 from .refs import name_or_id
 
@@ -25,6 +26,14 @@ class LineageOps(StoreCore):
         wanted = clean_name(new_name) if new_name is not None else None
         with self._transaction(write=True, uses=str(source)) as session:
             text = tokens.clean_token(str(source))
+            if text.startswith(tokens.TOKEN_PREFIX) and self.team:
+                # The shared rows are not the member's to read: the token's function
+                # hands over what it shows.
+                doc = team_paths.redeem(session, text)
+                copy_id = self._insert_copy(
+                    session, team_paths.copy_source(doc), wanted
+                )
+                return self._load_record(session, copy_id)
             if text.startswith(tokens.TOKEN_PREFIX):
                 redeemed = self._redeem(session, text)
                 original = session.get(Resource, redeemed.resource_id)
@@ -39,12 +48,15 @@ class LineageOps(StoreCore):
                     if selector is None
                     else self._version_number(session, original.id, whole, selector)
                 )
-            copy_id = self._insert_copy(session, original, wanted, version)
-            session.execute(
-                update(Resource)
-                .where(Resource.id == original.id)
-                .values(fork_count=Resource.fork_count + 1)
+            copy_id = self._insert_copy(
+                session, self._copy_source(session, original, version), wanted
             )
+            if not self.team:  # there a trigger counts the fork, in the same insert
+                session.execute(
+                    update(Resource)
+                    .where(Resource.id == original.id)
+                    .values(fork_count=Resource.fork_count + 1)
+                )
             return self._load_record(session, copy_id)
 
     def lineage(self, ref: str) -> Lineage:
@@ -56,60 +68,10 @@ class LineageOps(StoreCore):
             if self._names_a_token(self._split_owner(ref)[1]):
                 raise self._not_found(session, ref)
             start = self._start_id(uid, ref)
-            r = Resource.__table__
-            up = (
-                select(r.c.id, r.c.parent_resource_id, literal(0).label("depth"))
-                .where(r.c.id == start)
-                .cte("ancestors", recursive=True)
-            )
-            up = up.union_all(
-                select(r.c.id, r.c.parent_resource_id, (up.c.depth - 1)).join(
-                    up, r.c.id == up.c.parent_resource_id
-                )
-            )
-            down = (
-                select(r.c.id, literal(0).label("depth"))
-                .where(r.c.id == start)
-                .cte("descendants", recursive=True)
-            )
-            down = down.union_all(
-                select(r.c.id, (down.c.depth + 1)).join(
-                    down, r.c.parent_resource_id == down.c.id
-                )
-            )
-            nodes = union_all(
-                select(up.c.id, up.c.depth),
-                select(down.c.id, down.c.depth).where(down.c.depth > 0),
-            ).subquery("nodes")
-            # Another user's private resource is only counted: its columns are NULL
-            # before they leave the database, and so is a visible node's parent_id
-            # when the parent is hidden.
-            p = Resource.__table__.alias("parent")
-            visible = or_(r.c.user_id == uid, r.c.is_public.is_(True))
-            parent_visible = or_(p.c.user_id == uid, p.c.is_public.is_(True))
-
-            def shown(column):
-                return case((visible, column)).label(column.key)
-
-            rows = session.execute(
-                select(
-                    visible.label("visible"),
-                    shown(r.c.id),
-                    case((visible, nodes.c.depth)).label("depth"),
-                    shown(User.__table__.c.name.label("owner")),
-                    shown(r.c.name),
-                    shown(r.c.resource_type),
-                    case((and_(visible, parent_visible), r.c.parent_resource_id)).label(
-                        "parent_id"
-                    ),
-                    shown(r.c.fork_count),
-                )
-                .select_from(nodes)
-                .join(r, r.c.id == nodes.c.id)
-                .join(User.__table__, User.__table__.c.id == r.c.user_id)
-                .outerjoin(p, p.c.id == r.c.parent_resource_id)
-                .order_by(nodes.c.depth, r.c.created_at, r.c.id)
-            ).all()
+            if self.team:  # others' private rows are the function's to count
+                rows = team_paths.lineage_rows(session, start)
+            else:
+                rows = session.execute(self._lineage_statement(uid, start)).all()
             if not rows:
                 raise self._not_found(session, ref)
             return Lineage(
@@ -128,6 +90,65 @@ class LineageOps(StoreCore):
                 ),
                 hidden=sum(1 for row in rows if not row.visible),
             )
+
+    @staticmethod
+    def _lineage_statement(uid, start):
+        """Lineage in one statement: ancestors and descendants of `start`, another
+        user's private resource a row of NULLs but for `visible`."""
+        r = Resource.__table__
+        up = (
+            select(r.c.id, r.c.parent_resource_id, literal(0).label("depth"))
+            .where(r.c.id == start)
+            .cte("ancestors", recursive=True)
+        )
+        up = up.union_all(
+            select(r.c.id, r.c.parent_resource_id, (up.c.depth - 1)).join(
+                up, r.c.id == up.c.parent_resource_id
+            )
+        )
+        down = (
+            select(r.c.id, literal(0).label("depth"))
+            .where(r.c.id == start)
+            .cte("descendants", recursive=True)
+        )
+        down = down.union_all(
+            select(r.c.id, (down.c.depth + 1)).join(
+                down, r.c.parent_resource_id == down.c.id
+            )
+        )
+        nodes = union_all(
+            select(up.c.id, up.c.depth),
+            select(down.c.id, down.c.depth).where(down.c.depth > 0),
+        ).subquery("nodes")
+        # Another user's private resource is only counted: its columns are NULL
+        # before they leave the database, and so is a visible node's parent_id
+        # when the parent is hidden.
+        p = Resource.__table__.alias("parent")
+        visible = or_(r.c.user_id == uid, r.c.is_public.is_(True))
+        parent_visible = or_(p.c.user_id == uid, p.c.is_public.is_(True))
+
+        def shown(column):
+            return case((visible, column)).label(column.key)
+
+        return (
+            select(
+                visible.label("visible"),
+                shown(r.c.id),
+                case((visible, nodes.c.depth)).label("depth"),
+                shown(User.__table__.c.name.label("owner")),
+                shown(r.c.name),
+                shown(r.c.resource_type),
+                case((and_(visible, parent_visible), r.c.parent_resource_id)).label(
+                    "parent_id"
+                ),
+                shown(r.c.fork_count),
+            )
+            .select_from(nodes)
+            .join(r, r.c.id == nodes.c.id)
+            .join(User.__table__, User.__table__.c.id == r.c.user_id)
+            .outerjoin(p, p.c.id == r.c.parent_resource_id)
+            .order_by(nodes.c.depth, r.c.created_at, r.c.id)
+        )
 
     def _start_id(self, uid: int, ref: str):
         """A scalar subquery for the resource `ref` names, if I may see it."""

@@ -20,6 +20,7 @@ from ..validate import (
     clean_type,
     search_text,
 )
+from . import team_paths
 from .core import StoreCore
 from .exposure import exposure, guard
 from .rows import clean_attachments, new_resource
@@ -334,7 +335,10 @@ class ResourceOps(StoreCore):
         with self._transaction(write=True) as session:
             clause = self._own_clause(session, ref)
             count = None
-            if clause is not None:
+            if clause is not None and self.team:
+                # A member may not set counters: the team's function counts.
+                count = team_paths.record_execution(session, clause)
+            elif clause is not None:
                 count = session.scalar(
                     update(Resource)
                     .where(clause)

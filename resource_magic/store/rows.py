@@ -27,6 +27,7 @@ from ..models import (
 from ..records import AttachmentRecord, ResourceRecord, VersionRecord
 from ..validate import MAX_ATTACHMENT_BYTES, MAX_NAME, search_text
 from ..vocabulary import MIME_LENGTH
+from .team_paths import CopySource
 
 _Parent = aliased(Resource, name="parent")
 _ParentOwner = aliased(User, name="parent_owner")
@@ -266,14 +267,10 @@ class Rows:
             for a in rows
         )
 
-    def _insert_copy(
-        self, session: Session, original: Resource, wanted: str | None, version: int
-    ):
-        """A new resource of mine holding `version` of `original` (content,
-        parameters, tags, outputs) as its version 1."""
-        uid = self._uid(session)
-        now = self._now()
-        source = session.execute(
+    @staticmethod
+    def _copy_source(session: Session, original: Resource, version: int) -> CopySource:
+        """What forking `version` of `original` (a row I may read) copies."""
+        row = session.execute(
             select(
                 ResourceVersion.id, ResourceVersion.content, ResourceVersion.parameters
             ).where(
@@ -281,6 +278,26 @@ class Rows:
                 ResourceVersion.version == version,
             )
         ).one()
+        tags = session.scalars(
+            select(ResourceTag.tag).where(ResourceTag.resource_id == original.id)
+        ).all()
+        return CopySource(
+            id=original.id,
+            name=original.name,
+            resource_type=original.resource_type,
+            description=original.description,
+            content=row.content,
+            parameters=row.parameters,
+            tags=tuple(tags),
+            version_id=row.id,
+        )
+
+    def _insert_copy(self, session: Session, source: CopySource, wanted: str | None):
+        """A new resource of mine holding `source` (content, parameters, tags,
+        outputs) as its version 1, its parent `source.id`."""
+        uid = self._uid(session)
+        now = self._now()
+        original = source
         for _attempt in range(_MAX_NAME_ATTEMPTS):
             name = wanted or self._free_name(session, uid, original.name)
             row = new_resource(
@@ -312,25 +329,37 @@ class Rows:
             raise NameTaken(
                 "Could not find a free name for the fork: give one with --as."
             )
-        tags = session.scalars(
-            select(ResourceTag.tag).where(ResourceTag.resource_id == original.id)
-        ).all()
-        self._set_tags(session, copy_id, tags)
+        self._set_tags(session, copy_id, source.tags)
         version_id = self._add_version(
             session, copy_id, 1, source.content, source.parameters, [], now
         )
-        session.execute(
-            insert(Attachment).from_select(
-                ["version_id", "position", "mime_type", "data", "size"],
-                select(
-                    literal(version_id),
-                    Attachment.position,
-                    Attachment.mime_type,
-                    Attachment.data,
-                    Attachment.size,
-                ).where(Attachment.version_id == source.id),
+        if source.version_id is not None:  # copied inside the database
+            session.execute(
+                insert(Attachment).from_select(
+                    ["version_id", "position", "mime_type", "data", "size"],
+                    select(
+                        literal(version_id),
+                        Attachment.position,
+                        Attachment.mime_type,
+                        Attachment.data,
+                        Attachment.size,
+                    ).where(Attachment.version_id == source.version_id),
+                )
             )
-        )
+        elif source.attachments:
+            session.execute(
+                insert(Attachment),
+                [
+                    {
+                        "version_id": version_id,
+                        "position": a.position,
+                        "mime_type": a.mime_type,
+                        "data": a.data,
+                        "size": a.size,
+                    }
+                    for a in source.attachments
+                ],
+            )
         return copy_id
 
     @staticmethod

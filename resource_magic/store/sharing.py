@@ -26,6 +26,7 @@ from .. import tokens
 from ..errors import InvalidInput, NotFound
 from ..models import Resource, ResourceShare
 from ..records import NewShare, SharedResource, ShareRecord
+from . import team_paths
 from .core import StoreCore
 from .exposure import refuse_secrets
 
@@ -202,6 +203,8 @@ class SharingOps(StoreCore):
     def open(self, token: str) -> SharedResource:
         """Read a shared resource through its token, counting one access."""
         with self._transaction(write=True) as session:
+            if self.team:  # the shared rows are not mine to read: the function's
+                return team_paths.shared_resource(team_paths.redeem(session, token))
             share_row = self._redeem(session, token)
             record = self._load_record(session, share_row.resource_id)
             record = self._at_version(

@@ -16,6 +16,8 @@ again changes nothing."""
 
 from __future__ import annotations
 
+from ..vocabulary import TEAM_TABLE, TOKEN_REFUSED_SQLSTATE
+
 # Tables every member reaches through policies (in the order they are set up).
 CHILD_TABLES = (  # rows that belong to a resource: (table, how a row names it)
     ("resource_tag", "resource_id"),
@@ -37,9 +39,8 @@ RESOURCE_UPDATABLE = (
     "search_text",
     "updated_at",
 )
-TEAM_TABLE = "resource_magic_team"
 GRANT_TABLE = "rm_grant"
-REFUSED_SQLSTATE = "RM001"  # a token refused by rm_redeem (one message for every case)
+REFUSED_SQLSTATE = TOKEN_REFUSED_SQLSTATE  # rm_redeem's one refusal, for every case
 # The functions a member may call, with their argument types (for GRANT / checks).
 MEMBER_FUNCTIONS = (
     "rm_uid()",
@@ -141,6 +142,7 @@ TABLES_AND_FUNCTIONS = [
                         'data', encode(a.data, 'base64'), 'size', a.size)
                         ORDER BY a.position)
                     FROM attachment a WHERE a.version_id = v.id), '[]'::jsonb),
+                'pinned', s.label IS NOT NULL OR s.version IS NOT NULL,
                 'access_count', s.access_count, 'max_accesses', s.max_accesses,
                 'expires_at', s.expires_at)
               INTO result

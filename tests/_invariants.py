@@ -232,7 +232,9 @@ def _scopes(conn) -> dict:
     names = set(sqlalchemy_inspect(conn).get_table_names())
     if SEARCH_FTS_TABLE in names:
         scopes[SEARCH_FTS_TABLE] = _fts_rows
-    bookkeeping = {"alembic_version"} | {
+    # A team database's settings and its per-transaction fork grants hold no user's
+    # rows either.
+    bookkeeping = {"alembic_version", "resource_magic_team", "rm_grant"} | {
         n for n in names if n.startswith(SEARCH_FTS_TABLE + "_")
     }
     missing = names - set(scopes) - bookkeeping

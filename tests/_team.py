@@ -13,6 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from resource_magic.db import get_engine
 from resource_magic.store import ResourceStore
 from resource_magic.team import Admin
 
@@ -42,18 +43,37 @@ class TeamDatabase:
         self.admin.init()
         self._members: set[str] = set()
         self._created: list[str] = []  # roles this run made (dropped at the end)
+        self._recent: list[str] = []  # member URLs, least recently handed out first
         self._lock = threading.Lock()
 
     def url_for(self, user: str) -> str:
         """The URL `user` logs in with (made a member first, once)."""
-        with self._lock:
-            if user not in self._members:
-                self.add(user)
-        return (
+        url = (
             make_url(self.admin_url)
             .set(username=user, password=None)
             .render_as_string(hide_password=False)
         )
+        with self._lock:
+            if user not in self._members:
+                self.add(user)
+            # Every login has its own engine and pool: a test that makes hundreds of
+            # users would hold a connection for each and exhaust the server's slots.
+            # Keep the pools of the most recent ones; the others reconnect if used.
+            if url in self._recent:
+                self._recent.remove(url)
+            self._recent.append(url)
+            while len(self._recent) > self.KEEP_POOLS:
+                get_engine(self._recent.pop(0)).dispose()
+        return url
+
+    KEEP_POOLS = 12
+
+    def release(self) -> None:
+        """Close the idle pooled connections of every member (after each test)."""
+        with self._lock:
+            for url in self._recent:
+                get_engine(url).dispose()
+            self._recent.clear()
 
     def add(self, user: str) -> None:
         engine = create_engine(self.admin_url, poolclass=NullPool)

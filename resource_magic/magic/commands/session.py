@@ -57,11 +57,11 @@ def whoami(ctx: Context, args: argparse.Namespace) -> None:
             store = None
         if store is not None and store.team:
             team = store.user
-    if team is not None:
-        print(f"user: {team} (a team database: the user is your database login)")
-    else:
-        print(f"user: {user}")
+    print(f"user: {team if team is not None else user}")
     print(f"database: {masked_url(url)}")
+    if team is not None:
+        print("a team database: the user is your database login, and PostgreSQL")
+        print("itself shows you only your own resources and public ones")
 
 
 @subcommand("help")

@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 import _workers
 import pytest
 from _dump import assert_token_absent
+from _team import admin_store
 from sqlalchemy import func, select
 
 from resource_magic.models import Resource
@@ -106,7 +107,7 @@ def test_concurrent_forks_are_all_counted(spawn, backend, url_for, make_store):
         calls.append((url_for(user), user, refs[user], per_process, i, barrier))
     tallies, wall = _run(spawn, _workers.fork, calls)
     total = PROCESSES * per_process
-    with alice._transaction() as session:
+    with admin_store(alice)._transaction() as session:  # everyone's children
         children = session.scalar(
             select(func.count())
             .select_from(Resource)

@@ -148,13 +148,18 @@ def test_two_imports_of_one_new_name_both_land(make_store, backend):
 NO_ETL = "No resource named 'etl': see your resources with %resource list."
 
 
-def _race_a_delete(make_store, backend, statement, first_call):
+def _race_a_delete(make_store, backend, statement, first_call, paused="alice"):
     alice, bob = make_store("alice"), make_store("bob")
     alice.save("etl", "x = 1", is_public=True)
     bob.save("unrelated", "x = 0")  # bob's user row exists: no wait on its insert
     deleter = make_store("alice")
+    # Pause the first call on its own connection (bob's, when bob makes it: on a
+    # team database each user has an engine of their own).
     first, second = interleave(
-        alice, statement, lambda: first_call(alice, bob), lambda: deleter.delete("etl")
+        {"alice": alice, "bob": bob}[paused],
+        statement,
+        lambda: first_call(alice, bob),
+        lambda: deleter.delete("etl"),
     )
     assert second == "etl", repr(second)  # the delete went through either way
     assert violations(backend) == []
@@ -175,6 +180,7 @@ def test_fork_of_a_resource_deleted_meanwhile_is_not_found(make_store, backend):
         backend,
         "INSERT INTO RESOURCE ",
         lambda alice, bob: bob.fork("alice/etl"),
+        paused="bob",
     )
     _gone(
         first,

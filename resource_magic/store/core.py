@@ -12,7 +12,13 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import (
+    DatabaseError,
+    DBAPIError,
+    IntegrityError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import (
@@ -51,12 +57,17 @@ def _unusable_database(exc: DatabaseError) -> bool:
     return isinstance(exc, OperationalError) or type(exc) is DatabaseError
 
 
-def _deleted_meanwhile(exc: IntegrityError) -> bool:
+def _deleted_meanwhile(exc: IntegrityError | ProgrammingError) -> bool:
     """A foreign-key violation: the row pointed at was deleted by another connection
     after this transaction had looked it up."""
     orig = getattr(exc, "orig", None)
-    return getattr(orig, "sqlstate", None) == "23503" or (  # PostgreSQL
-        "FOREIGN KEY constraint failed" in str(orig)  # SQLite
+    state = getattr(orig, "sqlstate", None)
+    return (
+        state == "23503"  # PostgreSQL
+        or "FOREIGN KEY constraint failed" in str(orig)  # SQLite
+        # A team database: the new row's policy (the parent must be visible, the
+        # shared resource mine) meets the row that is gone before its foreign key.
+        or (state == "42501" and "row-level security policy" in str(orig))
     )
 
 
@@ -101,12 +112,18 @@ class StoreCore(References, Rows):
         """The login on a team database (None on a plain one), after checking its
         schema is current: members may not migrate, their admin does."""
         with engine.connect().execution_options(readonly=True) as connection:
-            login, team = connection.execute(
+            login, team, schema = connection.execute(
                 select(
                     func.session_user(),
                     func.to_regclass(TEAM_TABLE).is_not(None),
+                    func.current_schema(),
                 )
             ).one()
+            if schema is None:  # e.g. a member their admin has since removed
+                raise DatabaseUnavailable(
+                    f"'{login}' may not use any schema of this database: ask its "
+                    "admin (on a team database: resource-magic team add)."
+                )
             if not team:
                 return None
             revision = current_revision(connection)
@@ -166,7 +183,7 @@ class StoreCore(References, Rows):
         try:
             with sessions.begin() as session:
                 yield session
-        except IntegrityError as exc:
+        except (IntegrityError, ProgrammingError) as exc:
             if uses is None or not _deleted_meanwhile(exc):
                 raise
             raise self._not_found_now(uses) from None

@@ -53,7 +53,8 @@ class MemberOps(TeamBase):
                 conn.execute(text(f"CREATE ROLE {role} LOGIN"))
             if password is not None:
                 verifier = self._verifier(conn, name, password)
-                conn.execute(text(f"ALTER ROLE {role} PASSWORD {verifier}"))
+                # not text(): a verifier's colons are no bind parameters
+                conn.exec_driver_sql(f"ALTER ROLE {role} PASSWORD {verifier}")
             was = conn.execute(
                 text("SELECT pg_has_role(:n, :m, 'MEMBER')"),
                 {"n": name, "m": self.roles.members},

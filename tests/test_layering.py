@@ -43,14 +43,17 @@ ALLOWED = {
         "store", "frames", "errors", "templates", "records", "tokens", "validate",
         "vocabulary", "present", "execute", "secretscan", "diffs",
     },
+    # a team database's setup (an admin's, beside the store, never through it)
+    "team": {"errors", "config", "db", "migrate", "vocabulary"},
+    "team_cli": {"team", "errors", "config"},
     "__init__": {"magic", "store", "errors", "records", "templates"},
     # the command line: the magic's declarations and handlers, outside a notebook
-    "cli": {"magic", "store", "errors", "config", "frames"},
+    "cli": {"magic", "store", "errors", "config", "frames", "team_cli"},
     "__main__": {"cli"},
 }  # fmt: skip
 # third-party top-level names -> layers allowed to import them
 RESTRICTED = {
-    "sqlalchemy": {"models", "db", "migrate", "migrations", "store"},
+    "sqlalchemy": {"models", "db", "migrate", "migrations", "store", "team"},
     "alembic": {"migrate", "migrations"},
     "ipywidgets": {"widgets"},
     "ipylab": {"widgets"},

@@ -118,15 +118,16 @@ def shared_resource(doc: dict) -> SharedResource:
 
 
 def copy_source(doc: dict) -> CopySource:
-    """What forking a redeemed token copies."""
+    """What forking a redeemed token copies: the version it shows, with its outputs."""
+    shown = shared_record(doc)
     return CopySource(
-        id=_uuid(doc["id"]),
-        name=doc["name"],
-        resource_type=doc["resource_type"],
-        description=doc["description"],
-        content=doc["content"],
-        parameters=doc["parameters"],
-        tags=tuple(doc["tags"]),
+        shown.id,
+        shown.name,
+        shown.resource_type,
+        shown.description,
+        shown.content,
+        shown.parameters,
+        shown.tags,
         attachments=_attachments(doc),
     )
 

@@ -16,6 +16,62 @@ _NOT_EXTENSION = (
 )
 
 
+# Members of the group, at any depth (a role granted to a member is one too).
+_MEMBERS = (
+    "WITH RECURSIVE m AS (SELECT a.member FROM pg_auth_members a JOIN "
+    "pg_roles g ON g.oid = a.roleid WHERE g.rolname = :m UNION SELECT "
+    "a.member FROM pg_auth_members a JOIN m ON a.roleid = m.member) "
+)
+_OUR_FUNCTIONS = (
+    "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON "
+    "n.oid = p.pronamespace WHERE n.nspname = :s AND " + _NOT_EXTENSION
+)
+# (the guarantee, a query of what breaks it: no row means it holds). Parameters: :s
+# the schema, :o the owner role, :m the member group.
+GUARANTEES = (
+    (
+        "row-level security enabled and forced on every table",
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON "
+        "n.oid = c.relnamespace WHERE n.nspname = :s AND c.relkind IN ('r', 'p') "
+        "AND NOT (c.relrowsecurity AND c.relforcerowsecurity) ORDER BY 1",
+    ),
+    (
+        "every table belongs to the owner role",
+        "SELECT c.relname || ' (' || pg_get_userbyid(c.relowner) || ')' FROM "
+        "pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE "
+        "n.nspname = :s AND c.relkind IN ('r', 'p', 'S', 'v', 'm') AND "
+        "pg_get_userbyid(c.relowner) <> :o ORDER BY 1",
+    ),
+    (
+        "no member is a superuser, bypasses RLS or can act as the owner",
+        _MEMBERS + "SELECT r.rolname FROM pg_roles r JOIN m ON m.member = r.oid "
+        "WHERE r.rolsuper OR r.rolbypassrls OR pg_has_role(r.oid, :o, 'MEMBER') "
+        "ORDER BY 1",
+    ),
+    (
+        "no member owns a table",
+        _MEMBERS + "SELECT c.relname FROM pg_class c JOIN m ON m.member = "
+        "c.relowner JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = :s ORDER BY 1",
+    ),
+    (
+        "every function has a pinned search_path",
+        _OUR_FUNCTIONS + "AND NOT EXISTS (SELECT 1 FROM unnest(p.proconfig) c "
+        "WHERE c LIKE 'search\\_path=%') ORDER BY 1",
+    ),
+    (
+        "functions: none executable by PUBLIC, definers owned by the owner",
+        _OUR_FUNCTIONS + "AND (has_function_privilege('public', p.oid, 'EXECUTE') "
+        "OR (p.prosecdef AND pg_get_userbyid(p.proowner) <> :o)) ORDER BY 1",
+    ),
+    (
+        "no member may create objects in the schema",
+        _MEMBERS + "SELECT r.rolname FROM pg_roles r JOIN m ON m.member = r.oid "
+        "WHERE has_schema_privilege(r.oid, :s, 'CREATE') ORDER BY 1",
+    ),
+)
+
+
 @dataclass(frozen=True)
 class Check:
     what: str
@@ -29,119 +85,22 @@ class CheckOps(TeamBase):
         with self.transaction() as conn:
             if not self.is_team(conn):
                 return [Check("a team database (resource-magic team init)", False)]
-            schema = self.schema(conn)
-            p = {"s": schema, "o": self.roles.owner, "m": self.roles.members}
+            params = {
+                "s": self.schema(conn),
+                "o": self.roles.owner,
+                "m": self.roles.members,
+            }
             results = []
-
-            def rows(sql: str) -> list:
-                return list(conn.execute(text(sql), p))
-
-            weak = rows(
-                "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON "
-                "n.oid = c.relnamespace WHERE n.nspname = :s AND c.relkind IN "
-                "('r', 'p') AND NOT (c.relrowsecurity AND c.relforcerowsecurity) "
-                "ORDER BY 1"
-            )
-            results.append(
-                Check(
-                    "row-level security enabled and forced on every table",
-                    not weak,
-                    ", ".join(r[0] for r in weak),
-                )
-            )
-            stray = rows(
-                "SELECT c.relname, pg_get_userbyid(c.relowner) FROM pg_class c JOIN "
-                "pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = :s AND "
-                "c.relkind IN ('r', 'p', 'S', 'v', 'm') AND "
-                "pg_get_userbyid(c.relowner) <> :o ORDER BY 1"
-            )
-            results.append(
-                Check(
-                    "every table belongs to the owner role",
-                    not stray,
-                    ", ".join(f"{t} ({o})" for t, o in stray),
-                )
-            )
-            members_sql = (
-                "WITH RECURSIVE m AS (SELECT a.member FROM pg_auth_members a JOIN "
-                "pg_roles g ON g.oid = a.roleid WHERE g.rolname = :m UNION SELECT "
-                "a.member FROM pg_auth_members a JOIN m ON a.roleid = m.member) "
-            )
-            powerful = rows(
-                members_sql + "SELECT r.rolname FROM pg_roles r JOIN m ON "
-                "m.member = r.oid WHERE r.rolsuper OR r.rolbypassrls OR "
-                "pg_has_role(r.oid, :o, 'MEMBER') ORDER BY 1"
-            )
-            results.append(
-                Check(
-                    "no member is a superuser, bypasses RLS or can act as the owner",
-                    not powerful,
-                    ", ".join(r[0] for r in powerful),
-                )
-            )
-            owning = rows(
-                members_sql + "SELECT c.relname FROM pg_class c JOIN m ON "
-                "m.member = c.relowner JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE n.nspname = :s ORDER BY 1"
-            )
-            results.append(
-                Check(
-                    "no member owns a table",
-                    not owning,
-                    ", ".join(r[0] for r in owning),
-                )
-            )
-            unpinned = rows(
-                "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON "
-                "n.oid = p.pronamespace WHERE n.nspname = :s AND "
-                + _NOT_EXTENSION
-                + "AND NOT EXISTS "
-                "(SELECT 1 FROM unnest(p.proconfig) c WHERE c LIKE 'search\\_path=%') "
-                "ORDER BY 1"
-            )
-            results.append(
-                Check(
-                    "every function has a pinned search_path",
-                    not unpinned,
-                    ", ".join(r[0] for r in unpinned),
-                )
-            )
-            public = rows(
-                "SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON "
-                "n.oid = p.pronamespace WHERE n.nspname = :s AND "
-                + _NOT_EXTENSION
-                + "AND "
-                "(has_function_privilege('public', p.oid, 'EXECUTE') OR "
-                "(p.prosecdef AND pg_get_userbyid(p.proowner) <> :o)) ORDER BY 1"
-            )
-            results.append(
-                Check(
-                    "functions: none executable by PUBLIC, definers owned by the owner",
-                    not public,
-                    ", ".join(r[0] for r in public),
-                )
-            )
-            creators = rows(
-                members_sql + "SELECT r.rolname FROM pg_roles r JOIN m ON "
-                "m.member = r.oid WHERE has_schema_privilege(r.oid, :s, 'CREATE') "
-                "ORDER BY 1"
-            )
-            results.append(
-                Check(
-                    "no member may create objects in the schema",
-                    not creators,
-                    ", ".join(r[0] for r in creators),
-                )
-            )
-            revision = current_revision(conn)
+            for what, query in GUARANTEES:
+                breaking = conn.execute(text(query), params).scalars().all()
+                results.append(Check(what, not breaking, ", ".join(breaking)))
+            revision, head = current_revision(conn), packaged_head()
+            behind = f"{revision} (head {head}): run resource-magic team upgrade"
             results.append(
                 Check(
                     "the schema is at the packaged head",
-                    revision == packaged_head(),
-                    f"{revision} (head {packaged_head()}): run resource-magic team "
-                    "upgrade"
-                    if revision != packaged_head()
-                    else "",
+                    revision == head,
+                    behind if revision != head else "",
                 )
             )
             return results

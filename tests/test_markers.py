@@ -42,8 +42,10 @@ def _ids(out: str) -> list[str]:
 def test_the_postgres_marker_selects_the_postgresql_variants(expression, wanted):
     ids = _ids(_collect("-q", "-m", expression, *FILES))
     assert ids
-    needs_postgres = [
-        i for i in ids if "[postgresql" in i or i.startswith("tests/test_pgserver.py")
+    needs_postgres = [  # the plain PostgreSQL variants and the team database ones
+        i
+        for i in ids
+        if "[postgresql" in i or "[team" in i or i.startswith("tests/test_pgserver.py")
     ]
     assert (needs_postgres == ids) if wanted else not needs_postgres
 

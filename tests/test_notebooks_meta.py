@@ -238,6 +238,14 @@ TOKEN = "rmshr_" + "Ab-_0123456789abcdefghijklmnopqr"  # 32 characters after rms
         ("Paste a share token (it starts with rmshr_) first.", None),
         ("valid_for  7 days", None),
         ("use 1 of 3, rmshr_ab", None),
+        # team_postgres's roles carry its run's tag (role names are server-wide)
+        ("you are 'bob_0a1b2c3d4e5f' (your", "you are 'bob_<RUN>' (your"),
+        (
+            "(owner role rm_rm_tutorial_0a1b2c3d4e5f_9e8d7c_owner, group",
+            "(owner role rm_rm_tutorial_<RUN>_owner, group",
+        ),
+        ("alice_0a1b2c3d4e5f          0  yes", "alice_<RUN>          0  yes"),
+        ("the_0a1b2c3d4e5f6 x_0a1b2c3d4e5", None),  # not 12 digits: stays
     ],
 )
 def test_sanitizer_masks_what_varies_only(text, expected):
@@ -250,7 +258,8 @@ def test_sanitized_outputs_hold_nothing_that_changes_between_runs(name):
     varying = re.compile(
         r"rmshr_(?!<)[A-Za-z0-9_-]{4}"  # a real token or prefix
         r"|\d\d:\d\d:\d\d|\d\d:\d\d UTC"  # a time
-        r"|/tmp/|rm-nb-|rmnbpg|rm_tutorial_|127\.0\.0\.1"  # a path, server or database
+        r"|/tmp/|rm-nb-|rmnbpg|rm_tutorial_(?!<RUN>)|127\.0\.0\.1"  # a path, server,
+        r"|_[0-9a-f]{12}"  # database or role
     )
     for cell in code_cells(name):
         for text in output_texts(cell):

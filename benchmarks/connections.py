@@ -109,7 +109,7 @@ def _process(url, source, token, index, threads, seconds, queue) -> None:
     queue.put((dict(out), errors, cpu))
 
 
-def _sample_waits(url: str, stop: threading.Event, waits: collections.Counter) -> None:
+def sample_waits(url: str, stop: threading.Event, waits: collections.Counter) -> None:
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
@@ -136,7 +136,7 @@ def bench_connections(
     queue = context.Queue()
     waits: collections.Counter = collections.Counter()
     stop = threading.Event()
-    sampler = threading.Thread(target=_sample_waits, args=(url, stop, waits))
+    sampler = threading.Thread(target=sample_waits, args=(url, stop, waits))
     sampler.start()
     started = time.perf_counter()
     procs = [
@@ -163,12 +163,13 @@ def bench_connections(
     return result
 
 
-def _pct(samples: list[float], q: float) -> float:
+def percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
     return ordered[max(0, min(len(ordered) - 1, round(q * (len(ordered) - 1))))]
 
 
-def markdown(result: LoadResult) -> str:
+def markdown(result: LoadResult, ops: tuple[str, ...] = OPS) -> str:
+    """The figures as RESULTS.md shows them (`ops`: the rows, in order)."""
     cores = os.cpu_count() or 1
     lines = [
         f"{result.processes} processes x {result.threads} threads, "
@@ -180,12 +181,12 @@ def markdown(result: LoadResult) -> str:
         "| operation | count | p50 ms | p95 ms |",
         "| --- | ---: | ---: | ---: |",
     ]
-    for op in OPS:
+    for op in ops:
         samples = result.latencies_ms.get(op, [])
         if samples:
             lines.append(
-                f"| {op} | {len(samples)} | {_pct(samples, 0.5):.1f} | "
-                f"{_pct(samples, 0.95):.1f} |"
+                f"| {op} | {len(samples)} | {percentile(samples, 0.5):.1f} | "
+                f"{percentile(samples, 0.95):.1f} |"
             )
     total = sum(result.waits.values()) or 1
     top = sorted(result.waits.items(), key=lambda kv: -kv[1])[:6]

@@ -13,6 +13,7 @@ SEARCH_TARGET_MS = 50.0
 LOAD_EXT_TARGET_MS = 150.0
 MEMORY_TARGET_MB = 10.0
 FIRST_TARGET_MS = {"show": 400.0, "list": 650.0}
+TEAM_RATIO_TARGET = 1.3  # team database / plain one, each call's median
 SIZE_NAMES = {10_000: "10k", 100_000: "100k", 1_000_000: "1M"}
 
 
@@ -150,7 +151,71 @@ def targets(data: dict) -> list[str]:
             rows.append(
                 f"| page memory at 1M within 10 MB of 10k | {backend} | not run | - |"
             )
+    rows += _team_targets(data.get("team"))
     return rows
+
+
+def _team_targets(team: dict | None) -> list[str]:
+    if not team:
+        return []
+    bad = {k: v for k, v in team["invariants"].items() if _breaks(k) and v}
+    ratios = {op: pair["ratio"] for op, pair in team["compare"].items()}
+    over = [f"{op} {r:.2f}x" for op, r in ratios.items() if r > TEAM_RATIO_TARGET]
+    worst = max(ratios, key=ratios.get)
+    size = _size(team["count"])
+    return [
+        f"| no errors, every invariant holding: {team['members']} members at once, "
+        f"{size} (issue 16) | postgresql | {team['errors']} errors, "
+        f"{team['throughput']:.0f} operations/s, "
+        + (", ".join(f"{k}: {v}" for k, v in bad.items()) or "invariants hold")
+        + f" | {_met(not team['errors'] and not bad)} |",
+        f"| team database within {TEAM_RATIO_TARGET}x of a plain one, {size} "
+        f"(issue 16) | postgresql | worst {worst}: {ratios[worst]:.2f}x"
+        + (f"; over: {', '.join(over)}" if over else "")
+        + f" | {_met(not over)} |",
+    ]
+
+
+def _breaks(invariant: str) -> bool:
+    """An invariant's count of offending rows (the others are totals)."""
+    return any(w in invariant for w in ("!=", ">", " not ", "failures"))
+
+
+def _team_section(team: dict | None, notes: str | None) -> list[str]:
+    if not team:
+        return []
+    refused = ", ".join(f"{op} {n}" for op, n in sorted(team["refused"].items()))
+    refused = refused or "none"
+    out = [
+        "## Team database under load (issue 16, benchmarks/team_load.py)",
+        "",
+        f"`python -m benchmarks.team_load --count {team['count']} "
+        f"--seconds {team['seconds']:.0f}`: {_size(team['count'])} resources in a "
+        "team database (row-level security) and in a plain one on the same server, "
+        "the same data and shares in both.",
+        "",
+        f"Team against plain, interleaved ({team['repeat']} pairs), as one member "
+        f"(its own login on the team database); {team['compare_context']}:",
+        "",
+        team["compare_markdown"],
+        "",
+        f"{team['members']} members at once, each its own login and connection; "
+        f"{team['load_context']}; refusals of tokens past their limit (expected): "
+        + refused
+        + ".",
+        "",
+        team["load_markdown"],
+        "",
+        "Afterwards, through the admin's connection:",
+        "",
+        "| invariant / total | rows |",
+        "| --- | ---: |",
+        *(f"| {k} | {v:,} |" for k, v in team["invariants"].items()),
+        "",
+    ]
+    if notes:
+        out += [notes, ""]
+    return out
 
 
 def render(data: dict) -> str:
@@ -297,6 +362,7 @@ def render(data: dict) -> str:
             connections["markdown"],
             "",
         ]
+    out += _team_section(data.get("team"), data.get("team_notes"))
     out += ["## Peak memory of the first page (tracemalloc)", ""]
     out += [
         "| backend | size | `%resource list` | browser first page |",

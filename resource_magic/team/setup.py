@@ -31,6 +31,8 @@ class SetupOps(TeamBase):
             "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n "
             "ON n.oid = c.relnamespace WHERE n.nspname = :s AND NOT t.tgisinternal "
             "ORDER BY 1, 2",
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = :s "
+            "ORDER BY 1",
             "SELECT nspacl::text FROM pg_namespace WHERE nspname = :s",
             "SELECT datacl::text FROM pg_database WHERE datname = current_database()",
         ]

@@ -199,6 +199,12 @@ def _team_section(team: dict | None, notes: str | None) -> list[str]:
         "",
         team["compare_markdown"],
         "",
+        "The statements of `list`, EXPLAIN ANALYZE'd (median execution time in the "
+        "server, warm connections; the member on the team database, the superuser "
+        "on the plain one):",
+        "",
+        team.get("explain_markdown", "-"),
+        "",
         f"{team['members']} members at once, each its own login and connection; "
         f"{team['load_context']}; refusals of tokens past their limit (expected): "
         + refused

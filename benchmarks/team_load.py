@@ -229,6 +229,61 @@ def compare(plan: Plan, plain_url: str, repeat: int) -> dict[str, tuple[Stats, S
     return out
 
 
+def explain_list(plan: Plan, plain_url: str, repeat: int = 5) -> list[dict]:
+    """Where a listing's time goes in the server: each statement `list` sends (mine
+    and public), EXPLAIN ANALYZE'd as the member on the team database and as the
+    superuser on the plain one, on warm connections; the median execution time."""
+    from sqlalchemy import event
+
+    me = plan.members[0]
+    store = ResourceStore(_member_url(plan, me))
+    caught: list[tuple[str, str, object]] = []
+    scope = "mine"
+
+    def grab(conn, cursor, statement, parameters, context, executemany):
+        if "resource" in statement:
+            caught.append((scope, statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", grab)
+    try:
+        for scope in ("mine", "public"):  # grab reads it
+            store.list(scope=scope)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", grab)
+    conns = {"team": connect(_member_url(plan, me)), "plain": connect(plain_url)}
+    out = []
+    try:
+        for scope_, statement, params in caught:
+            row = {"scope": scope_, "statement": " ".join(statement.split())[:60]}
+            for side, conn in conns.items():
+                times = []
+                for _ in range(repeat):
+                    (plan_json,) = conn.execute(
+                        "EXPLAIN (ANALYZE, FORMAT JSON) " + statement, params
+                    ).fetchone()
+                    times.append(plan_json[0]["Execution Time"])
+                row[side] = sorted(times)[len(times) // 2]
+                row[f"{side}_plan"] = plan_json[0]["Plan"]["Node Type"]
+            out.append(row)
+    finally:
+        for conn in conns.values():
+            conn.close()
+    return out
+
+
+def explain_markdown(rows: list[dict]) -> str:
+    lines = [
+        "| list | statement | team ms | plain ms | team / plain |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['scope']} | `{r['statement']}...` | {r['team']:.2f} | "
+            f"{r['plain']:.2f} | {r['team'] / r['plain']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
 def _member_url(plan: Plan, member: str) -> str:
     return _url(plan.team_url, make_url(plan.team_url).database, member)
 
@@ -440,6 +495,8 @@ def bench_team(
         result["repeat"] = repeat
         result["compare_markdown"] = compare_markdown(result)
         print(result["compare_markdown"], flush=True)
+        result["explain_markdown"] = explain_markdown(explain_list(plan, plain_url))
+        print(result["explain_markdown"], flush=True)
 
         from resource_magic.db import dispose_engines
 

@@ -242,3 +242,13 @@ def test_saving_another_type_under_an_existing_name_is_refused(run, store):
         "the old one first."
     )
     assert store.get("etl").version == 1
+
+
+def test_a_new_version_is_one_store_transaction(run, store, shell):
+    from _sql_capture import capture_sql
+
+    run("%%resource save etl --param n=5\nx = n")
+    with capture_sql(store.engine) as sql:
+        shown = run("%%resource save etl\nx = n + 1")
+    assert shown.stdout.splitlines()[-1] == "Kept its parameters: n: int = 5."
+    assert len(sql.transactions()) == 1, sql.events

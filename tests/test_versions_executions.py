@@ -274,3 +274,60 @@ def test_reads_by_a_new_user_write_nothing(make_store):
     # the first write makes the user, once
     assert newcomer.save("pub", "y = 1").resource.owner == "newcomer"
     assert newcomer.names() == ["pub"]
+
+
+# -- a new version that keeps what it is not given -----------------------------------
+
+
+def test_save_keeps_type_and_parameters_when_asked(store):
+    store.save("bot", '{"model": "m"}', resource_type="agent_config")
+    store.save("etl", "x = n", parameters={"n": 5})
+    # no type: the existing one's, so the text is read as an agent_config
+    saved = store.save("bot", '{"model": "n"}', resource_type=None)
+    assert (saved.created, saved.version) == (False, 2)
+    assert saved.resource.resource_type == "agent_config"
+    assert saved.resource.content == {"model": "n"}
+    with pytest.raises(InvalidInput, match="The agent_config is not valid JSON"):
+        store.save("bot", "not json", resource_type=None)
+    assert store.get("bot").version == 2
+    # keep_parameters: the current ones go into the new version too
+    kept = store.save("etl", "x = n + 1", resource_type=None, keep_parameters=True)
+    assert kept.resource.parameters == {"n": 5}
+    assert store.history("etl")[-1].parameters == {"n": 5}
+    # given parameters win; without keep_parameters, none means none (as always)
+    assert store.save(
+        "etl", "x = n", parameters={"n": 1}, keep_parameters=True
+    ).resource.parameters == {"n": 1}
+    assert store.save("etl", "x = 2").resource.parameters is None
+    # a new name without a type is a workflow, with nothing to keep
+    new = store.save("fresh", "y = 1", resource_type=None, keep_parameters=True)
+    assert new.created and new.resource.resource_type == "workflow"
+    assert new.resource.parameters is None
+
+
+def test_save_returns_the_record_get_returns(make_store):
+    alice, bob = make_store("alice"), make_store("bob")
+    alice.save("pub", "x = 1", is_public=True, tags=["b", "a"])
+    bob.fork("alice/pub", "mine")
+    bob.record_execution("mine")
+    bob.save("mine", "x = 2", resource_type=None, tags=["z"], description="d")
+    for saved in (
+        bob.save("mine", "x = 3", resource_type=None, keep_parameters=True),
+        bob.save("new", "x = 1", is_public=True),
+    ):
+        assert saved.resource == bob.get(saved.resource.name)
+    assert bob.get("mine").parent == "alice/pub"
+    alice.update("pub", is_public=False)  # the parent is hidden from bob now
+    saved = bob.save("mine", "x = 4", resource_type=None)
+    assert saved.resource == bob.get("mine")
+    assert (saved.resource.parent, saved.resource.parent_id) == (None, None)
+
+
+def test_a_new_version_is_one_transaction_of_few_statements(store):
+    store.save("etl", "x = n", parameters={"n": 5})
+    with capture_sql(store.engine) as sql:
+        store.save("etl", "x = n + 1", resource_type=None, keep_parameters=True)
+    # my id with the resource's type (and exposure), the upsert returning the row,
+    # the version, the tags: nothing read twice
+    assert len(sql.transactions()) == 1
+    assert len(sql.statements) == 4, sql.statements

@@ -232,8 +232,14 @@ class StoreCore(References, Rows):
                 .on_conflict_do_nothing(index_elements=["name"])
             )
             user_id = session.scalar(select(User.id).where(User.name == self.user))
-        session.info[_USER_ID] = user_id
+        self._remember_uid(session, user_id)
         return user_id
+
+    @staticmethod
+    def _remember_uid(session: Session, user_id: int) -> None:
+        """`user_id` is the current user's for the rest of this transaction (a query
+        that looked it up along the way saves _uid its own)."""
+        session.info[_USER_ID] = user_id
 
     def _uid_expr(self):
         """The current user's id as a scalar subquery, for one-statement reads."""

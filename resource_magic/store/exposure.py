@@ -24,7 +24,7 @@ from ..models import Attachment, Resource, ResourceShare, ResourceVersion
 ADVICE = "remove it, or pass --allow-secrets"
 
 
-def _open_share(resource_id, now: datetime):
+def open_share(resource_id, now: datetime):
     """EXISTS a share token of this resource (a value or a column) that still opens
     it."""
     return exists().where(
@@ -40,18 +40,7 @@ def _open_share(resource_id, now: datetime):
 
 def actively_shared(session: Session, resource_id: UUID, now: datetime) -> bool:
     """True when some share token of the resource still opens it."""
-    return bool(session.scalar(select(_open_share(resource_id, now))))
-
-
-def exposure(session: Session, uid: int, name: str, now: datetime) -> tuple[bool, bool]:
-    """(public, shared) for my resource `name` before a change, in one query;
-    (False, False) when there is none yet."""
-    row = session.execute(
-        select(Resource.is_public, _open_share(Resource.id, now)).where(
-            Resource.user_id == uid, Resource.name == name
-        )
-    ).first()
-    return (bool(row[0]), bool(row[1])) if row is not None else (False, False)
+    return bool(session.scalar(select(open_share(resource_id, now))))
 
 
 def guard(

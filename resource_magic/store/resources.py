@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NameTaken
 from ..models import Resource, User
@@ -22,7 +24,7 @@ from ..validate import (
 )
 from . import team_paths
 from .core import StoreCore
-from .exposure import exposure, guard
+from .exposure import guard, open_share
 from .rows import clean_attachments, new_resource
 
 
@@ -81,11 +83,12 @@ class ResourceOps(StoreCore):
         name: str,
         content: object,
         *,
-        resource_type: str = "workflow",
+        resource_type: str | None = "workflow",
         description: str | None = None,
         tags: Sequence[str] | None = None,
         is_public: bool | None = None,
         parameters: dict | None = None,
+        keep_parameters: bool = False,
         attachments: Iterable | None = None,
         allow_secrets: bool = False,
         message: str | None = None,
@@ -93,35 +96,41 @@ class ResourceOps(StoreCore):
         """Create `name`, or add a version to my resource of that name and type;
         `message` says why this version exists.
 
+        `resource_type=None`: the existing resource's type (a new one is a workflow).
+        `keep_parameters`: without `parameters`, a new version keeps the current
+        ones. Either way the store reads what it keeps in the same transaction, so a
+        caller needs no read of its own first.
+
         When the resource is (or becomes) public or shared, a version that looks like
         it holds a secret is refused (SecretFound) unless allow_secrets."""
-        (
-            name,
-            resource_type,
-            content,
-            description,
-            tag_list,
-            parameters,
-            files,
-            message,
-        ) = _clean_save(
-            name,
-            content,
-            resource_type,
-            description,
-            tags,
-            parameters,
-            attachments,
-            message,
-        )
+        arguments = (description, tags, parameters, attachments, message)
+        if resource_type is not None:
+            cleaned = _clean_save(name, content, resource_type, *arguments)
+            name = cleaned[0]
+        else:
+            # The type (and so what the content may be) comes from the database:
+            # the name first, the rest in _clean_save's order once the type is known.
+            name = clean_name(name)
+        keep = keep_parameters and parameters is None
         now = self._now()
         with self._transaction(write=True) as session:
-            uid = self._uid(session)
-            was_public, shared = (
-                exposure(session, uid, name, now)
-                if not allow_secrets
-                else (False, False)
+            uid, existing_type, was_public, shared = self._before_save(
+                session, name, now, scan=not allow_secrets
             )
+            if resource_type is None:
+                cleaned = _clean_save(
+                    name, content, existing_type or "workflow", *arguments
+                )
+            (
+                name,
+                resource_type,
+                content,
+                description,
+                tag_list,
+                parameters,
+                files,
+                message,
+            ) = cleaned
             ins = self._insert(Resource).values(
                 **new_resource(
                     uid,
@@ -137,19 +146,22 @@ class ResourceOps(StoreCore):
             changes = {
                 "current_version": Resource.current_version + 1,
                 "content": ins.excluded.content,
-                "parameters": ins.excluded.parameters,
                 "updated_at": ins.excluded.updated_at,
             }
+            if not keep:
+                changes["parameters"] = ins.excluded.parameters
             if description is not None:
                 changes["description"] = ins.excluded.description
                 changes["search_text"] = ins.excluded.search_text
             if is_public is not None:
                 changes["is_public"] = ins.excluded.is_public
+            # The whole row as it is now (kept parameters, counters, parent), so the
+            # record needs no read-back of the row itself.
             stmt = ins.on_conflict_do_update(
                 index_elements=["user_id", "name"],
                 set_=changes,
                 where=Resource.resource_type == ins.excluded.resource_type,
-            ).returning(Resource.id, Resource.current_version, Resource.is_public)
+            ).returning(*Resource.__table__.columns)
             row = session.execute(stmt).first()
             if row is None:
                 existing = session.scalar(
@@ -161,18 +173,45 @@ class ResourceOps(StoreCore):
                     f"'{name}' is already a {existing}: save the {resource_type} under "
                     "another name, or delete the old one first."
                 )
-            resource_id, version, now_public = row
+            resource_id, version = row.id, row.current_version
             if tag_list is not None:
                 self._set_tags(session, resource_id, tag_list)
             self._add_version(
-                session, resource_id, version, content, parameters, files, now, message
+                session,
+                resource_id,
+                version,
+                content,
+                row.parameters,
+                files,
+                now,
+                message,
             )
             # A private save of an unshared resource exposes nothing: no scan.
-            if not allow_secrets and (now_public or was_public or shared):
+            if not allow_secrets and (row.is_public or was_public or shared):
                 guard(session, resource_id, [version], was_public=was_public, now=now)
             return SaveResult(
-                self._load_record(session, resource_id), created=version == 1
+                self._own_record(session, row, tag_list), created=version == 1
             )
+
+    def _before_save(
+        self, session: Session, name: str, now: datetime, *, scan: bool
+    ) -> tuple[int, str | None, bool, bool]:
+        """(my user id, the type of my resource `name` or None, and whether it is
+        public and shared now (when `scan`)), in one query while my user row exists;
+        the row is made by my first save."""
+        shared = open_share(Resource.id, now) if scan else literal(False)
+        row = session.execute(
+            select(User.id, Resource.resource_type, Resource.is_public, shared)
+            .outerjoin(
+                Resource, and_(Resource.user_id == User.id, Resource.name == name)
+            )
+            .where(User.name == self.user)
+        ).first()
+        if row is None:  # my first write: no resource of mine yet either
+            return self._uid(session), None, False, False
+        uid, existing_type, is_public, is_shared = row
+        self._remember_uid(session, uid)
+        return uid, existing_type, bool(is_public), bool(is_shared)
 
     # -- read
     # ----------------------------------------------------------------------------

@@ -158,6 +158,50 @@ class Rows:
         ).one()
         return self._to_record(row)
 
+    def _own_record(
+        self, session: Session, row, tags: Sequence[str] | None = None
+    ) -> ResourceRecord:
+        """The record of my resource from its row as a write returned it (all of
+        resource's columns): the tags when not given, and the parent when it has one,
+        are the only reads left (what _load_record reads, without reading the row)."""
+        if tags is None:
+            tags = session.scalars(
+                select(ResourceTag.tag)
+                .where(ResourceTag.resource_id == row.id)
+                .order_by(ResourceTag.tag)
+            ).all()
+        parent = None
+        if row.parent_resource_id is not None:
+            uid = self._uid(session)
+            parent = session.execute(
+                select(User.name, _Parent.name)
+                .join(User, _Parent.user_id == User.id)
+                .where(
+                    _Parent.id == row.parent_resource_id,
+                    or_(_Parent.user_id == uid, _Parent.is_public.is_(True)),
+                )
+            ).first()
+        return ResourceRecord(
+            id=row.id,
+            owner=self.user,
+            name=row.name,
+            resource_type=row.resource_type,
+            description=row.description,
+            content=row.content,
+            parameters=row.parameters,
+            tags=tuple(sorted(tags)),
+            version=row.current_version,
+            execution_count=row.execution_count,
+            last_executed_at=row.last_executed_at,
+            fork_count=row.fork_count,
+            # The id of a parent I may not see is as hidden as its name.
+            parent_id=row.parent_resource_id if parent is not None else None,
+            parent=f"{parent[0]}/{parent[1]}" if parent is not None else None,
+            is_public=row.is_public,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
     def _set_tags(
         self, session: Session, resource_id: uuid.UUID, tags: Sequence[str]
     ) -> None:

@@ -74,20 +74,23 @@ def save(ctx: Context, args: argparse.Namespace) -> None:
     """
     content = _content(ctx, args)
     store = ctx.store
-    existing = _mine(ctx, args.name)
-    same_type = existing is not None and (
-        args.resource_type in (None, existing.resource_type)
-    )
-    resource_type = args.resource_type or (
-        existing.resource_type if existing else "workflow"
-    )
-    if args.params is not None:
-        parameters = parse_declarations(args.params)
-    else:
-        parameters = existing.parameters if same_type else None
+    parameters = parse_declarations(args.params) if args.params is not None else None
     attachments = None
+    resource_type = args.resource_type
     if args.run:
+        # The cell runs before the save, with the type and parameters it will have.
+        existing = _mine(ctx, args.name)
+        same_type = existing is not None and (
+            args.resource_type in (None, existing.resource_type)
+        )
+        resource_type = args.resource_type or (
+            existing.resource_type if existing else "workflow"
+        )
+        if args.params is None:
+            parameters = existing.parameters if same_type else None
         attachments = _run_first(ctx, args, resource_type, content, parameters)
+    # Without -t an existing name keeps its type, and without --param its parameters:
+    # the store reads both in the save's own transaction.
     result = store.save(
         args.name,
         content,
@@ -96,6 +99,7 @@ def save(ctx: Context, args: argparse.Namespace) -> None:
         tags=args.tags,
         is_public=args.public,
         parameters=parameters,
+        keep_parameters=args.params is None,
         attachments=attachments,
         allow_secrets=args.allow_secrets,
         message=args.message,
@@ -108,8 +112,8 @@ def save(ctx: Context, args: argparse.Namespace) -> None:
             f"Saved '{record.name}' as version {record.version}: it already existed "
             f"and version {record.version - 1} stays in its history."
         )
-    if args.params is None and parameters:
-        print(f"Kept its parameters: {parameters_text(parameters)}.")
+    if args.params is None and not result.created and record.parameters:
+        print(f"Kept its parameters: {parameters_text(record.parameters)}.")
     required = [
         p.name
         for p in parameter_list(record.parameters, _prompt_text(record))

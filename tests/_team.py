@@ -93,11 +93,23 @@ class TeamDatabase:
         self._members.add(user)
 
     def drop_roles(self) -> None:
-        """Drop the login roles this database made (after the database is gone:
-        a role that another database still uses is left alone)."""
+        """Drop the login roles this database made (after the database is gone).
+        Roles are cluster-wide: one that another team database (another run on the
+        same server) has taken into its group since is left alone."""
         engine = create_engine(self.admin_url_of("postgres"), poolclass=NullPool)
         with engine.connect() as conn:
             for user in self._created:
+                elsewhere = conn.execute(
+                    text(
+                        "SELECT EXISTS (SELECT 1 FROM pg_auth_members a JOIN pg_roles "
+                        "g ON g.oid = a.roleid JOIN pg_roles r ON r.oid = a.member "
+                        "WHERE r.rolname = :n AND g.rolname <> :ours)"
+                    ),
+                    {"n": user, "ours": self.admin.roles.members},
+                ).scalar_one()
+                conn.rollback()
+                if elsewhere:
+                    continue
                 try:
                     with conn.begin():
                         quoted = conn.dialect.identifier_preparer.quote(user)

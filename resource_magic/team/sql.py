@@ -115,7 +115,14 @@ TABLES_AND_FUNCTIONS = [
                 SELECT r.current_version INTO shown FROM resource r
                  WHERE r.id = s.resource_id;
             END IF;
-            DELETE FROM {GRANT_TABLE} WHERE pg_xact_status(xact) <> 'in progress';
+            -- Grants of finished transactions are garbage; a row another redeemer
+            -- is deleting now is skipped, not waited for (a plain DELETE here made
+            -- every redeem wait for every other until it committed).
+            DELETE FROM {GRANT_TABLE} g USING (
+                SELECT xact, resource_id FROM {GRANT_TABLE}
+                 WHERE pg_xact_status(xact) <> 'in progress'
+                   FOR UPDATE SKIP LOCKED) done
+             WHERE g.xact = done.xact AND g.resource_id = done.resource_id;
             INSERT INTO {GRANT_TABLE} VALUES (pg_current_xact_id(), s.resource_id)
                 ON CONFLICT DO NOTHING;
             SELECT jsonb_build_object(

@@ -491,7 +491,7 @@ def bench_team(
             op: {"team": _stats(t), "plain": _stats(p), "ratio": _ratio(t, p)}
             for op, (t, p) in pairs.items()
         }
-        result["compare_context"] = f"{context} to {_context().split(', ')[-1]}"
+        result["compare_context"] = f"{context} to {_context().split()[-1]}"
         result["repeat"] = repeat
         result["compare_markdown"] = compare_markdown(result)
         print(result["compare_markdown"], flush=True)
@@ -506,7 +506,7 @@ def bench_team(
         redeemed = collections.Counter(load.redeemed)
         # step 1's opens: its warm-up and measured calls
         redeemed[tokens.digest(plan.compare_token)] += repeat + 2
-        result["load_context"] = f"{context} to {_context().split(', ')[-1]}"
+        result["load_context"] = f"{context} to {_context().split()[-1]}"
         result["load_markdown"] = markdown(load.load, OPS)
         result["throughput"] = load.load.throughput
         result["errors"] = len(load.load.errors)

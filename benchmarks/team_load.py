@@ -27,7 +27,8 @@ Then, in order:
    resource's versions are 1..current_version; `team check` passes.
 
 The figures go to results.json (key "team") and RESULTS.md. The databases and the
-roles this run created are dropped at the end (--keep leaves the databases).
+roles this run created are dropped at the end (--keep leaves both: drop them by
+hand).
 """
 
 from __future__ import annotations

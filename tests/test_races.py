@@ -14,10 +14,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+import pytest
 from _invariants import violations
 from sqlalchemy import event
 
-from resource_magic.errors import NotFound
+from resource_magic.errors import NotFound, TokenRefused
 from resource_magic.store import EXPORT_FORMAT, ResourceStore
 
 GRACE_S = 1.0  # how long the second writer may run while the first one waits
@@ -134,6 +135,43 @@ def test_two_imports_of_one_new_name_both_land(make_store, backend):
         "x = 'first'",
         "x = 'second'",
     ]
+    assert violations(backend) == []
+
+
+# -- a token's last use taken between another redemption's read and its count ---------
+# A redemption reads what the token shows first and counts the use last (the share's
+# row, which every holder of the token updates, stays locked only until the commit).
+# The count is the conditional UPDATE that decides: a token used up meanwhile is
+# refused then, and the redemption's reads and writes (a fork's copy) roll back.
+
+
+@pytest.mark.parametrize("redeem", ["open", "fork"])
+def test_a_token_used_up_meanwhile_is_refused_and_changes_nothing(
+    make_store, backend, redeem
+):
+    alice, bob, carol = make_store("alice"), make_store("bob"), make_store("carol")
+    alice.save("etl", "x = 1")
+    token = alice.share("etl", max_accesses=1).token
+    bob.save("unrelated", "x = 0")  # the user rows exist: no wait on their insert
+    carol.save("unrelated", "x = 0")
+    # A team database counts inside rm_redeem, which the first call reaches then.
+    counts = "SELECT RM_REDEEM" if bob.team else "UPDATE RESOURCE_SHARE"
+    first, second = interleave(
+        bob,
+        counts,
+        lambda: getattr(bob, redeem)(token),
+        lambda: getattr(carol, redeem)(token),
+    )
+    refused = [isinstance(r, TokenRefused) for r in (first, second)]
+    assert sorted(refused) == [False, True], (first, second)
+    if redeem == "open" and not backend.startswith("sqlite"):
+        # The second ran to its end in between. (A fork's second waits for the
+        # first's lock on the parent's fork count, so either may be the one.)
+        assert refused == [True, False], (first, second)
+    assert [s.access_count for s in alice.shares()] == [1]
+    if redeem == "fork":
+        assert sorted(bob.names() + carol.names()) == ["etl", "unrelated", "unrelated"]
+        assert alice.get("etl").fork_count == 1
     assert violations(backend) == []
 
 

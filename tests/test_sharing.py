@@ -462,17 +462,25 @@ def test_redemption_is_one_conditional_update_returning(make_store):
                 calls = [s for s in sql.statements if "rm_redeem" in s]
                 assert len(calls) == 1 and "resource_share" not in calls[0].lower()
                 continue
-            touching = [
-                one_line(s) for s in sql.statements if "resource_share" in s.lower()
-            ]
-            assert len(touching) == 1, touching
-            statement = touching[0]
+            # The token is looked up (a plain read) and its use counted by one
+            # conditional UPDATE ... RETURNING, the last statement of the
+            # transaction (so the share's row is locked only until the commit); a
+            # refused token is refused by the read and writes nothing.
+            statements = [one_line(s) for s in sql.statements]
+            touching = [s for s in statements if "resource_share" in s.lower()]
+            updates = [s for s in touching if not s.startswith("SELECT ")]
+            if token != good:
+                assert updates == [], updates
+                assert not any(s.startswith(("INSERT", "UPDATE")) for s in statements)
+                continue
+            assert len(updates) == 1 and statements[-1] == updates[0], statements
+            statement = updates[0]
             assert statement.startswith("UPDATE resource_share SET access_count=")
             assert re.search(
                 r"access_count=\(resource_share\.access_count \+ \S+\)", statement
             )
             for condition in (
-                "resource_share.token_digest = ",
+                "resource_share.id = ",
                 "resource_share.revoked_at IS NULL",
                 "resource_share.expires_at IS NULL OR resource_share.expires_at > ",
                 "resource_share.max_accesses IS NULL OR resource_share.access_count "

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import and_, case, literal, or_, select, union_all, update
 
 from .. import tokens
+from ..errors import TOKEN_REFUSED_MESSAGE, TokenRefused
 from ..models import Resource, User
 from ..records import Lineage, LineageNode, ResourceRecord
 from ..validate import clean_name
@@ -34,10 +35,13 @@ class LineageOps(StoreCore):
                     session, team_paths.copy_source(doc), wanted
                 )
                 return self._load_record(session, copy_id)
+            share = None
             if text.startswith(tokens.TOKEN_PREFIX):
-                redeemed = self._redeem(session, text)
-                original = session.get(Resource, redeemed.resource_id)
-                version = self._shared_version(session, redeemed)
+                share = self._redeemable(session, text)
+                original = session.get(Resource, share.resource_id)
+                if original is None:  # deleted since: its shares went with it
+                    raise TokenRefused(TOKEN_REFUSED_MESSAGE)
+                version = self._shared_version(session, share)
                 if version is None:
                     version = original.current_version
             else:
@@ -51,13 +55,18 @@ class LineageOps(StoreCore):
             copy_id = self._insert_copy(
                 session, self._copy_source(session, original, version), wanted
             )
+            record = self._load_record(session, copy_id)
+            # The counters last, so their rows (hot when many fork one resource, or
+            # redeem one token) stay locked only until the commit.
             if not self.team:  # there a trigger counts the fork, in the same insert
                 session.execute(
                     update(Resource)
                     .where(Resource.id == original.id)
                     .values(fork_count=Resource.fork_count + 1)
                 )
-            return self._load_record(session, copy_id)
+            if share is not None:
+                self._count_use(session, share.id)
+            return record
 
     def lineage(self, ref: str) -> Lineage:
         """Ancestors (depth < 0), the resource (0) and descendants that are mine or

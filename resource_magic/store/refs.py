@@ -279,36 +279,58 @@ class References:
 
     # -- share tokens
     # -----------------------------------------------------------------------
-    def _redeem(self, session: Session, token: str):
-        """Count one access if the token is usable (one statement), else refuse."""
+    @staticmethod
+    def _usable(now):
+        """WHERE a share token still opens its resource at `now`: not revoked, not
+        expired, under its use limit."""
+        return and_(
+            ResourceShare.revoked_at.is_(None),
+            or_(ResourceShare.expires_at.is_(None), ResourceShare.expires_at > now),
+            or_(
+                ResourceShare.max_accesses.is_(None),
+                ResourceShare.access_count < ResourceShare.max_accesses,
+            ),
+        )
+
+    def _redeemable(self, session: Session, token: str):
+        """The share `token` names if it is usable now (a plain read: no lock yet),
+        else refuse. Its use is counted by _count_use, last in the transaction."""
         now = self._now()
         text = tokens.clean_token(str(token)) if token is not None else ""
         row = None
         if tokens.looks_like_token(text):
             row = session.execute(
-                update(ResourceShare)
-                .where(
-                    ResourceShare.token_digest == tokens.digest(text),
-                    ResourceShare.revoked_at.is_(None),
-                    or_(
-                        ResourceShare.expires_at.is_(None),
-                        ResourceShare.expires_at > now,
-                    ),
-                    or_(
-                        ResourceShare.max_accesses.is_(None),
-                        ResourceShare.access_count < ResourceShare.max_accesses,
-                    ),
-                )
-                .values(access_count=ResourceShare.access_count + 1)
-                .returning(
+                select(
+                    ResourceShare.id,
                     ResourceShare.resource_id,
-                    ResourceShare.access_count,
-                    ResourceShare.max_accesses,
-                    ResourceShare.expires_at,
                     ResourceShare.version,
                     ResourceShare.label,
+                ).where(
+                    ResourceShare.token_digest == tokens.digest(text),
+                    self._usable(now),
                 )
             ).first()
+        if row is None:
+            raise TokenRefused(TOKEN_REFUSED_MESSAGE)
+        return row
+
+    def _count_use(self, session: Session, share_id):
+        """Count one use of a share if it is still usable, in one conditional UPDATE
+        ... RETURNING, else refuse (the caller's transaction, and all it wrote, rolls
+        back). Taken last in the transaction: the share's row, which every concurrent
+        holder of the token updates, stays locked only until the commit. The same
+        statement checks and counts, so concurrent holders never exceed max_accesses
+        and no redemption succeeds after a revoke has committed."""
+        row = session.execute(
+            update(ResourceShare)
+            .where(ResourceShare.id == share_id, self._usable(self._now()))
+            .values(access_count=ResourceShare.access_count + 1)
+            .returning(
+                ResourceShare.access_count,
+                ResourceShare.max_accesses,
+                ResourceShare.expires_at,
+            )
+        ).first()
         if row is None:
             raise TokenRefused(TOKEN_REFUSED_MESSAGE)
         return row

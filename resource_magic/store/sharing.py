@@ -20,10 +20,11 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from .. import tokens
-from ..errors import InvalidInput, NotFound
+from ..errors import TOKEN_REFUSED_MESSAGE, InvalidInput, NotFound, TokenRefused
 from ..models import Resource, ResourceShare
 from ..records import NewShare, SharedResource, ShareRecord
 from . import team_paths
@@ -205,17 +206,22 @@ class SharingOps(StoreCore):
         with self._transaction(write=True) as session:
             if self.team:  # the shared rows are not mine to read: the function's
                 return team_paths.shared_resource(team_paths.redeem(session, token))
-            share_row = self._redeem(session, token)
-            record = self._load_record(session, share_row.resource_id)
+            share = self._redeemable(session, token)
+            try:
+                record = self._load_record(session, share.resource_id)
+            except NoResultFound:  # deleted since: its shares went with it
+                raise TokenRefused(TOKEN_REFUSED_MESSAGE) from None
             record = self._at_version(
-                session, record, self._shared_version(session, share_row)
+                session, record, self._shared_version(session, share)
             )
+            attachments = self._attachments_of(session, record.id, record.version)
+            counted = self._count_use(session, share.id)  # last: see _count_use
             return SharedResource(
                 resource=record,
-                attachments=self._attachments_of(session, record.id, record.version),
-                access_count=share_row.access_count,
-                max_accesses=share_row.max_accesses,
-                expires_at=share_row.expires_at,
+                attachments=attachments,
+                access_count=counted.access_count,
+                max_accesses=counted.max_accesses,
+                expires_at=counted.expires_at,
             )
 
     # -- internals

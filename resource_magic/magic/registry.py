@@ -111,11 +111,22 @@ class Subcommand:
         self.add_arguments(parser)
         return parser
 
+    def shared_parser(self) -> CommandParser:
+        """This subcommand's parser with the default settings, built once (parsing
+        keeps no state in the parser: each call gets a fresh namespace). The router
+        parses every %resource line with it; building one costs more than the rest
+        of a small cell's Python."""
+        parser = _PARSERS.get(self.name)
+        if parser is None:
+            parser = _PARSERS[self.name] = self.parser()
+        return parser
+
     def help(self) -> str:
         return self.parser().format_help()
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {}
+_PARSERS: dict[str, CommandParser] = {}  # Subcommand.shared_parser's, by name
 
 
 def subcommand(name: str, *, cell: bool = False) -> Callable[[Handler], Handler]:

@@ -40,7 +40,7 @@ def route(magic: ResourceMagic, line: str, cell: str | None = None) -> Any:
             f"%resource {command.name} on one line."
         )
     try:
-        args = command.parser().parse_args(words[1:])
+        args = command.shared_parser().parse_args(words[1:])
         return command.handler(Context(magic=magic, cell=cell), args)
     except HelpShown:
         return None

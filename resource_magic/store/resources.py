@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, literal, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,9 +22,9 @@ from ..validate import (
     clean_type,
     search_text,
 )
-from . import team_paths
+from . import prepared, team_paths
 from .core import StoreCore
-from .exposure import guard, open_share
+from .exposure import guard
 from .rows import clean_attachments, new_resource
 
 
@@ -131,8 +131,16 @@ class ResourceOps(StoreCore):
                 files,
                 message,
             ) = cleaned
-            ins = self._insert(Resource).values(
-                **new_resource(
+            # The whole row as it is now (kept parameters, counters, parent), so the
+            # record needs no read-back of the row itself.
+            stmt = prepared.upsert(
+                self.engine.dialect.name,
+                keep,
+                description is not None,
+                is_public is not None,
+            )
+            values = prepared.new_row_values(
+                new_resource(
                     uid,
                     name,
                     resource_type,
@@ -143,26 +151,7 @@ class ResourceOps(StoreCore):
                     now=now,
                 )
             )
-            changes = {
-                "current_version": Resource.current_version + 1,
-                "content": ins.excluded.content,
-                "updated_at": ins.excluded.updated_at,
-            }
-            if not keep:
-                changes["parameters"] = ins.excluded.parameters
-            if description is not None:
-                changes["description"] = ins.excluded.description
-                changes["search_text"] = ins.excluded.search_text
-            if is_public is not None:
-                changes["is_public"] = ins.excluded.is_public
-            # The whole row as it is now (kept parameters, counters, parent), so the
-            # record needs no read-back of the row itself.
-            stmt = ins.on_conflict_do_update(
-                index_elements=["user_id", "name"],
-                set_=changes,
-                where=Resource.resource_type == ins.excluded.resource_type,
-            ).returning(*Resource.__table__.columns)
-            row = session.execute(stmt).first()
+            row = session.connection().execute(stmt, values).first()
             if row is None:
                 existing = session.scalar(
                     select(Resource.resource_type).where(
@@ -199,14 +188,8 @@ class ResourceOps(StoreCore):
         """(my user id, the type of my resource `name` or None, and whether it is
         public and shared now (when `scan`)), in one query while my user row exists;
         the row is made by my first save."""
-        shared = open_share(Resource.id, now) if scan else literal(False)
-        row = session.execute(
-            select(User.id, Resource.resource_type, Resource.is_public, shared)
-            .outerjoin(
-                Resource, and_(Resource.user_id == User.id, Resource.name == name)
-            )
-            .where(User.name == self.user)
-        ).first()
+        values = {"user": self.user, "name": name, "now": now}
+        row = session.connection().execute(prepared.before_save(scan), values).first()
         if row is None:  # my first write: no resource of mine yet either
             return self._uid(session), None, False, False
         uid, existing_type, is_public, is_shared = row

@@ -27,6 +27,7 @@ from ..models import (
 from ..records import AttachmentRecord, ResourceRecord, VersionRecord
 from ..validate import MAX_ATTACHMENT_BYTES, MAX_NAME, search_text
 from ..vocabulary import MIME_LENGTH
+from . import prepared
 from .team_paths import CopySource
 
 _Parent = aliased(Resource, name="parent")
@@ -165,11 +166,12 @@ class Rows:
         resource's columns): the tags when not given, and the parent when it has one,
         are the only reads left (what _load_record reads, without reading the row)."""
         if tags is None:
-            tags = session.scalars(
-                select(ResourceTag.tag)
-                .where(ResourceTag.resource_id == row.id)
-                .order_by(ResourceTag.tag)
-            ).all()
+            tags = (
+                session.connection()
+                .execute(prepared.tags_of(), {"resource_id": row.id})
+                .scalars()
+                .all()
+            )
         parent = None
         if row.parent_resource_id is not None:
             uid = self._uid(session)
@@ -264,17 +266,20 @@ class Rows:
         now,
         message=None,
     ):
-        version_id = session.scalar(
-            insert(ResourceVersion)
-            .values(
-                resource_id=resource_id,
-                version=version,
-                content=content,
-                parameters=parameters,
-                message=message,
-                created_at=now,
+        version_id = (
+            session.connection()
+            .execute(
+                prepared.add_version(),
+                {
+                    "v_resource_id": resource_id,
+                    "v_version": version,
+                    "v_content": content,
+                    "v_parameters": parameters,
+                    "v_message": message,
+                    "v_created_at": now,
+                },
             )
-            .returning(ResourceVersion.id)
+            .scalar_one()
         )
         if files:
             session.execute(

@@ -19,6 +19,7 @@ runs anything, whoever made it and however it arrived:
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 from datetime import datetime
@@ -122,11 +123,20 @@ def content_html(record: ResourceRecord) -> str:
         )
         return _PRE.format(marked)
     from pygments import highlight
+
+    return highlight(text, _lexer(record.resource_type), _formatter())
+
+
+@functools.cache
+def _formatter():
+    """One HTML formatter with inline styles, made once: making one builds its whole
+    style sheet, which took longer than highlighting a cell."""
     from pygments.formatters import HtmlFormatter
 
-    return highlight(text, _lexer(record.resource_type), HtmlFormatter(noclasses=True))
+    return HtmlFormatter(noclasses=True)
 
 
+@functools.cache
 def _lexer(resource_type: str):
     from pygments.lexers import JsonLexer, PythonLexer, TextLexer
 

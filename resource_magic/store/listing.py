@@ -184,7 +184,11 @@ class ListingOps(StoreCore):
             rows = session.execute(stmt).all()
             more = len(rows) > limit
             rows = rows[:limit][::-1] if backwards else rows[:limit]
-            items = tuple(self._to_record(row, with_content=False) for row in rows)
+            tags = self._tags_of(session, (row.id for row in rows))
+            items = tuple(
+                self._to_record(row, tags.get(row.id, ()), with_content=False)
+                for row in rows
+            )
             return Page(
                 items=items,
                 total=total,

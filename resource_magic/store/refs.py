@@ -190,7 +190,8 @@ class References:
             row = session.execute(self._record_select(uid).where(match)).first()
         if row is None:
             raise self._not_found(session, ref)
-        return self._at_version(session, self._to_record(row), selector)
+        record = self._to_record(row, self._tags_of(session, [row.id]).get(row.id, ()))
+        return self._at_version(session, record, selector)
 
     # -- versions and labels
     # ---------------------------------------------------------------

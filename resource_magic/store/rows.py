@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, insert, literal, or_, select
-from sqlalchemy.orm import Session, aliased, defer, selectinload
+from sqlalchemy.orm import Session, aliased
 
 from ..errors import InvalidInput, NameTaken
 from ..models import (
@@ -103,11 +103,17 @@ class Rows:
     """Reading and writing the rows of resources and versions (a mixin of StoreCore)."""
 
     def _record_select(self, uid: int, with_content: bool = True):
-        """Resource plus its owner's name and its parent's owner/name (when visible)."""
+        """Resource's columns plus its owner's name and its parent's owner/name (when
+        visible), as plain rows (no ORM instances); the tags are _tags_of's."""
         visible_parent = or_(_Parent.user_id == uid, _Parent.is_public.is_(True))
-        stmt = (
+        columns = [
+            getattr(Resource, c.name)
+            for c in Resource.__table__.columns
+            if with_content or c.name not in ("content", "parameters")
+        ]
+        return (
             select(
-                Resource,
+                *columns,
                 User.name.label("owner"),
                 _Parent.name.label("parent_name"),
                 _ParentOwner.name.label("parent_owner"),
@@ -116,39 +122,54 @@ class Rows:
             .join(User, Resource.user_id == User.id)
             .outerjoin(_Parent, Resource.parent_resource_id == _Parent.id)
             .outerjoin(_ParentOwner, _Parent.user_id == _ParentOwner.id)
-            .options(selectinload(Resource.tags))
         )
-        if not with_content:
-            stmt = stmt.options(defer(Resource.content), defer(Resource.parameters))
-        return stmt
 
     @staticmethod
-    def _to_record(row, with_content: bool = True) -> ResourceRecord:
-        resource, owner, parent_name, parent_owner, parent_visible = row
+    def _tags_of(session: Session, ids) -> dict[uuid.UUID, tuple[str, ...]]:
+        """The tags of each of these resources, in order (one query)."""
+        ids = list(ids)
+        if not ids:
+            return {}
+        if len(ids) == 1:
+            rows = session.connection().execute(
+                prepared.tags_of(), {"resource_id": ids[0]}
+            )
+            return {ids[0]: tuple(rows.scalars())}
+        tags: dict[uuid.UUID, list[str]] = {}
+        for resource_id, tag in session.execute(
+            select(ResourceTag.resource_id, ResourceTag.tag)
+            .where(ResourceTag.resource_id.in_(ids))
+            .order_by(ResourceTag.tag)
+        ):
+            tags.setdefault(resource_id, []).append(tag)
+        return {i: tuple(t) for i, t in tags.items()}
+
+    @staticmethod
+    def _to_record(row, tags: Sequence[str] = (), with_content: bool = True):
         parent = (
-            f"{parent_owner}/{parent_name}"
-            if parent_name is not None and parent_visible
+            f"{row.parent_owner}/{row.parent_name}"
+            if row.parent_name is not None and row.parent_visible
             else None
         )
         return ResourceRecord(
-            id=resource.id,
-            owner=owner,
-            name=resource.name,
-            resource_type=resource.resource_type,
-            description=resource.description,
-            content=resource.content if with_content else None,
-            parameters=resource.parameters if with_content else None,
-            tags=tuple(t.tag for t in resource.tags),
-            version=resource.current_version,
-            execution_count=resource.execution_count,
-            last_executed_at=resource.last_executed_at,
-            fork_count=resource.fork_count,
+            id=row.id,
+            owner=row.owner,
+            name=row.name,
+            resource_type=row.resource_type,
+            description=row.description,
+            content=row.content if with_content else None,
+            parameters=row.parameters if with_content else None,
+            tags=tuple(tags),
+            version=row.current_version,
+            execution_count=row.execution_count,
+            last_executed_at=row.last_executed_at,
+            fork_count=row.fork_count,
             # The id of a parent I may not see is as hidden as its name.
-            parent_id=resource.parent_resource_id if parent_visible else None,
+            parent_id=row.parent_resource_id if row.parent_visible else None,
             parent=parent,
-            is_public=resource.is_public,
-            created_at=resource.created_at,
-            updated_at=resource.updated_at,
+            is_public=row.is_public,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
         )
 
     def _load_record(self, session: Session, resource_id: uuid.UUID) -> ResourceRecord:
@@ -157,7 +178,7 @@ class Rows:
         row = session.execute(
             self._record_select(uid).where(Resource.id == resource_id)
         ).one()
-        return self._to_record(row)
+        return self._to_record(row, self._tags_of(session, [row.id]).get(row.id, ()))
 
     def _own_record(
         self, session: Session, row, tags: Sequence[str] | None = None
@@ -166,12 +187,7 @@ class Rows:
         resource's columns): the tags when not given, and the parent when it has one,
         are the only reads left (what _load_record reads, without reading the row)."""
         if tags is None:
-            tags = (
-                session.connection()
-                .execute(prepared.tags_of(), {"resource_id": row.id})
-                .scalars()
-                .all()
-            )
+            tags = self._tags_of(session, [row.id]).get(row.id, ())
         parent = None
         if row.parent_resource_id is not None:
             uid = self._uid(session)

@@ -178,13 +178,23 @@ def postgres_database(postgres_server) -> str:
     return postgres_server.create_database()
 
 
-@pytest.fixture(scope="module")
-def urls(tmp_path_factory, postgres_server) -> tuple[str, str]:
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("team", marks=pytest.mark.postgres),
+    ],
+)
+def urls(request, tmp_path_factory, postgres_server) -> tuple[str, str]:
     """(SQLite URL, PostgreSQL URL): a module's own pair of fresh databases, for tests
-    that put the same example to both backends at once."""
+    that put the same example to both backends at once; the PostgreSQL one is a plain
+    database, then (a second run of each test) a team database, so SQLite, PostgreSQL
+    and a team database must all decide alike."""
     sqlite = f"sqlite:///{tmp_path_factory.mktemp('both') / 'resources.db'}"
     if postgres_server.admin_url is None:
         _unavailable(postgres_server.reason)
+    if request.param == "team":
+        return sqlite, postgres_server.create_team_database()
     return sqlite, postgres_server.create_database()
 
 

@@ -283,7 +283,7 @@ class Floors:
     def fork(self):
         sql, fx = self.sql, self.fx
         owner, source = fx["fork_source"].split("/")
-        name = f"bench-floor-fork-{next(self.counter)}"
+        name = f"bench-floor-fork-{fx['run_tag']}-{next(self.counter)}"
         now = sql.when(datetime.now(UTC))
         new_id = sql.uid(uuid.uuid4())
         with sql.transaction(write=True) as cur:
@@ -436,6 +436,9 @@ def _fixtures(store: ResourceStore) -> dict:
         "open_token": token,
         "open_digest": hashlib.sha256(token.encode()).hexdigest(),
         "open_version": shared.version,
+        # Fork names of this run: a database kept from an earlier run (--keep) has
+        # that run's forks already.
+        "run_tag": secrets.token_hex(3),
     }
 
 
@@ -447,7 +450,9 @@ def magic_sources(fx: dict) -> dict[str, Callable[[int], str]]:
         "list -s common": lambda i: f"%resource list -s {COMMON_TERM}",
         "show": lambda i: f"%resource show {fx['show_name']}",
         "run": lambda i: "%resource run bench-tiny",
-        "fork": lambda i: f"%resource fork {fx['fork_source']} --as bench-fork-{i}",
+        "fork": lambda i: (
+            f"%resource fork {fx['fork_source']} --as bench-fork-{fx['run_tag']}-{i}"
+        ),
         "share": lambda i: "%resource share bench-tiny",
         "open": lambda i: f"%resource open {fx['open_token']}",
     }
@@ -507,7 +512,11 @@ def bench_magics(url: str, repeat: int, with_jupysql: bool = True) -> MagicResul
             lambda op=op: run_cell(shell, f"%bench_floor {op}"),
             repeat,
         )
-        shown = sources[op](1).replace(fx["open_token"], "TOKEN")
+        shown = (
+            sources[op](1)
+            .replace(fx["open_token"], "TOKEN")
+            .replace(f"-{fx['run_tag']}", "")
+        )
         results.ops.append(OpResult(op, magic_stats, floor_stats, shown))
     if with_jupysql:
         run_cell(shell, "%load_ext sql")

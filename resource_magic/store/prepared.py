@@ -1,4 +1,5 @@
-"""Statements of the hottest write path (a new version), built once and reused.
+"""Statements of the hottest paths (a new version, a record's tags and outputs),
+built once and reused.
 
 Building an INSERT ... ON CONFLICT with its `excluded` alias, and then its cache key,
 cost SQLAlchemy more Python than SQLite takes to run it. These statements take every
@@ -14,7 +15,14 @@ from functools import cache
 from sqlalchemy import and_, bindparam, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..models import Resource, ResourceShare, ResourceTag, ResourceVersion, User
+from ..models import (
+    Attachment,
+    Resource,
+    ResourceShare,
+    ResourceTag,
+    ResourceVersion,
+    User,
+)
 
 _RESOURCE = Resource.__table__
 _VERSION = ResourceVersion.__table__
@@ -137,4 +145,19 @@ def tags_of():
         select(tags.c.tag)
         .where(tags.c.resource_id == _param("resource_id", tags.c.resource_id))
         .order_by(tags.c.tag)
+    )
+
+
+@cache
+def attachments_of():
+    """The outputs stored with version :version of :resource_id, in order."""
+    outputs = Attachment.__table__
+    return (
+        select(outputs.c.position, outputs.c.mime_type, outputs.c.data, outputs.c.size)
+        .join(_VERSION, outputs.c.version_id == _VERSION.c.id)
+        .where(
+            _VERSION.c.resource_id == _param("resource_id", _VERSION.c.resource_id),
+            _VERSION.c.version == _param("version", _VERSION.c.version),
+        )
+        .order_by(outputs.c.position)
     )

@@ -13,7 +13,7 @@ import unicodedata
 import uuid
 from dataclasses import replace
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from .. import tokens
@@ -181,7 +181,15 @@ class References:
         uid = self._uid_expr()
         owner, name, selector = self._parse_ref(ref)
         row = None
-        if not self._names_a_token(name):
+        if not self._names_a_token(name) and parse_uuid(name) is None:
+            # A name, not an id (the common case): a statement built once.
+            values = {"me": self.user, "name": name, "owner": owner}
+            row = (
+                session.connection()
+                .execute(self._record_named(owner is not None), values)
+                .first()
+            )
+        elif not self._names_a_token(name):
             visible = or_(Resource.user_id == uid, Resource.is_public.is_(True))
             if owner is not None:
                 match = and_(User.name == owner, Resource.name == name, visible)
@@ -192,6 +200,23 @@ class References:
             raise self._not_found(session, ref)
         record = self._to_record(row, self._tags_of(session, [row.id]).get(row.id, ()))
         return self._at_version(session, record, selector)
+
+    _NAMED: dict = {}  # _record_named's statements
+
+    def _record_named(self, other_owner: bool):
+        """The record select of my resource :name (or, with `other_owner`, of :owner's
+        if it is mine or public), for the user :me; built once."""
+        stmt = self._NAMED.get(other_owner)
+        if stmt is None:
+            uid = select(User.id).where(User.name == bindparam("me")).scalar_subquery()
+            name = Resource.name == bindparam("name")
+            if other_owner:
+                visible = or_(Resource.user_id == uid, Resource.is_public.is_(True))
+                match = and_(User.name == bindparam("owner"), name, visible)
+            else:
+                match = and_(Resource.user_id == uid, name)
+            stmt = self._NAMED[other_owner] = self._record_select(uid).where(match)
+        return stmt
 
     # -- versions and labels
     # ---------------------------------------------------------------

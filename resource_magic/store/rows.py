@@ -316,14 +316,9 @@ class Rows:
     def _attachments_of(
         self, session, resource_id, version
     ) -> tuple[AttachmentRecord, ...]:
-        rows = session.scalars(
-            select(Attachment)
-            .join(ResourceVersion, Attachment.version_id == ResourceVersion.id)
-            .where(
-                ResourceVersion.resource_id == resource_id,
-                ResourceVersion.version == version,
-            )
-            .order_by(Attachment.position)
+        rows = session.connection().execute(
+            prepared.attachments_of(),
+            {"resource_id": resource_id, "version": version},
         )
         return tuple(
             AttachmentRecord(

@@ -52,6 +52,7 @@ class LineageOps(StoreCore):
                     if selector is None
                     else self._version_number(session, original.id, whole, selector)
                 )
+            original_id = original.id
             copy_id = self._insert_copy(
                 session, self._copy_source(session, original, version), wanted
             )
@@ -61,7 +62,7 @@ class LineageOps(StoreCore):
             if not self.team:  # there a trigger counts the fork, in the same insert
                 session.execute(
                     update(Resource)
-                    .where(Resource.id == original.id)
+                    .where(Resource.id == original_id)
                     .values(fork_count=Resource.fork_count + 1)
                 )
             if share is not None:

@@ -203,6 +203,17 @@ class References:
 
     _NAMED: dict = {}  # _record_named's statements
 
+    def _record_by_id(self):
+        """The record select of the resource :id for the user :me (its parent's
+        name shown if mine or public); built once."""
+        stmt = self._NAMED.get("id")
+        if stmt is None:
+            uid = select(User.id).where(User.name == bindparam("me")).scalar_subquery()
+            stmt = self._NAMED["id"] = self._record_select(uid).where(
+                Resource.id == bindparam("id")
+            )
+        return stmt
+
     def _record_named(self, other_owner: bool):
         """The record select of my resource :name (or, with `other_owner`, of :owner's
         if it is mine or public), for the user :me; built once."""
@@ -321,21 +332,11 @@ class References:
     def _redeemable(self, session: Session, token: str):
         """The share `token` names if it is usable now (a plain read: no lock yet),
         else refuse. Its use is counted by _count_use, last in the transaction."""
-        now = self._now()
         text = tokens.clean_token(str(token)) if token is not None else ""
         row = None
         if tokens.looks_like_token(text):
-            row = session.execute(
-                select(
-                    ResourceShare.id,
-                    ResourceShare.resource_id,
-                    ResourceShare.version,
-                    ResourceShare.label,
-                ).where(
-                    ResourceShare.token_digest == tokens.digest(text),
-                    self._usable(now),
-                )
-            ).first()
+            values = {"digest": tokens.digest(text), "now": self._now()}
+            row = session.connection().execute(self._share_lookup(), values).first()
         if row is None:
             raise TokenRefused(TOKEN_REFUSED_MESSAGE)
         return row
@@ -347,19 +348,45 @@ class References:
         holder of the token updates, stays locked only until the commit. The same
         statement checks and counts, so concurrent holders never exceed max_accesses
         and no redemption succeeds after a revoke has committed."""
-        row = session.execute(
-            update(ResourceShare)
-            .where(ResourceShare.id == share_id, self._usable(self._now()))
-            .values(access_count=ResourceShare.access_count + 1)
-            .returning(
-                ResourceShare.access_count,
-                ResourceShare.max_accesses,
-                ResourceShare.expires_at,
-            )
-        ).first()
+        values = {"share_id": share_id, "now": self._now()}
+        row = session.connection().execute(self._share_count(), values).first()
         if row is None:
             raise TokenRefused(TOKEN_REFUSED_MESSAGE)
         return row
+
+    _SHARE_STATEMENTS: dict = {}  # built once: see _share_lookup and _share_count
+
+    @classmethod
+    def _share_lookup(cls):
+        """The share whose token digest is :digest, if usable at :now."""
+        stmt = cls._SHARE_STATEMENTS.get("lookup")
+        if stmt is None:
+            now = bindparam("now", type_=ResourceShare.expires_at.type)
+            stmt = cls._SHARE_STATEMENTS["lookup"] = select(
+                ResourceShare.id,
+                ResourceShare.resource_id,
+                ResourceShare.version,
+                ResourceShare.label,
+            ).where(ResourceShare.token_digest == bindparam("digest"), cls._usable(now))
+        return stmt
+
+    @classmethod
+    def _share_count(cls):
+        """One more use of the share :share_id if it is still usable at :now."""
+        stmt = cls._SHARE_STATEMENTS.get("count")
+        if stmt is None:
+            now = bindparam("now", type_=ResourceShare.expires_at.type)
+            stmt = cls._SHARE_STATEMENTS["count"] = (
+                update(ResourceShare)
+                .where(ResourceShare.id == bindparam("share_id"), cls._usable(now))
+                .values(access_count=ResourceShare.access_count + 1)
+                .returning(
+                    ResourceShare.access_count,
+                    ResourceShare.max_accesses,
+                    ResourceShare.expires_at,
+                )
+            )
+        return stmt
 
     def _shared_version(self, session: Session, share_row) -> int | None:
         """The version a redeemed token shows: its pinned version, where its label

@@ -173,11 +173,8 @@ class Rows:
         )
 
     def _load_record(self, session: Session, resource_id: uuid.UUID) -> ResourceRecord:
-        session.expire_all()
-        uid = self._uid(session)
-        row = session.execute(
-            self._record_select(uid).where(Resource.id == resource_id)
-        ).one()
+        values = {"me": self.user, "id": resource_id}
+        row = session.connection().execute(self._record_by_id(), values).one()
         return self._to_record(row, self._tags_of(session, [row.id]).get(row.id, ()))
 
     def _own_record(

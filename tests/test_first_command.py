@@ -21,6 +21,7 @@ from resource_magic.migrate import (
     head_revision,
     packaged_head,
 )
+from resource_magic.store import ResourceStore
 
 _FIRST_CELL = textwrap.dedent(
     """
@@ -38,6 +39,7 @@ _FIRST_CELL = textwrap.dedent(
         "ok": result.success,
         "alembic": "alembic" in sys.modules,
         "pandas": "pandas" in sys.modules,
+        "postgresql": "sqlalchemy.dialects.postgresql" in sys.modules,
     }))
     """
 )
@@ -61,13 +63,28 @@ def test_show_on_an_up_to_date_database_imports_neither_alembic_nor_pandas(
 ):
     make_store("alice").save("first", "x = 1")  # the database is at head
     seen = first_cell(url_for("alice"), "%resource show first")
+    assert seen.pop("postgresql") == (make_store("alice").backend == "postgresql")
     assert seen == {"ok": True, "alembic": False, "pandas": False}
 
 
 def test_list_imports_pandas_but_not_alembic(make_store, url_for):
     make_store("alice").save("first", "x = 1")
     seen = first_cell(url_for("alice"), "%resource list")
+    assert seen.pop("postgresql") == (make_store("alice").backend == "postgresql")
     assert seen == {"ok": True, "alembic": False, "pandas": True}
+
+
+def test_a_new_version_on_sqlite_imports_no_postgresql_dialect(tmp_path):
+    """save's prepared upsert takes its dialect's INSERT when first used."""
+    url = f"sqlite:///{tmp_path / 'first.db'}"
+    ResourceStore(url, user="alice").save("first", "x = 1")  # at head, alice exists
+    seen = first_cell(url, "%%resource save first\nx = 2\n")
+    assert seen == {
+        "ok": True,
+        "alembic": False,
+        "pandas": False,
+        "postgresql": False,
+    }
 
 
 def test_a_database_behind_the_package_is_migrated_through_alembic(
@@ -77,6 +94,7 @@ def test_a_database_behind_the_package_is_migrated_through_alembic(
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "0002")
     seen = first_cell(empty_url, "%resource list")
+    seen.pop("postgresql")  # Alembic's own modules import every dialect
     assert seen == {"ok": True, "alembic": True, "pandas": True}
     with engine.connect() as conn:
         assert current_revision(conn) == head_revision()

@@ -13,7 +13,6 @@ from __future__ import annotations
 from functools import cache
 
 from sqlalchemy import and_, bindparam, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..models import (
     Attachment,
@@ -61,7 +60,12 @@ def upsert(dialect: str, keep_parameters: bool, description: bool, public: bool)
     """Insert a new resource, or on (user_id, name) of the same type add a version:
     new content and time, the description (and search text) and public flag when
     given, the parameters unless kept. Returns the whole row as it is now."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # The dialect's own INSERT (ON CONFLICT), imported when first used: a kernel on
+    # SQLite never imports PostgreSQL's dialect.
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     ins = insert(_RESOURCE).values(
         {c: _param(f"v_{c}", _RESOURCE.c[c]) for c in NEW_ROW_COLUMNS}
     )

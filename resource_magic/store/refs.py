@@ -58,6 +58,26 @@ def name_or_id(uid: int, name: str, visible=None):
     return or_(mine_named, and_(Resource.id == ident, ~named_exists, visible))
 
 
+def name_or_id_params(uid, by_id: bool):
+    """name_or_id for a prepared statement: the name as :ref_name and, `by_id`, the
+    id it spells as :ref_id, both bind parameters (the same clause either way; not
+    named after columns, which an UPDATE's parameters may not be)."""
+    name = bindparam("ref_name")
+    mine_named = and_(Resource.user_id == uid, Resource.name == name)
+    if not by_id:
+        return mine_named
+    other = aliased(Resource)
+    named_exists = (
+        select(other.id).where(other.user_id == uid, other.name == name).exists()
+    )
+    return or_(
+        mine_named,
+        and_(
+            Resource.id == bindparam("ref_id"), ~named_exists, Resource.user_id == uid
+        ),
+    )
+
+
 class References:
     """Resolving references, versions and tokens (a mixin of StoreCore)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from ..validate import (
 from . import prepared, team_paths
 from .core import StoreCore
 from .exposure import guard
+from .refs import name_or_id_params, parse_uuid
 from .rows import clean_attachments, new_resource
 
 
@@ -352,26 +353,48 @@ class ResourceOps(StoreCore):
             session.execute(delete(User).where(User.id == uid))
         return count
 
+    _COUNT_RUN: dict = {}  # _count_run's statements, by whether the ref is an id
+
+    def _count_run(self, by_id: bool):
+        """One more run of my resource :ref_name (or the id :ref_id it spells) at :now,
+        returning the new count; built once."""
+        stmt = self._COUNT_RUN.get(by_id)
+        if stmt is None:
+            uid = select(User.id).where(User.name == bindparam("me")).scalar_subquery()
+            now = bindparam("now", type_=Resource.__table__.c.last_executed_at.type)
+            stmt = self._COUNT_RUN[by_id] = (
+                update(Resource)
+                .where(name_or_id_params(uid, by_id))
+                .values(
+                    execution_count=Resource.execution_count + 1, last_executed_at=now
+                )
+                .returning(Resource.execution_count)
+            )
+        return stmt
+
     def record_execution(self, ref: str) -> int:
         """Count one run of one of my resources, atomically; returns the new count."""
         with self._transaction(write=True) as session:
-            clause = self._own_clause(session, ref)
             count = None
-            if clause is not None and self.team:
-                # A member may not set counters: the team's function counts.
-                count = team_paths.record_execution(session, clause)
-            elif clause is not None:
-                count = session.scalar(
-                    update(Resource)
-                    .where(clause)
-                    .values(
-                        execution_count=Resource.execution_count + 1,
-                        last_executed_at=self._now(),
+            if self.team:
+                clause = self._own_clause(session, ref)
+                if clause is not None:
+                    # A member may not set counters: the team's function counts.
+                    count = team_paths.record_execution(session, clause)
+            else:
+                owner, name = self._split_owner(ref)
+                if (owner is None or owner == self.user) and not self._names_a_token(
+                    name
+                ):
+                    ident = parse_uuid(name)
+                    values = {"me": self.user, "ref_name": name, "now": self._now()}
+                    if ident is not None:
+                        values["ref_id"] = ident
+                    count = (
+                        session.connection()
+                        .execute(self._count_run(ident is not None), values)
+                        .scalar()
                     )
-                    .returning(Resource.execution_count)
-                    # nothing loaded to keep in sync: no extra "fetch" columns
-                    .execution_options(synchronize_session=False)
-                )
             if count is None:
                 self._own(session, ref, action="run")  # raises the right error
             return count

@@ -243,6 +243,27 @@ def pytest_report_header(config) -> str:
     return f"postgresql: a throwaway pgserver server ({PG_ENV} is not set)"
 
 
+# Of the long variants (`-m stress`), only the state machine also runs on a team
+# database: the hostile-input property tests run there at their default size, and
+# their long team runs (a login made per example) would add minutes to CI for no new
+# path through the code.
+TEAM_STRESS = {"test_state_machine"}
+
+
+def _not_on_team(item, params: dict) -> bool:
+    """A team variant that is not run: outside TEAM_SUITES, a long variant outside
+    TEAM_STRESS, or a test that takes two backends (`backend` for its shell, `urls`
+    for its stores) other than SQLite plus the same second one."""
+    module = item.path.stem
+    if module not in TEAM_SUITES:
+        return True
+    if item.get_closest_marker("stress") is not None and module not in TEAM_STRESS:
+        return True
+    if "backend" in params and "urls" in params:
+        return params["backend"] not in ("sqlite", params["urls"])
+    return False
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """Mark every test that needs PostgreSQL `postgres`, so `-m postgres` / `-m "not
     postgres"` select them: a variant parametrised "postgresql" (fixtures that pick a
@@ -251,7 +272,7 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
         params = callspec.params.values() if callspec is not None else ()
-        if "team" in params and item.path.stem not in TEAM_SUITES:
+        if "team" in params and _not_on_team(item, callspec.params):
             deselected.append(item)
             continue
         variant = "postgresql" in params or "team" in params

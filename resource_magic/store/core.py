@@ -1,9 +1,10 @@
 """The store's plumbing: the engine, transactions and the current user.
 
 StoreCore is what every group of operations derives from. The internals several
-groups share live with it: resolving references (store/refs.py) and reading and
-writing rows (store/rows.py), mixed into StoreCore itself, so no group imports
-another."""
+groups share live with it, mixed into StoreCore itself so no group imports another:
+resolving references (store/refs.py), redeeming share tokens (store/redeem.py),
+reading and writing rows (store/rows.py) and copying a resource for a fork
+(store/copies.py). What a team database does differently is store/team_paths.py."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ from ..models import User, utcnow
 from ..tokens import TOKEN_PREFIX, clean_token
 from ..validate import clean_user
 from ..vocabulary import TEAM_TABLE
+from .copies import Copies
+from .redeem import Redemption
 from .refs import References
 from .rows import Rows
 
@@ -71,7 +74,7 @@ def _deleted_meanwhile(exc: IntegrityError | ProgrammingError) -> bool:
     )
 
 
-class StoreCore(References, Rows):
+class StoreCore(References, Redemption, Rows, Copies):
     """Holds the engine and the user; every query below is scoped through `user_id`."""
 
     def __init__(

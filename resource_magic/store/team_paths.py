@@ -27,6 +27,7 @@ from .. import tokens
 from ..errors import TOKEN_REFUSED_MESSAGE, TokenRefused
 from ..records import AttachmentRecord, ResourceRecord, SharedResource
 from ..vocabulary import TOKEN_REFUSED_SQLSTATE
+from .refs import parse_uuid
 
 
 @dataclass(frozen=True)
@@ -62,12 +63,6 @@ def _time(value: str | None) -> datetime | None:
     return None if value is None else datetime.fromisoformat(value).astimezone(UTC)
 
 
-def _uuid(value):
-    import uuid
-
-    return None if value is None else uuid.UUID(value)
-
-
 def _attachments(doc: dict) -> tuple[AttachmentRecord, ...]:
     return tuple(
         AttachmentRecord(
@@ -85,7 +80,7 @@ def shared_record(doc: dict) -> ResourceRecord:
     (or labelled) token's version with its message, else the current one."""
     pinned = doc["pinned"]
     return ResourceRecord(
-        id=_uuid(doc["id"]),
+        id=parse_uuid(doc["id"]),
         owner=doc["owner"],
         name=doc["name"],
         resource_type=doc["resource_type"],
@@ -97,7 +92,7 @@ def shared_record(doc: dict) -> ResourceRecord:
         execution_count=doc["execution_count"],
         last_executed_at=_time(doc["last_executed_at"]),
         fork_count=doc["fork_count"],
-        parent_id=_uuid(doc["parent_id"]),
+        parent_id=parse_uuid(doc["parent_id"]),
         parent=doc["parent"],
         is_public=doc["is_public"],
         created_at=_time(doc["created_at"]),

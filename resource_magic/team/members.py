@@ -25,7 +25,7 @@ class MemberOps(TeamBase):
         with self.transaction() as conn:
             self._may_create_roles(conn)
             self._require_team(conn)
-            role = q_role = self.q(conn, name)
+            role = self.q(conn, name)
             exists = self._role_exists(conn, name)
             if existing and not exists:
                 raise NotFound(
@@ -59,7 +59,7 @@ class MemberOps(TeamBase):
                 text("SELECT pg_has_role(:n, :m, 'MEMBER')"),
                 {"n": name, "m": self.roles.members},
             ).scalar_one()
-            conn.execute(text(f"GRANT {self.q(conn, self.roles.members)} TO {q_role}"))
+            conn.execute(text(f"GRANT {self.q(conn, self.roles.members)} TO {role}"))
             conn.execute(
                 text(
                     f"INSERT INTO {self.q(conn, self.schema(conn))}."

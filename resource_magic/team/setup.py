@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from ..errors import InvalidInput
 from ..migrate import current_revision, packaged_head, upgrade_on
 from . import sql as team_sql
 from .base import TeamBase
@@ -58,11 +57,7 @@ class SetupOps(TeamBase):
         before, revision after)."""
         with self.transaction() as conn:
             self._may_create_roles(conn)
-            if not self.is_team(conn):
-                raise InvalidInput(
-                    "This is not a team database yet: run `resource-magic team init` "
-                    "first."
-                )
+            self._require_team(conn)
             before = current_revision(conn)
             self._ensure_roles(conn)
             self._migrate(conn)

@@ -282,6 +282,12 @@ def _visible_resource(column: str) -> str:
 
 
 _MINE = "user_id = (SELECT {schema}.rm_uid())"
+# An attachment row belongs to the resource of its version.
+_OWN_VERSION = (
+    "EXISTS (SELECT 1 FROM {schema}.resource_version v JOIN {schema}.resource r "
+    "ON r.id = v.resource_id WHERE v.id = version_id "
+    "AND r.user_id = (SELECT {schema}.rm_uid()))"
+)
 
 # (table, policy name, command, USING, WITH CHECK) for the member group.
 MEMBER_POLICIES = [
@@ -324,12 +330,8 @@ MEMBER_POLICIES = [
         "attachment",
         "rm_own",
         "ALL",
-        "EXISTS (SELECT 1 FROM {schema}.resource_version v JOIN {schema}.resource r "
-        "ON r.id = v.resource_id WHERE v.id = version_id "
-        "AND r.user_id = (SELECT {schema}.rm_uid()))",
-        "EXISTS (SELECT 1 FROM {schema}.resource_version v JOIN {schema}.resource r "
-        "ON r.id = v.resource_id WHERE v.id = version_id "
-        "AND r.user_id = (SELECT {schema}.rm_uid()))",
+        _OWN_VERSION,
+        _OWN_VERSION,
     ),
     ("alembic_version", "rm_read", "SELECT", "true", None),
     (TEAM_TABLE, "rm_read", "SELECT", "true", None),

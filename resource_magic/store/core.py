@@ -60,18 +60,20 @@ def _unusable_database(exc: DatabaseError) -> bool:
     return isinstance(exc, OperationalError) or type(exc) is DatabaseError
 
 
-def _deleted_meanwhile(exc: IntegrityError | ProgrammingError) -> bool:
+def _deleted_meanwhile(exc: IntegrityError) -> bool:
     """A foreign-key violation: the row pointed at was deleted by another connection
     after this transaction had looked it up."""
     orig = getattr(exc, "orig", None)
-    state = getattr(orig, "sqlstate", None)
-    return (
-        state == "23503"  # PostgreSQL
-        or "FOREIGN KEY constraint failed" in str(orig)  # SQLite
-        # A team database: the new row's policy (the parent must be visible, the
-        # shared resource mine) meets the row that is gone before its foreign key.
-        or (state == "42501" and "row-level security policy" in str(orig))
+    return getattr(orig, "sqlstate", None) == "23503" or (  # PostgreSQL
+        "FOREIGN KEY constraint failed" in str(orig)  # SQLite
     )
+
+
+def _refused_by_policy(exc: ProgrammingError) -> bool:
+    """A team database refused a new row (SQLSTATE 42501): its policy (the parent
+    visible, the shared resource mine) meets a row that is gone before any foreign
+    key does. Whether it is gone is checked, not read from the message."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) == "42501"
 
 
 class StoreCore(References, Redemption, Rows, Copies):
@@ -186,14 +188,27 @@ class StoreCore(References, Redemption, Rows, Copies):
         try:
             with sessions.begin() as session:
                 yield session
-        except (IntegrityError, ProgrammingError) as exc:
+        except IntegrityError as exc:
             if uses is None or not _deleted_meanwhile(exc):
+                raise
+            raise self._not_found_now(uses) from None
+        except ProgrammingError as exc:
+            if uses is None or not _refused_by_policy(exc) or self._still_there(uses):
                 raise
             raise self._not_found_now(uses) from None
         except DatabaseError as exc:
             if not _unusable_database(exc):
                 raise
             raise self._unavailable(exc) from exc
+
+    def _still_there(self, ref: str) -> bool:
+        """Whether `ref` (a name, owner/name or id, any @version ignored) still names
+        a resource I may see, read in a new transaction. A token is never checked:
+        its refusal is the same either way."""
+        if clean_token(ref).startswith(TOKEN_PREFIX):
+            return False
+        with self._transaction() as session:
+            return self._find_visible(session, self._whole(ref)[0]) is not None
 
     def _not_found_now(self, ref: str) -> NotFound | TokenRefused:
         """The NotFound for `ref`, worded in a new transaction (the failed one is

@@ -134,6 +134,20 @@ def test_counts_stop_at_the_cap_and_say_so(store):
     assert store.list("common").total == 12
 
 
+def test_a_search_counts_to_its_own_lower_cap(store):
+    """A search tests its needle on every row it counts: it stops sooner ("1,000+")."""
+    assert (store.count_cap, store.search_count_cap) == (10_000, 1_000)
+    for i in range(12):
+        store.save(f"wf{i:02d}", "x = 1", description="common words")
+    store.search_count_cap = 10
+    searched = store.list("common", limit=5)
+    assert (searched.total, searched.total_capped, searched.total_label) == (10, True, "10+")
+    listed = store.list(limit=5)  # no needle: the listing's own cap
+    assert (listed.total, listed.total_capped) == (12, False)
+    store.count_cap = 8  # the lower of the two caps counts
+    assert (store.list("common", limit=5).total, store.list("common", limit=5).total_capped) == (8, True)
+
+
 def test_the_magic_and_its_dataframe_say_a_count_is_capped(shell, backend):
     for i in range(12):
         run_cell(shell, f"%%resource save wf{i:02d}\nx = {i}")

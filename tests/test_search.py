@@ -23,7 +23,8 @@ from resource_magic.models import (
     utcnow,
 )
 from resource_magic.store import ResourceStore
-from resource_magic.store.search import MAX_CANDIDATES, fts_query
+from resource_magic.store import search as search_module
+from resource_magic.store.search import MAX_CANDIDATES, fts_query, like_pattern
 from resource_magic.validate import clean_search, search_text
 
 # Case folding beyond ASCII (ß -> ss, Turkish dotted and dotless i, Ü), CJK, emoji,
@@ -233,6 +234,7 @@ def test_common_needles_fall_back_to_the_scan_and_stay_exact(make_store):
     ]
     with store.engine.begin() as conn:
         conn.execute(insert(Resource), rows)
+    store.search_count_cap = 10_000  # exact counts past the search's own cap
     assert store.list("lorem", limit=1).total == MAX_CANDIDATES + 50
     assert store.list("ipsum", limit=1).total == (MAX_CANDIDATES + 50 + 1) // 2
     assert store.list("psum lor", limit=1).total == (MAX_CANDIDATES + 50 + 1) // 2
@@ -356,6 +358,66 @@ def test_a_rare_needle_is_found_through_the_index(make_store, scope):
     if alice.backend == "sqlite":
         assert any(SEARCH_FTS_TABLE in s and "MATCH" in s for s, _ in sent), sent
     assert [r.name for r in alice.list("needle", scope=scope).items] == ["alice-700"]
+
+
+UNINDEXED = re.compile(r"search_text \|\| ")  # the form no index covers
+
+
+def test_a_common_needle_keeps_the_trigram_index_out(make_store, monkeypatch):
+    """PostgreSQL: a needle its planner expects in more than COMMON_ESTIMATE rows is
+    tested on the rows in scope (the index's bitmap of them all costs more); a rare one
+    still goes through the index. The answer is the same either way."""
+    monkeypatch.setattr(search_module, "COMMON_ESTIMATE", 500)
+    alice = make_store("alice")
+    alice.save("first", "x = 1")
+    backdoor = admin_store(alice).engine
+    with backdoor.begin() as conn:
+        uid = conn.scalar(select(User.id).where(User.name == "alice"))
+        rows = [
+            _resource_row(uid, f"row-{i}", "common hay" if i % 2 else f"hay {i}")
+            for i in range(3000)
+        ]
+        rows[8]["description"] = "a needle in it"
+        rows[8]["search_text"] = search_text(rows[8]["name"], "a needle in it")
+        conn.execute(insert(Resource), rows)
+    if alice.backend == "postgresql":
+        with backdoor.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE resource"))
+    common = _statements(alice, lambda: alice.list("common", limit=5))
+    rare = _statements(alice, lambda: alice.list("needle", limit=5))
+    asked = [s for s, _ in common + rare if s.startswith("EXPLAIN")]
+    counts = [(s, p) for s, p in common if "count(*)" in s]
+    if alice.backend == "postgresql" and not alice.team and _has_trigram_index(alice):
+        assert len(asked) == 2, asked  # one estimate per search
+        assert UNINDEXED.search(counts[0][0]), counts
+        assert SEARCH_INDEXES[1] not in _explain(alice, *counts[0])
+        rare_count = [(s, p) for s, p in rare if "count(*)" in s]
+        assert not UNINDEXED.search(rare_count[0][0])
+        assert SEARCH_INDEXES[1] in _explain(alice, *rare_count[0])
+    else:
+        # SQLite has its own probe (MAX_CANDIDATES); a team database and a server
+        # without pg_trgm have no trigram index within reach: nothing to estimate.
+        assert asked == [] and not UNINDEXED.search(counts[0][0]), counts
+    assert alice.list("common", limit=5).total == 1000  # the search cap, capped
+    assert alice.list("common", limit=5).total_capped
+    assert [r.name for r in alice.list("needle").items] == ["row-8"]
+    alice.search_count_cap = 10_000
+    assert (alice.list("common").total, alice.list("common").total_capped) == (1500, False)
+    found = {
+        r.name
+        for offset in (0, 1000)
+        for r in alice.list("common", limit=1000, offset=offset).items
+    }
+    assert found == {f"row-{i}" for i in range(3000) if i % 2}
+
+
+def test_the_estimate_sends_the_pattern_the_search_sends():
+    for needle in ("a/b", "100%", "a_b", "plain", "//%%__"):
+        expected = select(Resource.id).where(
+            Resource.search_text.contains(needle, autoescape=True)
+        )
+        (sent,) = expected.compile().params.values()  # the escaped needle it binds
+        assert like_pattern(needle) == f"%{sent}%", (needle, sent)
 
 
 def test_short_needles_do_not_touch_the_index(store):

@@ -23,7 +23,7 @@ from ..vocabulary import DEFAULT_SORT
 from .complete import CompletionOps
 from .export_file import EXPORT_FORMAT
 from .lineage import LineageOps
-from .listing import COUNT_CAP, SCOPES, SORTS, ListingOps
+from .listing import COUNT_CAP, SCOPES, SEARCH_COUNT_CAP, SORTS, ListingOps
 from .resources import ResourceOps
 from .sharing import SharingOps
 from .transfer import TransferOps
@@ -50,6 +50,7 @@ class ResourceStore(
 
 __all__ = [
     "COUNT_CAP",
+    "SEARCH_COUNT_CAP",
     "DEFAULT_SORT",
     "EXPORT_FORMAT",
     "SCOPES",

@@ -8,7 +8,10 @@ One more row than asked is read, to know whether there is another page that way.
 
 The total is counted up to COUNT_CAP rows (past the page in view, when an offset reaches
 further): beyond it a listing says "10,000+" instead of counting a million rows on
-every keystroke. A capped total is a lower bound, and says so (`Page.total_capped`).
+every keystroke. A search counts to SEARCH_COUNT_CAP ("1,000+"): its count tests the
+needle on every row it reads, so a common needle at 1M costs about a row test per
+match counted; a thousand says "refine the search" as well as ten thousand would. A
+capped total is a lower bound, and says so (`Page.total_capped`).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from .core import StoreCore
 from .search import SearchFilter, search_filter
 
 COUNT_CAP = 10_000
+SEARCH_COUNT_CAP = 1_000
 
 
 @dataclass(frozen=True)
@@ -109,8 +113,9 @@ MAX_OFFSET = 1_000_000_000
 class ListingOps(StoreCore):
     """Pages of my resources or of all public ones, and all my names."""
 
-    # A listing counts its matches up to here, then says "10,000+".
+    # A listing counts its matches up to here, then says "10,000+" (a search: "1,000+").
     count_cap: int = COUNT_CAP
+    search_count_cap: int = SEARCH_COUNT_CAP
 
     def list(
         self,
@@ -127,7 +132,7 @@ class ListingOps(StoreCore):
         last: bool = False,
     ) -> Page:
         """One page of my (or all public) resources and the total (counted up to
-        COUNT_CAP): most recently updated first, or by `sort` ("name" ascending,
+        COUNT_CAP, a search up to SEARCH_COUNT_CAP): most recently updated first, or by `sort` ("name" ascending,
         "-executions" descending). Page by `offset`, or by keyset: the page `after` or
         `before` a record of the page in view, or the `last` page (store/listing.py)."""
         needle = clean_search(search)
@@ -156,7 +161,11 @@ class ListingOps(StoreCore):
         order, seek, backwards = order_and_seek(chosen, descending, after, before, last)
         with self._transaction() as session:
             uid = self._uid(session)
-            search = search_filter(session, needle) if needle else SearchFilter(true())
+            search = (
+                search_filter(session, needle, estimate=not self.team)
+                if needle
+                else SearchFilter(true())
+            )
             where = [
                 search.scoped(Resource.user_id) == uid
                 if scope == "mine"
@@ -171,9 +180,8 @@ class ListingOps(StoreCore):
                         select(ResourceTag.resource_id).where(ResourceTag.tag == tag)
                     )
                 )
-            total, capped = capped_count(
-                session, where, max(self.count_cap, offset + limit)
-            )
+            cap = min(self.count_cap, self.search_count_cap) if needle else self.count_cap
+            total, capped = capped_count(session, where, max(cap, offset + limit))
             stmt = (
                 self._record_select(uid, with_content=False)
                 .where(*where, *seek)

@@ -9,6 +9,13 @@ always the final test.
 - PostgreSQL: a pg_trgm GIN index on search_text (migration 0002), which the planner
   uses for the LIKE itself when the needle has 3+ characters and is rare enough to be
   worth it (its statistics tell). Without pg_trgm (pgserver's build) the LIKE scans.
+  The planner underprices the index for a common needle: it ANDs the bitmap of every
+  row holding the needle's trigrams (a third of a million rows at 1M: ~100 ms) with the
+  scope's, where testing the scope's rows in order would stop after the capped count.
+  So a needle the planner itself estimates at more than COMMON_ESTIMATE rows is
+  searched through `search_text || ''`, which no index covers: the same LIKE, the same
+  rows, without the trigram index. (A team database skips the estimate: row-level
+  security keeps LIKE off the index there anyway.)
 - SQLite: an FTS5 table with the trigram tokenizer (migration 0002), kept in step with
   resource.search_text by triggers and keyed by resource.search_key. A needle of 3+
   characters is looked up there first: the candidates are the rows holding every
@@ -27,12 +34,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, and_, false, literal_column, select, text
+from sqlalchemy import Integer, and_, false, literal, literal_column, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
-from ..models import SEARCH_FTS_TABLE, SEARCH_KEY_COLUMN, Resource
+from ..models import SEARCH_FTS_TABLE, SEARCH_INDEXES, SEARCH_KEY_COLUMN, Resource
 
 # FTS5's trigram tokenizer indexes every run of 3 characters (code points).
 TRIGRAM = 3
@@ -41,11 +48,14 @@ TRIGRAM = 3
 MAX_TRIGRAMS = 24
 # Up to this many candidates, the index leads; beyond, the rows in scope are tested.
 MAX_CANDIDATES = 2_000
+# PostgreSQL: past this many estimated matches, the trigram index is kept out.
+COMMON_ESTIMATE = 20_000
 
 _search_key = literal_column(f"resource.{SEARCH_KEY_COLUMN}", Integer)
 _fts_rowid = literal_column(f"{SEARCH_FTS_TABLE}.rowid", Integer)
 _fts_match = literal_column(SEARCH_FTS_TABLE).op("MATCH")
 _has_fts: dict[object, bool] = {}
+_has_trgm: dict[object, bool] = {}
 
 
 @dataclass(frozen=True)
@@ -64,10 +74,18 @@ class SearchFilter:
         )
 
 
-def search_filter(session: Session, needle: str) -> SearchFilter:
-    """How to find resources whose folded search text contains the folded `needle`."""
+def search_filter(session: Session, needle: str, *, estimate: bool = True) -> SearchFilter:
+    """How to find resources whose folded search text contains the folded `needle`
+    (`estimate`: whether PostgreSQL's planner may be asked how common it is)."""
     exact = Resource.search_text.contains(needle, autoescape=True)
-    if len(needle) < TRIGRAM or not _fts_ready(session):
+    if len(needle) < TRIGRAM:
+        return SearchFilter(exact)
+    if session.get_bind().dialect.name == "postgresql":
+        if estimate and _estimated_rows(session, needle) > COMMON_ESTIMATE:
+            unindexed = Resource.search_text.concat(literal(""))
+            return SearchFilter(unindexed.contains(needle, autoescape=True))
+        return SearchFilter(exact)
+    if not _fts_ready(session):
         return SearchFilter(exact)
     keys = session.scalars(
         select(_fts_rowid)
@@ -90,6 +108,39 @@ def fts_query(needle: str) -> str:
         step = (len(grams) - 1) / (MAX_TRIGRAMS - 1)
         grams = [grams[round(k * step)] for k in range(MAX_TRIGRAMS)]
     return " AND ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
+
+
+def like_pattern(needle: str) -> str:
+    """The LIKE pattern `contains(needle, autoescape=True)` sends (escape character /)."""
+    escaped = needle.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{escaped}%"
+
+
+_ESTIMATE = text(
+    "EXPLAIN (FORMAT JSON) SELECT 1 FROM resource "
+    "WHERE search_text LIKE :pattern ESCAPE '/'"
+)
+
+
+def _estimated_rows(session: Session, needle: str) -> float:
+    """How many rows PostgreSQL's planner expects to hold `needle` (0 when it has no
+    trigram index to be tempted by: then there is nothing to keep it from)."""
+    if not _trgm_ready(session):
+        return 0
+    plan = session.scalar(_ESTIMATE, {"pattern": like_pattern(needle)})
+    return plan[0]["Plan"]["Plan Rows"]
+
+
+def _trgm_ready(session: Session) -> bool:
+    """Whether this PostgreSQL database has the trigram index (pgserver's has not)."""
+    key = session.get_bind().url
+    ready = _has_trgm.get(key)
+    if ready is None:
+        found = session.scalar(
+            text("SELECT to_regclass(:n)"), {"n": SEARCH_INDEXES[1]}
+        )
+        ready = _has_trgm[key] = found is not None
+    return ready
 
 
 def _fts_ready(session: Session) -> bool:

@@ -204,6 +204,33 @@ def test_fork_count_is_one_sql_increment_in_the_forks_transaction(store):
     assert store.get("etl").fork_count == 2
 
 
+@pytest.mark.parametrize("source", ["alice/etl", "etl", "etl@1"])
+def test_the_fork_counter_is_the_last_statement_before_the_commit(make_store, source):
+    # Many forking one public resource queue on its row: the increment comes last,
+    # so the row stays locked only until the commit.
+    alice, bob = make_store("alice"), make_store("bob")
+    alice.save("etl", "x = 1", tags=["daily"], is_public=True)
+    forker = bob if "/" in source else alice
+    forker.fork("alice/etl" if "/" in source else "etl")  # warm-up
+    with capture_sql(forker.engine) as sql:
+        forker.fork(source)
+    (statements,) = sql.transactions()
+    if forker.team:  # the trigger counts it, in the copy's INSERT
+        assert not any(re.search(r"fork_count\s*=", s) for s in statements)
+    else:
+        assert re.match(r"UPDATE resource SET fork_count=", one_line(statements[-1]))
+    assert alice.get("etl").fork_count == 2
+
+
+def test_a_forks_record_is_the_copy_as_the_store_reads_it(make_store):
+    alice, bob = make_store("alice"), make_store("bob")
+    _rich(alice, is_public=True)
+    for store, source in ((bob, "alice/etl"), (alice, "etl"), (alice, "alice/etl")):
+        copy = store.fork(source)
+        assert copy == store.get(copy.name)
+        assert copy.parent == "alice/etl" and copy.tags == ("daily", "etl")
+
+
 def _chain(make_store):
     """alice/root (public) <- bob/root (private) <- carol/root; alice/root-2 beside."""
     alice, bob, carol = make_store("alice"), make_store("bob"), make_store("carol")

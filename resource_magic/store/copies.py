@@ -1,19 +1,22 @@
 """Copies: what a fork copies, and the new resource of mine it makes (a free name,
 the version, its tags and outputs).
 
-A plain mixin of StoreCore (store/core.py): it assumes its `_uid`, `_insert`, `_now`
-and the row helpers of store/rows.py."""
+A plain mixin of StoreCore (store/core.py): it assumes its `_uid`, `_now`, the
+reference helpers of store/refs.py and the row helpers of store/rows.py."""
 
 from __future__ import annotations
 
 import re
 
-from sqlalchemy import insert, literal, or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import NameTaken
 from ..models import Attachment, Resource, ResourceTag, ResourceVersion
 from ..validate import MAX_NAME
+from . import prepared, prepared_copies
+from .prepared import new_row_values
+from .refs import parse_uuid
 from .rows import new_resource
 from .team_paths import CopySource
 
@@ -33,9 +36,11 @@ class Copies:
                 ResourceVersion.version == version,
             )
         ).one()
-        tags = session.scalars(
-            select(ResourceTag.tag).where(ResourceTag.resource_id == original.id)
-        ).all()
+        tags = tuple(
+            session.connection()
+            .execute(prepared.tags_of(), {"resource_id": original.id})
+            .scalars()
+        )
         return CopySource(
             id=original.id,
             name=original.name,
@@ -43,36 +48,49 @@ class Copies:
             description=original.description,
             content=row.content,
             parameters=row.parameters,
-            tags=tuple(tags),
+            tags=tags,
             version_id=row.id,
         )
 
-    def _insert_copy(self, session: Session, source: CopySource, wanted: str | None):
+    def _named_source(self, session: Session, ref: str):
+        """What forking the current version of `ref` (a name of mine, or owner/name)
+        copies, with its owner, my id and whether it has outputs, in one statement;
+        None when it names nothing I may see, or by id (the caller then finds out
+        the slow way, which says why)."""
+        owner, name = self._split_owner(ref)
+        if self._names_a_token(name) or (owner is None and parse_uuid(name)):
+            return None
+        values = {"me": self.user, "name": name, "owner": owner}
+        return (
+            session.connection()
+            .execute(prepared_copies.fork_source(owner is not None), values)
+            .first()
+        )
+
+    def _insert_copy(
+        self, session: Session, source: CopySource, wanted: str | None, uid=None
+    ):
         """A new resource of mine holding `source` (content, parameters, tags,
-        outputs) as its version 1, its parent `source.id`."""
-        uid = self._uid(session)
+        outputs) as its version 1, its parent `source.id`: its whole row."""
+        if uid is None:
+            uid = self._uid(session)
         now = self._now()
-        original = source
+        connection = session.connection()
+        statement = prepared_copies.insert_copy(self.engine.dialect.name)
         for _attempt in range(_MAX_NAME_ATTEMPTS):
-            name = wanted or self._free_name(session, uid, original.name)
+            name = wanted or self._free_name(session, uid, source.name)
             row = new_resource(
                 uid,
                 name,
-                original.resource_type,
-                description=original.description,
+                source.resource_type,
+                description=source.description,
                 content=source.content,
                 parameters=source.parameters,
                 is_public=False,
                 now=now,
-                parent_id=original.id,
+                parent_id=source.id,
             )
-            copy_id = row["id"]
-            inserted = session.scalar(
-                self._insert(Resource)
-                .values(**row)
-                .on_conflict_do_nothing(index_elements=["user_id", "name"])
-                .returning(Resource.id)
-            )
+            inserted = connection.execute(statement, new_row_values(row)).first()
             if inserted is not None:
                 break
             if wanted is not None:
@@ -84,23 +102,21 @@ class Copies:
             raise NameTaken(
                 "Could not find a free name for the fork: give one with --as."
             )
-        self._set_tags(session, copy_id, source.tags)
+        copy_id = inserted.id
+        if source.tags:  # a new resource has no tags to replace
+            connection.execute(
+                ResourceTag.__table__.insert(),
+                [{"resource_id": copy_id, "tag": tag} for tag in source.tags],
+            )
         version_id = self._add_version(
             session, copy_id, 1, source.content, source.parameters, [], now
         )
         if source.version_id is not None:  # copied inside the database
-            session.execute(
-                insert(Attachment).from_select(
-                    ["version_id", "position", "mime_type", "data", "size"],
-                    select(
-                        literal(version_id),
-                        Attachment.position,
-                        Attachment.mime_type,
-                        Attachment.data,
-                        Attachment.size,
-                    ).where(Attachment.version_id == source.version_id),
+            if source.has_outputs:
+                connection.execute(
+                    prepared_copies.copy_outputs(),
+                    {"version_id": version_id, "source_version_id": source.version_id},
                 )
-            )
         elif source.attachments:
             session.execute(
                 insert(Attachment),
@@ -115,7 +131,7 @@ class Copies:
                     for a in source.attachments
                 ],
             )
-        return copy_id
+        return inserted
 
     @staticmethod
     def _free_name(session: Session, uid: int, name: str) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from .. import secretscan
 from ..errors import SecretFound
 from ..models import Attachment, Resource, ResourceShare, ResourceVersion
+from . import prepared_copies
 
 ADVICE = "remove it, or pass --allow-secrets"
 
@@ -64,13 +65,39 @@ def guard(
 
 
 def refuse_secrets(
-    session: Session, resource_id: UUID, versions: Sequence[int] | None = None
+    session: Session,
+    resource_id: UUID,
+    versions: Sequence[int] | None = None,
+    *,
+    resource=None,
 ) -> None:
     """Raise SecretFound if the description or these versions (default: all; the
-    newest first) of the resource look like they hold a secret."""
-    resource = session.get(Resource, resource_id, populate_existing=True)
+    newest first) of the resource look like they hold a secret.
+
+    `resource`: its row (name, current_version, description) when the caller has
+    just read it in this transaction, which saves reading it again."""
+    if resource is None:
+        resource = session.get(Resource, resource_id, populate_existing=True)
     if resource.description:
         _refuse(resource, None, secretscan.pieces("", description=resource.description))
+    if versions is not None and len(versions) == 1:
+        # One version (a share's): its content and outputs in one statement.
+        (number,) = versions
+        rows = (
+            session.connection()
+            .execute(
+                prepared_copies.version_with_outputs(),
+                {"resource_id": resource_id, "version": number},
+            )
+            .all()
+        )
+        if rows:
+            attachments = [
+                (r.mime_type, r.data) for r in rows if r.mime_type is not None
+            ]
+            pieces = secretscan.pieces(rows[0].content, rows[0].parameters, attachments)
+            _refuse(resource, number, pieces)
+        return
     stmt = select(
         ResourceVersion.id,
         ResourceVersion.version,
@@ -92,7 +119,7 @@ def refuse_secrets(
         _refuse(resource, number, secretscan.pieces(content, parameters, attachments))
 
 
-def _refuse(resource: Resource, number: int | None, pieces) -> None:
+def _refuse(resource, number: int | None, pieces) -> None:
     found = secretscan.first_secret(pieces)
     if found is None:
         return

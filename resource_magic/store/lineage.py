@@ -9,16 +9,19 @@ someone else is exactly like one that does not exist, except that the chain goes
 
 from __future__ import annotations
 
-from sqlalchemy import and_, case, literal, or_, select, union_all, update
+from types import SimpleNamespace
+
+from sqlalchemy import and_, case, literal, or_, select, union_all
 
 from .. import tokens
 from ..errors import TOKEN_REFUSED_MESSAGE, TokenRefused
 from ..models import Resource, User
 from ..records import Lineage, LineageNode, ResourceRecord
 from ..validate import clean_name
-from . import team_paths
+from . import prepared, prepared_copies, team_paths
 from .core import StoreCore
 from .refs import name_or_id
+from .team_paths import CopySource
 
 
 class LineageOps(StoreCore):
@@ -31,10 +34,8 @@ class LineageOps(StoreCore):
                 # The shared rows are not the member's to read: the token's function
                 # hands over what it shows.
                 doc = team_paths.redeem(session, text)
-                copy_id = self._insert_copy(
-                    session, team_paths.copy_source(doc), wanted
-                )
-                return self._load_record(session, copy_id)
+                copy = self._insert_copy(session, team_paths.copy_source(doc), wanted)
+                return self._load_record(session, copy.id)
             share = None
             if text.startswith(tokens.TOKEN_PREFIX):
                 share = self._redeemable(session, text)
@@ -46,6 +47,11 @@ class LineageOps(StoreCore):
                     version = original.current_version
             else:
                 whole, selector = self._whole(source)
+                if (
+                    selector is None
+                    and (found := self._named_source(session, whole)) is not None
+                ):
+                    return self._fork_named(session, found, wanted)
                 original = self._visible(session, whole)
                 version = (
                     original.current_version
@@ -53,21 +59,63 @@ class LineageOps(StoreCore):
                     else self._version_number(session, original.id, whole, selector)
                 )
             original_id = original.id
-            copy_id = self._insert_copy(
+            copy = self._insert_copy(
                 session, self._copy_source(session, original, version), wanted
             )
-            record = self._load_record(session, copy_id)
+            record = self._load_record(session, copy.id)
             # The counters last, so their rows (hot when many fork one resource, or
             # redeem one token) stay locked only until the commit.
             if not self.team:  # there a trigger counts the fork, in the same insert
-                session.execute(
-                    update(Resource)
-                    .where(Resource.id == original_id)
-                    .values(fork_count=Resource.fork_count + 1)
-                )
+                self._count_fork(session, original_id)
             if share is not None:
                 self._count_use(session, share.id)
             return record
+
+    def _fork_named(self, session, found, wanted: str | None) -> ResourceRecord:
+        """Fork the current version of a resource found by name (_named_source's
+        row): its record built from the inserted row, the parent's owner/name known
+        (I may see it), and the fork counted last."""
+        tags = tuple(
+            session.connection()
+            .execute(prepared.tags_of(), {"resource_id": found.id})
+            .scalars()
+        )
+        source = CopySource(
+            id=found.id,
+            name=found.name,
+            resource_type=found.resource_type,
+            description=found.description,
+            content=found.content,
+            parameters=found.parameters,
+            tags=tags,
+            version_id=found.version_id,
+            has_outputs=bool(found.has_outputs),
+        )
+        uid = found.uid
+        if uid is not None:
+            self._remember_uid(session, uid)
+        row = self._insert_copy(session, source, wanted, uid)
+        record = self._to_record(
+            SimpleNamespace(
+                **row._mapping,
+                owner=self.user,
+                parent_owner=found.owner,
+                parent_name=found.name,
+                parent_visible=True,
+            ),
+            tags,
+        )
+        # The counter last, so its row (hot when many fork one resource) stays
+        # locked only until the commit.
+        if not self.team:  # there a trigger counts the fork, in the same insert
+            self._count_fork(session, found.id)
+        return record
+
+    @staticmethod
+    def _count_fork(session, source_id) -> None:
+        session.connection().execute(
+            prepared_copies.count_fork(), {"source_id": source_id}
+        )
 
     def lineage(self, ref: str) -> Lineage:
         """Ancestors (depth < 0), the resource (0) and descendants that are mine or

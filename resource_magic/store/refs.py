@@ -25,6 +25,7 @@ from ..models import Resource, ResourceLabel, ResourceVersion, User
 from ..records import ResourceRecord
 from ..references import check_ref, parse_selector, split_selector
 from ..tokens import TOKEN_PREFIX
+from . import prepared_copies
 
 # Version numbers are 32-bit integer columns: a larger one names no version (and
 # would overflow the database's parameter instead of simply matching nothing).
@@ -145,6 +146,24 @@ class References:
                 )
             raise self._not_found(session, ref)
         return row
+
+    def _own_row(self, session: Session, ref: str, action: str = "change"):
+        """_own, as a plain row (id, name, user_id, current_version, is_public,
+        description) from a statement built once when `ref` is a name of mine; by id
+        or when nothing matches, _own itself (which says why)."""
+        owner, name = self._split_owner(ref)
+        if (owner is None or owner == self.user) and not (
+            self._names_a_token(name) or parse_uuid(name)
+        ):
+            row = (
+                session.connection()
+                .execute(prepared_copies.own_named(), {"me": self.user, "name": name})
+                .first()
+            )
+            if row is not None:
+                self._remember_uid(session, row.user_id)
+                return row
+        return self._own(session, ref, action=action)
 
     def _find_visible(self, session: Session, ref: str) -> Resource | None:
         """Mine by name or id, or anyone's public one by owner/name or id."""

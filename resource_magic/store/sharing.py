@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import uuid
 from datetime import datetime
+from types import SimpleNamespace
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import NoResultFound
@@ -27,12 +28,14 @@ from .. import tokens
 from ..errors import TOKEN_REFUSED_MESSAGE, InvalidInput, NotFound, TokenRefused
 from ..models import Resource, ResourceShare
 from ..records import NewShare, SharedResource, ShareRecord
-from . import team_paths
+from . import prepared_copies, team_paths
 from .core import StoreCore
 from .exposure import refuse_secrets
+from .prepared_copies import SHARE_COLUMNS
 
 
-def share_status(share: ResourceShare, now: datetime) -> str:
+def share_status(share: ResourceShare | SimpleNamespace, now: datetime) -> str:
+    """active, revoked, expired or exhausted (a share row, or its columns)."""
     if share.revoked_at is not None:
         return "revoked"
     if share.expires_at is not None and share.expires_at <= now:
@@ -94,28 +97,33 @@ class SharingOps(StoreCore):
         token = tokens.new_token()
         whole, selector = self._whole(ref)
         with self._transaction(write=True, uses=whole) as session:
-            resource = self._own(session, whole, action="share")
+            resource = self._own_row(session, whole, action="share")
             shown = resource.current_version
             if selector is not None:  # the version or label must exist now
                 shown = self._version_number(
                     session, resource.id, resource.name, selector
                 )
             if not allow_secrets and not resource.is_public:
-                refuse_secrets(session, resource.id, [shown])
-            share = ResourceShare(
-                id=uuid.uuid4(),
-                resource_id=resource.id,
-                token_digest=tokens.digest(token),
-                token_prefix=tokens.display_prefix(token),
-                expires_at=expires_at,
-                access_count=0,
-                max_accesses=limit,
-                created_at=now,
-                version=selector if isinstance(selector, int) else None,
-                label=selector if isinstance(selector, str) else None,
+                refuse_secrets(session, resource.id, [shown], resource=resource)
+            values = {
+                "id": uuid.uuid4(),
+                "resource_id": resource.id,
+                "token_digest": tokens.digest(token),
+                "token_prefix": tokens.display_prefix(token),
+                "expires_at": expires_at,
+                "access_count": 0,
+                "max_accesses": limit,
+                "created_at": now,
+                "revoked_at": None,
+                "version": selector if isinstance(selector, int) else None,
+                "label": selector if isinstance(selector, str) else None,
+            }
+            connection = session.connection()
+            connection.execute(
+                prepared_copies.insert_share(),
+                {f"s_{column}": values[column] for column in SHARE_COLUMNS},
             )
-            session.add(share)
-            session.flush()
+            share = SimpleNamespace(**values)
             handles = self._handle_of(session, resource.user_id, share.id)
             return NewShare(
                 token=token,
@@ -242,30 +250,22 @@ class SharingOps(StoreCore):
         """{share_id: its handle}, from its two neighbours among my shares' ids in
         order (the only ones a handle is measured against), in one query: the same
         handle as share_handles over all of them, without reading them all."""
-        mine = (
-            select(ResourceShare.id)
-            .join(Resource, ResourceShare.resource_id == Resource.id)
-            .where(Resource.user_id == uid)
+        neighbours = (
+            session.connection()
+            .execute(
+                prepared_copies.handle_neighbours(), {"uid": uid, "share_id": share_id}
+            )
+            .one()
         )
-        # ORDER BY ... LIMIT 1, not max()/min(): PostgreSQL before 17 has no
-        # max(uuid).
-        below = (
-            mine.where(ResourceShare.id < share_id)
-            .order_by(ResourceShare.id.desc())
-            .limit(1)
-        )
-        above = (
-            mine.where(ResourceShare.id > share_id).order_by(ResourceShare.id).limit(1)
-        )
-        neighbours = session.execute(
-            select(below.scalar_subquery(), above.scalar_subquery())
-        ).one()
         ids = [share_id, *(n for n in neighbours if n is not None)]
         return {share_id: share_handles(ids)[share_id]}
 
     @staticmethod
     def _share_record(
-        share: ResourceShare, name: str, now: datetime, handles: dict
+        share: ResourceShare | SimpleNamespace,
+        name: str,
+        now: datetime,
+        handles: dict,
     ) -> ShareRecord:
         return ShareRecord(
             id=share.id,

@@ -33,7 +33,8 @@ from .refs import parse_uuid
 @dataclass(frozen=True)
 class CopySource:
     """What a fork copies: one version of a resource, with its tags and outputs
-    (given, or to be copied inside the database from `version_id`)."""
+    (given, or to be copied inside the database from `version_id`, unless
+    `has_outputs` says it has none)."""
 
     id: object
     name: str
@@ -44,6 +45,7 @@ class CopySource:
     tags: tuple[str, ...]
     version_id: int | None = None
     attachments: tuple[AttachmentRecord, ...] = ()
+    has_outputs: bool = True
 
 
 def redeem(session: Session, token: str) -> dict:

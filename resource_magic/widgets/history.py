@@ -11,7 +11,7 @@ import ipywidgets as w
 
 from . import render
 from .actions import BrowserState
-from .controls import hidden, make_button, make_text
+from .controls import hidden, make_box, make_button, make_html, make_text
 
 
 class HistoryPanel(w.VBox):
@@ -25,7 +25,7 @@ class HistoryPanel(w.VBox):
         self._label_name = make_text(
             "label, e.g. production", "rm-label-name", description="Label:"
         )
-        self._rows = w.VBox()
+        self._rows = make_box(w.VBox)
         self._diff = hidden(w.HTML())
         self._diff.add_class("rm-diff")
         self.children = (self._label_name, self._rows, self._diff)
@@ -35,8 +35,9 @@ class HistoryPanel(w.VBox):
     def _draw_versions(self, change=None) -> None:
         rows = []
         for version in reversed(self.state.versions or ()):
-            label = w.HTML(html.escape(render.version_label(version)))
-            label.add_class("rm-version-row")
+            label = make_html(
+                html.escape(render.version_label(version)), "rm-version-row"
+            )
             restore = make_button(
                 f"Restore v{version.version}",
                 "rm-restore",
@@ -59,7 +60,7 @@ class HistoryPanel(w.VBox):
             restore.on_click(self._on_restore_click)
             diff.on_click(self._on_diff_click)
             put.on_click(self._on_label_click)
-            rows.append(w.HBox([restore, diff, put, label]))
+            rows.append(make_box(w.HBox, [restore, diff, put, label]))
         self._rows.children = tuple(rows)
 
     def _draw_diff(self, change=None) -> None:

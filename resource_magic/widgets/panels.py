@@ -17,7 +17,15 @@ import ipywidgets as w
 
 from . import render
 from .actions import BrowserState
-from .controls import hidden, make_button, make_text
+from .controls import (
+    SharedLayout,
+    hidden,
+    make_box,
+    make_button,
+    make_html,
+    make_text,
+    shared,
+)
 from .history import HistoryPanel
 from .insert import CellInserter
 from .publish import PublicPanel, allow_secrets_box
@@ -27,8 +35,7 @@ class ActionPanel(w.VBox):
     """ActionPanel(state, inserter): what can be done to the previewed resource."""
 
     def __init__(self, state: BrowserState, inserter: CellInserter) -> None:
-        super().__init__()
-        self.add_class("rm-actions")
+        super().__init__(layout=shared(SharedLayout), _dom_classes=("rm-actions",))
         self.state = state
         self.inserter = inserter
         self._build()
@@ -72,8 +79,9 @@ class ActionPanel(w.VBox):
             self._history,
             self._delete,
         )
-        actions = w.HBox(list(self._action_buttons))
-        actions.layout.flex_flow = "row wrap"
+        actions = w.HBox(
+            list(self._action_buttons), layout=w.Layout(flex_flow="row wrap")
+        )
 
         self._fork_name = make_text(
             "name of the copy (blank: same name)", "rm-fork-name"
@@ -105,8 +113,7 @@ class ActionPanel(w.VBox):
         )
         self._share_allow = allow_secrets_box("rm-share-allow-secrets", "Share it")
         self._share_cancel = make_button("Cancel", "rm-share-cancel", "Do not share")
-        self._share_token = w.HTML()
-        self._share_token.add_class("rm-share-token")
+        self._share_token = make_html(css="rm-share-token")
         self._share_line = w.Text(
             description="Give them:",
             tooltip="Copy this line for the recipient",
@@ -117,14 +124,15 @@ class ActionPanel(w.VBox):
         self._share_panel = hidden(
             w.VBox(
                 [
-                    w.HBox(
+                    make_box(
+                        w.HBox,
                         [
                             self._share_expires,
                             self._share_max_uses,
                             self._share_allow,
                             self._share_create,
                             self._share_cancel,
-                        ]
+                        ],
                     ),
                     self._share_result,
                 ]
@@ -138,8 +146,7 @@ class ActionPanel(w.VBox):
             HistoryPanel(self.state, lambda: self._show_panel("history"))
         )
 
-        self._delete_question = w.HTML()
-        self._delete_question.add_class("rm-delete-question")
+        self._delete_question = make_html(css="rm-delete-question")
         self._delete_confirm = make_button(
             "Yes, delete",
             "rm-delete-confirm",
@@ -226,8 +233,7 @@ class ActionPanel(w.VBox):
             return
         rows = []
         for share in shares:
-            label = w.HTML(html.escape(render.share_label(share)))
-            label.add_class("rm-share-row")
+            label = make_html(html.escape(render.share_label(share)), "rm-share-row")
             revoke = make_button(
                 "Revoke",
                 "rm-revoke",
@@ -236,9 +242,9 @@ class ActionPanel(w.VBox):
             )
             revoke.rm_share_id = share.id  # exactly this share, whatever its prefix
             revoke.on_click(self._on_revoke_click)
-            rows.append(w.HBox([revoke, label]))
+            rows.append(make_box(w.HBox, [revoke, label]))
         if not rows:
-            rows = [w.HTML("<i>No shares yet: use Share to make one.</i>")]
+            rows = [make_html("<i>No shares yet: use Share to make one.</i>")]
         self._shares_panel.children = tuple(rows)
 
     def _draw_new_share(self, change=None) -> None:

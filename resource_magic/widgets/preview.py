@@ -14,7 +14,7 @@ import ipywidgets as w
 
 from .. import present
 from .actions import BrowserState
-from .controls import hidden
+from .controls import SharedLayout, make_box, make_html, shared
 from .insert import CellInserter
 from .panels import ActionPanel
 from .state import Preview
@@ -24,8 +24,7 @@ class PreviewPane(w.VBox):
     """PreviewPane(state, inserter): the picked resource and what can be done to it."""
 
     def __init__(self, state: BrowserState, inserter: CellInserter) -> None:
-        super().__init__()
-        self.add_class("rm-preview")
+        super().__init__(layout=shared(SharedLayout), _dom_classes=("rm-preview",))
         self.state = state
         self.inserter = inserter
         self._build()
@@ -33,24 +32,24 @@ class PreviewPane(w.VBox):
         self._draw_preview()
 
     def _build(self) -> None:
-        self._preview_title = w.HTML("<i>Pick a resource to preview it.</i>")
-        self._preview_title.add_class("rm-preview-title")
+        self._preview_title = make_html(
+            "<i>Pick a resource to preview it.</i>", "rm-preview-title"
+        )
         self._actions = ActionPanel(self.state, self.inserter)
 
-        self._source = w.HTML()
-        self._source.add_class("rm-source")
-        self._metadata = w.HTML()
-        self._metadata.add_class("rm-metadata")
-        self._attachments = w.VBox()
-        self._attachments.add_class("rm-attachments")
-        self._output = w.Output(layout=w.Layout(border="1px solid #ddd"))
-        self._output.add_class("rm-output")
-        self._output_label = hidden(w.HTML("<b>Output</b>"))
-        details = w.HBox(
+        self._source = make_html(css="rm-source")
+        self._metadata = make_html(css="rm-metadata")
+        self._attachments = make_box(w.VBox, css="rm-attachments")
+        self._output = w.Output(
+            layout=w.Layout(border="1px solid #ddd"), _dom_classes=("rm-output",)
+        )
+        self._output_label = make_html("<b>Output</b>", layout=w.Layout(display="none"))
+        details = make_box(
+            w.HBox,
             [
                 w.VBox([self._source], layout=w.Layout(width="62%")),
                 w.VBox([self._metadata], layout=w.Layout(width="38%")),
-            ]
+            ],
         )
         self.children = tuple(
             [
@@ -101,13 +100,13 @@ class PreviewPane(w.VBox):
         mime = next((m for m in present.RASTER_MIMES if m in bundle), None)
         if mime is not None:
             data = base64.b64decode(bundle[mime])
-            image = w.Image(value=data, format=mime.partition("/")[2])
-            image.layout.max_width = "100%"
-            image.add_class("rm-attachment-image")
-            return image
-        box = w.HTML(present.bundle_html(bundle))
-        box.add_class("rm-attachment-text")
-        return box
+            return w.Image(
+                value=data,
+                format=mime.partition("/")[2],
+                layout=w.Layout(max_width="100%"),
+                _dom_classes=("rm-attachment-image",),
+            )
+        return make_html(present.bundle_html(bundle), "rm-attachment-text")
 
     def _draw_output(self, change=None) -> None:
         outputs = self.state.run_outputs

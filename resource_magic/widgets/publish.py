@@ -11,6 +11,7 @@ import html
 import ipywidgets as w
 
 from .actions import BrowserState
+from .controls import make_button, make_html
 
 
 def allow_secrets_box(css: str, what: str) -> w.Checkbox:
@@ -35,21 +36,18 @@ class PublicPanel(w.HBox):
         self.layout.display = "none"
         self.state = state
         self._going_public = True
-        self.button = w.Button(
-            description="Make public",
-            tooltip="Let everyone using this database see and fork it",
+        self.button = make_button(
+            "Make public",
+            "rm-public",
+            "Let everyone using this database see and fork it",
             icon="globe",
         )
-        self.button.add_class("rm-public")
-        self._question = w.HTML()
-        self._question.add_class("rm-public-question")
+        self._question = make_html(css="rm-public-question")
         self._allow = allow_secrets_box("rm-public-allow-secrets", "Make it public")
-        self._confirm = w.Button(
-            description="Yes", tooltip="Change who can see it", button_style="primary"
+        self._confirm = make_button(
+            "Yes", "rm-public-confirm", "Change who can see it", button_style="primary"
         )
-        self._confirm.add_class("rm-public-confirm")
-        self._cancel = w.Button(description="Cancel", tooltip="Leave it as it is")
-        self._cancel.add_class("rm-public-cancel")
+        self._cancel = make_button("Cancel", "rm-public-cancel", "Leave it as it is")
         self.children = (self._question, self._allow, self._confirm, self._cancel)
         self._confirm.on_click(self._on_confirm_click)
         self._cancel.on_click(self._on_cancel_click)

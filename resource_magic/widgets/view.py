@@ -20,7 +20,14 @@ from ..store import ResourceStore
 from ..vocabulary import RESOURCE_TYPES, SORT_FIELDS
 from . import render
 from .actions import BrowserState
-from .controls import make_button, make_text
+from .controls import (
+    SharedLayout,
+    make_button,
+    make_choice,
+    make_html,
+    make_text,
+    shared,
+)
 from .insert import CellInserter, lab_frontend
 from .preview import PreviewPane
 from .state import PAGE_SIZES
@@ -59,8 +66,7 @@ class ResourceBrowser(w.VBox):
     ) -> None:
         super().__init__()
         self.add_class("rm-browser")
-        self._status = w.HTML()
-        self._status.add_class("rm-status")
+        self._status = make_html(css="rm-status")
         if shell is None:
             from IPython import get_ipython
 
@@ -73,15 +79,16 @@ class ResourceBrowser(w.VBox):
                 store = ResourceStore()
             except ResourceError as exc:  # e.g. the database is unreachable
                 self.state = None
-                self.children = [w.HTML(_CSS), self._status]
+                self.children = [make_html(_CSS), self._status]
                 self._show_status(str(exc), "error")
                 return
         self.state = BrowserState(
             store, shell, page_size=page_size, debounce_seconds=debounce_seconds
         )
+        # The first page before the widgets exist: they are drawn once, with it.
+        self.state.refresh()
         self._build()
         self._bind()
-        self.state.refresh()
 
     # -- finding a control ---------------------------------------------------------
     def find_all(self, css_class: str) -> list[w.DOMWidget]:
@@ -103,11 +110,11 @@ class ResourceBrowser(w.VBox):
     # -- building ----------------------------------------------------------------------
     def _build(self) -> None:
         state = self.state
-        self._title = w.HTML(
+        self._title = make_html(
             f"<b>Resources</b> \u00b7 {html.escape(state.store.user)} @ "
-            f"{html.escape(state.store.display_url)}"
+            f"{html.escape(state.store.display_url)}",
+            "rm-title",
         )
-        self._title.add_class("rm-title")
         self._search = make_text(
             "Search names and descriptions",
             "rm-search",
@@ -115,9 +122,13 @@ class ResourceBrowser(w.VBox):
             continuous_update=True,
             layout=w.Layout(width="280px"),
         )
-        self._type = w.Dropdown(options=_TYPES, tooltip="Show one type of resource")
-        self._type.add_class("rm-type")
-        self._type.layout.width = "130px"
+        self._type = make_choice(
+            w.Dropdown,
+            "rm-type",
+            options=_TYPES,
+            tooltip="Show one type of resource",
+            layout=w.Layout(width="130px"),
+        )
         self._tag = make_text(
             "tag",
             "rm-tag",
@@ -128,25 +139,27 @@ class ResourceBrowser(w.VBox):
         self._scope = w.ToggleButtons(
             options=(("mine", "mine"), ("public", "public")),
             tooltips=["My resources", "Everyone's public resources"],
+            style=w.ToggleButtonsStyle(button_width="70px"),
+            layout=shared(SharedLayout),
+            _dom_classes=("rm-scope",),
         )
-        self._scope.add_class("rm-scope")
-        self._scope.style.button_width = "70px"
-        self._sort = w.Dropdown(
+        self._sort = make_choice(
+            w.Dropdown,
+            "rm-sort",
             options=[
                 (field.label, f"-{key}" if field.descending else key)
                 for key, field in SORT_FIELDS.items()
             ],
             tooltip="Sort the results",
+            layout=w.Layout(width="150px"),
         )
-        self._sort.add_class("rm-sort")
-        self._sort.layout.width = "150px"
         self._refresh = make_button(
             "Refresh",
             "rm-refresh",
             "Run the search again (see changes made elsewhere)",
             icon="refresh",
+            layout=w.Layout(width="100px"),
         )
-        self._refresh.layout.width = "100px"
         filters = w.HBox(
             [
                 self._search,
@@ -155,31 +168,33 @@ class ResourceBrowser(w.VBox):
                 self._scope,
                 self._sort,
                 self._refresh,
-            ]
+            ],
+            layout=w.Layout(flex_flow="row wrap"),
         )
-        filters.layout.flex_flow = "row wrap"
 
-        self._header = w.HTML()
-        self._header.add_class("rm-results-header")
-        self._results = w.Select(
+        self._header = make_html(css="rm-results-header")
+        self._results = make_choice(
+            w.Select,
+            "rm-results",
             options=(),
             rows=10,
             tooltip="Results: pick one to preview it",
             layout=w.Layout(width="100%"),
         )
-        self._results.add_class("rm-results")
         self._prev = make_button("\u25c0 Prev", "rm-prev", "Previous page")
         self._next = make_button("Next \u25b6", "rm-next", "Next page")
-        self._page_label = w.HTML()
-        self._page_label.add_class("rm-page-label")
-        self._page_size = w.Dropdown(
+        self._page_label = make_html(css="rm-page-label")
+        self._page_size = make_choice(
+            w.Dropdown,
+            "rm-page-size",
             options=_page_size_options(state.page_size),
             tooltip="Results per page",
+            layout=w.Layout(width="130px"),
         )
-        self._page_size.add_class("rm-page-size")
-        self._page_size.layout.width = "130px"
-        paging = w.HBox([self._prev, self._page_label, self._next, self._page_size])
-        paging.layout.align_items = "center"
+        paging = w.HBox(
+            [self._prev, self._page_label, self._next, self._page_size],
+            layout=w.Layout(align_items="center"),
+        )
 
         self._token = make_text(
             "Paste a share token (rmshr_...)",
@@ -197,15 +212,15 @@ class ResourceBrowser(w.VBox):
             "rm-fork-token",
             "Copy the shared resource into yours (uses the token once)",
         )
-        token_note = w.HTML("<small>Each Open or Fork uses a token once.</small>")
+        token_note = make_html("<small>Each Open or Fork uses a token once.</small>")
         token_row = w.HBox(
-            [self._token, self._open_token, self._fork_token, token_note]
+            [self._token, self._open_token, self._fork_token, token_note],
+            layout=w.Layout(align_items="center"),
         )
-        token_row.layout.align_items = "center"
         self._preview = PreviewPane(state, self.inserter)
 
         self.children = [
-            w.HTML(_CSS),
+            make_html(_CSS),
             self._title,
             filters,
             self._header,
@@ -217,6 +232,7 @@ class ResourceBrowser(w.VBox):
         ]
         self._draw_results()
         self._draw_paging()
+        self._draw_status()
 
     def _bind(self) -> None:
         state = self.state

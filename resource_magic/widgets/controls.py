@@ -51,6 +51,10 @@ class SharedTextStyle(Shared, _style_of(w.Text)):
     """The default text box style, shared."""
 
 
+class SharedCheckboxStyle(Shared, _style_of(w.Checkbox)):
+    """The default checkbox style, shared."""
+
+
 class SharedDescriptionStyle(Shared, _style_of(w.Select)):
     """The default style of dropdowns and lists, shared."""
 

@@ -11,7 +11,7 @@ import ipywidgets as w
 
 from . import render
 from .actions import BrowserState
-from .controls import hidden, make_box, make_button, make_html, make_text
+from .controls import make_box, make_button, make_html, make_text
 
 
 class HistoryPanel(w.VBox):
@@ -26,8 +26,7 @@ class HistoryPanel(w.VBox):
             "label, e.g. production", "rm-label-name", description="Label:"
         )
         self._rows = make_box(w.VBox)
-        self._diff = hidden(w.HTML())
-        self._diff.add_class("rm-diff")
+        self._diff = make_html(css="rm-diff", layout=w.Layout(display="none"))
         self.children = (self._label_name, self._rows, self._diff)
         state.observe(self._draw_versions, "versions")
         state.observe(self._draw_diff, "version_diff")

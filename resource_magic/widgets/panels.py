@@ -19,6 +19,7 @@ from . import render
 from .actions import BrowserState
 from .controls import (
     SharedLayout,
+    SharedTextStyle,
     hidden,
     make_box,
     make_button,
@@ -114,12 +115,13 @@ class ActionPanel(w.VBox):
         self._share_allow = allow_secrets_box("rm-share-allow-secrets", "Share it")
         self._share_cancel = make_button("Cancel", "rm-share-cancel", "Do not share")
         self._share_token = make_html(css="rm-share-token")
-        self._share_line = w.Text(
+        self._share_line = make_text(
+            "",
+            "rm-share-line",
             description="Give them:",
             tooltip="Copy this line for the recipient",
             layout=w.Layout(width="100%"),
         )
-        self._share_line.add_class("rm-share-line")
         self._share_result = hidden(w.VBox([self._share_token, self._share_line]))
         self._share_panel = hidden(
             w.VBox(
@@ -164,9 +166,10 @@ class ActionPanel(w.VBox):
                 description="Source:",
                 tooltip="Copy this into a new cell",
                 layout=w.Layout(width="100%", height="140px"),
+                style=shared(SharedTextStyle),
+                _dom_classes=("rm-insert-text",),
             )
         )
-        self._insert_text.add_class("rm-insert-text")
         self._panels = {
             "fork": self._fork_panel,
             "share": self._share_panel,

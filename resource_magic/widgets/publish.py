@@ -11,7 +11,7 @@ import html
 import ipywidgets as w
 
 from .actions import BrowserState
-from .controls import make_button, make_html
+from .controls import SharedCheckboxStyle, make_button, make_html, shared
 
 
 def allow_secrets_box(css: str, what: str) -> w.Checkbox:
@@ -22,8 +22,9 @@ def allow_secrets_box(css: str, what: str) -> w.Checkbox:
         indent=False,
         tooltip=f"{what} even if it looks like it holds a key, token or password",
         layout=w.Layout(width="auto"),
+        style=shared(SharedCheckboxStyle),
+        _dom_classes=(css,),
     )
-    box.add_class(css)
     return box
 
 

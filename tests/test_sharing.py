@@ -351,6 +351,40 @@ def test_handles_grow_until_they_are_unique(make_store):
     assert bob.shares()[0].status == "active"
 
 
+@pytest.mark.parametrize(
+    ("new_id", "handle"),
+    [
+        ("abcdef01" + "25" + "0" * 22, "abcdef0125"),  # between two that begin alike
+        ("abcdef0f" + "f" * 24, "abcdef0f"),  # 7 digits in common with one below
+        ("abcdef01" + "5" * 24, "abcdef015"),  # 8 in common with one below
+        ("abcdef10" + "0" * 24, "abcdef10"),
+        ("abcdef01" + "24" + "0" * 22, "abcdef0124"),  # next to bob's, which no
+    ],  # share of alice's measures
+)
+def test_a_new_shares_handle_is_the_one_its_listing_gives(
+    make_store, monkeypatch, new_id, handle
+):
+    """share() measures the new handle against a few ids only: the same handle as
+    the listing's, measured against all of them."""
+    alice, bob = make_store("alice"), make_store("bob")
+    alice.save("etl", "x = 1")
+    bob.save("own", "x = 1")
+    made = [alice.share("etl") for _ in range(3)] + [bob.share("own")]
+    forced = [
+        uuid.UUID("abcdef01" + "2" * 24),
+        uuid.UUID("abcdef01" + "3" * 24),
+        uuid.UUID("abcdef0e" + "0" * 24),
+        uuid.UUID("abcdef01" + "24" + "1" * 22),  # bob's
+    ]
+    for new, share_id in zip(made, forced, strict=True):
+        _set_share(alice, new.share.prefix, id=share_id)
+    with monkeypatch.context() as patched:
+        patched.setattr(uuid, "uuid4", lambda: uuid.UUID(new_id))
+        new = alice.share("etl")
+    assert (new.share.id, new.share.handle) == (uuid.UUID(new_id), handle)
+    assert {s.id: s.handle for s in alice.shares()}[new.share.id] == handle
+
+
 def test_a_handle_is_no_token(make_store):
     """The handle is a start of the share's random id, made apart from the token: it
     opens nothing, and nothing of the token is in it."""

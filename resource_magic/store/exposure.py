@@ -70,19 +70,32 @@ def refuse_secrets(
     versions: Sequence[int] | None = None,
     *,
     resource=None,
+    current=None,
 ) -> None:
     """Raise SecretFound if the description or these versions (default: all; the
     newest first) of the resource look like they hold a secret.
 
     `resource`: its row (name, current_version, description) when the caller has
-    just read it in this transaction, which saves reading it again."""
+    just read it in this transaction, which saves reading it again; `current`: the
+    current version's content, parameters and has_outputs read along with it, when
+    that is the one version to scan (its outputs are then read only if it has any)."""
     if resource is None:
         resource = session.get(Resource, resource_id, populate_existing=True)
     if resource.description:
         _refuse(resource, None, secretscan.pieces("", description=resource.description))
     if versions is not None and len(versions) == 1:
-        # One version (a share's): its content and outputs in one statement.
+        # One version (a share's): what was read along, or its content and outputs
+        # in one statement.
         (number,) = versions
+        if (
+            current is not None
+            and number == resource.current_version
+            and not current.has_outputs
+        ):
+            _refuse(
+                resource, number, secretscan.pieces(current.content, current.parameters)
+            )
+            return
         rows = (
             session.connection()
             .execute(

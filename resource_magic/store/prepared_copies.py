@@ -5,9 +5,10 @@ A fork by name reads its source (the resource, its owner, the version it copies 
 whether that version has outputs) in one statement, inserts the copy and returns it
 whole, copies tags and outputs, and counts the fork; a share reads my resource as a
 plain row, scans the version it shows from one statement, inserts the share and
-measures its handle. Each statement takes its values as named bind parameters, so it
-is built (and its cache key computed) once per dialect, then run on the session's
-connection with a dict. What they say is what the statements built per call said.
+measures its handle against the few ids that begin like it. Each statement takes its
+values as named bind parameters, so it is built (and its cache key computed) once per
+dialect, then run on the session's connection with a dict. What they say is what the
+statements built per call said.
 """
 
 from __future__ import annotations
@@ -123,16 +124,28 @@ def count_fork():
 
 @cache
 def own_named():
-    """My resource :name (for the user :me) as a plain row: what sharing it needs."""
-    r = _RESOURCE
-    return select(
-        r.c.id,
-        r.c.name,
-        r.c.user_id,
-        r.c.current_version,
-        r.c.is_public,
-        r.c.description,
-    ).where(r.c.user_id == _me(), r.c.name == _param("name", r.c.name))
+    """My resource :name (for the user :me) as a plain row: what sharing it needs,
+    with its current version's content and parameters and whether that version has
+    outputs (what the secret scan reads when the share shows it)."""
+    r, v = _RESOURCE, _VERSION
+    return (
+        select(
+            r.c.id,
+            r.c.name,
+            r.c.user_id,
+            r.c.current_version,
+            r.c.is_public,
+            r.c.description,
+            v.c.content,
+            v.c.parameters,
+            exists().where(_OUTPUT.c.version_id == v.c.id).label("has_outputs"),
+        )
+        .select_from(r)
+        .outerjoin(
+            v, and_(v.c.resource_id == r.c.id, v.c.version == r.c.current_version)
+        )
+        .where(r.c.user_id == _me(), r.c.name == _param("name", r.c.name))
+    )
 
 
 @cache
@@ -161,17 +174,14 @@ def insert_share():
 
 
 @cache
-def handle_neighbours():
-    """The ids just below and just above :share_id among the shares of :uid's
-    resources (ORDER BY ... LIMIT 1, not max()/min(): PostgreSQL before 17 has no
-    max(uuid))."""
+def my_shares_between():
+    """The ids of the shares of :uid's resources from :low to :high: a range of the
+    share ids' index (which both backends order as the hex text reads), each id's
+    resource checked by its key; never a walk over all my resources."""
     s, r = _SHARE, _RESOURCE
-    share_id = _param("share_id", s.c.id)
-    mine = (
-        select(s.c.id)
-        .join(r, s.c.resource_id == r.c.id)
-        .where(r.c.user_id == _param("uid", r.c.user_id))
+    mine = exists().where(
+        r.c.id == s.c.resource_id, r.c.user_id == _param("uid", r.c.user_id)
     )
-    below = mine.where(s.c.id < share_id).order_by(s.c.id.desc()).limit(1)
-    above = mine.where(s.c.id > share_id).order_by(s.c.id).limit(1)
-    return select(below.scalar_subquery(), above.scalar_subquery())
+    return select(s.c.id).where(
+        s.c.id.between(_param("low", s.c.id), _param("high", s.c.id)), mine
+    )

@@ -148,22 +148,24 @@ class References:
         return row
 
     def _own_row(self, session: Session, ref: str, action: str = "change"):
-        """_own, as a plain row (id, name, user_id, current_version, is_public,
-        description) from a statement built once when `ref` is a name of mine; by id
-        or when nothing matches, _own itself (which says why)."""
+        """_own, as a plain row (prepared_copies.own_named's: the resource's columns
+        a share needs and its current version's content) from a statement built
+        once; by id or when nothing matches by name, _own finds it (or says why)."""
         owner, name = self._split_owner(ref)
-        if (owner is None or owner == self.user) and not (
+        by_name = (owner is None or owner == self.user) and not (
             self._names_a_token(name) or parse_uuid(name)
-        ):
-            row = (
-                session.connection()
-                .execute(prepared_copies.own_named(), {"me": self.user, "name": name})
-                .first()
-            )
-            if row is not None:
-                self._remember_uid(session, row.user_id)
-                return row
-        return self._own(session, ref, action=action)
+        )
+        if not by_name:
+            name = self._own(session, ref, action=action).name
+        row = (
+            session.connection()
+            .execute(prepared_copies.own_named(), {"me": self.user, "name": name})
+            .first()
+        )
+        if row is None:
+            self._own(session, ref, action=action)  # raises: it says why
+        self._remember_uid(session, row.user_id)
+        return row
 
     def _find_visible(self, session: Session, ref: str) -> Resource | None:
         """Mine by name or id, or anyone's public one by owner/name or id."""

@@ -104,7 +104,9 @@ class SharingOps(StoreCore):
                     session, resource.id, resource.name, selector
                 )
             if not allow_secrets and not resource.is_public:
-                refuse_secrets(session, resource.id, [shown], resource=resource)
+                refuse_secrets(
+                    session, resource.id, [shown], resource=resource, current=resource
+                )
             values = {
                 "id": uuid.uuid4(),
                 "resource_id": resource.id,
@@ -247,18 +249,24 @@ class SharingOps(StoreCore):
 
     @staticmethod
     def _handle_of(session: Session, uid: int, share_id) -> dict[uuid.UUID, str]:
-        """{share_id: its handle}, from its two neighbours among my shares' ids in
-        order (the only ones a handle is measured against), in one query: the same
-        handle as share_handles over all of them, without reading them all."""
-        neighbours = (
-            session.connection()
-            .execute(
-                prepared_copies.handle_neighbours(), {"uid": uid, "share_id": share_id}
-            )
-            .one()
+        """{share_id: its handle}: the same handle as share_handles over all my
+        shares, without reading them all.
+
+        Only a neighbour that begins with the same HANDLE_MIN hex digits can make
+        a handle longer than HANDLE_MIN, and those are exactly my share ids in that
+        range (an interval of the sorted ids holding this one, so its nearest ids
+        there are its neighbours there): one lookup in the id index, however many
+        resources and shares I have."""
+        start = share_id.hex[:HANDLE_MIN]
+        near = session.connection().execute(
+            prepared_copies.my_shares_between(),
+            {
+                "uid": uid,
+                "low": uuid.UUID(start.ljust(32, "0")),
+                "high": uuid.UUID(start.ljust(32, "f")),
+            },
         )
-        ids = [share_id, *(n for n in neighbours if n is not None)]
-        return {share_id: share_handles(ids)[share_id]}
+        return {share_id: share_handles([share_id, *near.scalars()])[share_id]}
 
     @staticmethod
     def _share_record(

@@ -22,6 +22,7 @@ import base64
 import functools
 import html
 import json
+import re
 from datetime import datetime
 
 import nh3
@@ -124,7 +125,16 @@ def content_html(record: ResourceRecord) -> str:
         return _PRE.format(marked)
     from pygments import highlight
 
-    return highlight(text, _lexer(record.resource_type), _formatter())
+    kind = record.resource_type
+    if kind == "workflow" and not _IPYTHON_SYNTAX.search(text):
+        kind = "python"  # the same tokens, without trying IPython's rules at each one
+    return highlight(text, _lexer(kind), _formatter())
+
+
+# Every rule IPython's lexer adds to Python's needs one of these characters: without
+# them it yields exactly Python's tokens, and Python's lexer takes ~40% less time (it
+# does not first try some 25 patterns that cannot match at each token).
+_IPYTHON_SYNTAX = re.compile(r"[%!?]")
 
 
 @functools.cache
@@ -137,12 +147,16 @@ def _formatter():
 
 
 @functools.cache
-def _lexer(resource_type: str):
+def _lexer(kind: str):
+    """A resource type's lexer, or "python": Python's own, for a workflow that uses
+    no IPython syntax."""
     from pygments.lexers import JsonLexer, PythonLexer, TextLexer
 
-    if resource_type == "agent_config":
+    if kind == "agent_config":
         return JsonLexer()
-    if resource_type != "workflow":
+    if kind == "python":
+        return PythonLexer()
+    if kind != "workflow":
         return TextLexer()
     try:  # IPython 9 ships its lexer (magics, !shell) as its own package
         from ipython_pygments_lexers import IPython3Lexer

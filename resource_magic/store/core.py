@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import (
     DatabaseError,
     DBAPIError,
@@ -196,6 +196,19 @@ class StoreCore(References, Redemption, Rows, Copies):
             if uses is None or not _refused_by_policy(exc) or self._still_there(uses):
                 raise
             raise self._not_found_now(uses) from None
+        except DatabaseError as exc:
+            if not _unusable_database(exc):
+                raise
+            raise self._unavailable(exc) from exc
+
+    @contextmanager
+    def _read_connection(self) -> Iterator[Connection]:
+        """A read transaction on a bare connection, for the hottest reads (a record
+        and its outputs): an ORM session's bookkeeping costs more Python than SQLite
+        takes to run their statements. Errors become what _transaction makes them."""
+        try:
+            with self._read_engine.begin() as connection:
+                yield connection
         except DatabaseError as exc:
             if not _unusable_database(exc):
                 raise

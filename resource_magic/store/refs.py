@@ -13,7 +13,7 @@ import unicodedata
 import uuid
 from dataclasses import replace
 
-from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy import Connection, and_, bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..errors import (
@@ -213,49 +213,61 @@ class References:
             f"No resource named '{name}': see your resources with %resource list."
         )
 
-    def _get_record(self, session, ref: str) -> ResourceRecord:
-        """One query for the row, its owner and parent (plus one for its tags)."""
-        # The user id as a subquery: no separate lookup on this hot path.
-        uid = self._uid_expr()
+    def _get_record(
+        self, connection: Connection, ref: str, *, with_tags: bool = False
+    ) -> ResourceRecord:
+        """One query for the row, its owner and parent, one for its tags (or, with
+        `with_tags`, the tags in the same query); on a bare connection (see
+        _read_connection)."""
         owner, name, selector = self._parse_ref(ref)
         row = None
         if not self._names_a_token(name) and parse_uuid(name) is None:
             # A name, not an id (the common case): a statement built once.
             values = {"me": self.user, "name": name, "owner": owner}
-            row = (
-                session.connection()
-                .execute(self._record_named(owner is not None), values)
-                .first()
-            )
+            row = connection.execute(
+                self._record_named(owner is not None, with_tags), values
+            ).first()
         elif not self._names_a_token(name):
+            # The user id as a subquery: no separate lookup on this path either.
+            uid = self._uid_expr()
             visible = or_(Resource.user_id == uid, Resource.is_public.is_(True))
             if owner is not None:
                 match = and_(User.name == owner, Resource.name == name, visible)
             else:
                 match = name_or_id(uid, name, visible)
-            row = session.execute(self._record_select(uid).where(match)).first()
+            row = connection.execute(
+                self._record_select(uid, with_tags=with_tags).where(match)
+            ).first()
         if row is None:
-            raise self._not_found(session, ref)
-        record = self._to_record(row, self._tags_of(session, [row.id]).get(row.id, ()))
-        return self._at_version(session, record, selector)
+            with self._transaction() as session:  # worded with the session's helpers
+                raise self._not_found(session, ref)
+        if with_tags:
+            tags = self._row_tags(row)
+        else:
+            tags = self._tags_of(connection, [row.id]).get(row.id, ())
+        record = self._to_record(row, tags)
+        return self._at_version(connection, record, selector)
 
-    _NAMED: dict = {}  # _record_named's statements
+    _NAMED: dict = {}  # _record_named's and _record_by_id's statements
 
     def _record_by_id(self):
-        """The record select of the resource :id for the user :me (its parent's
-        name shown if mine or public); built once."""
-        stmt = self._NAMED.get("id")
+        """The record select (tags included) of the resource :id for the user :me
+        (its parent's name shown if mine or public); built once per dialect."""
+        key = ("id", self.engine.dialect.name)
+        stmt = self._NAMED.get(key)
         if stmt is None:
             uid = select(User.id).where(User.name == bindparam("me")).scalar_subquery()
-            stmt = self._NAMED["id"] = self._record_select(uid).where(
+            stmt = self._NAMED[key] = self._record_select(uid, with_tags=True).where(
                 Resource.id == bindparam("id")
             )
         return stmt
 
-    def _record_named(self, other_owner: bool):
+    def _record_named(self, other_owner: bool, with_tags: bool):
         """The record select of my resource :name (or, with `other_owner`, of :owner's
-        if it is mine or public), for the user :me; built once."""
-        stmt = self._NAMED.get(other_owner)
+        if it is mine or public), for the user :me, its tags included `with_tags`;
+        built once per dialect."""
+        key = (other_owner, with_tags, self.engine.dialect.name)
+        stmt = self._NAMED.get(key)
         if stmt is None:
             uid = select(User.id).where(User.name == bindparam("me")).scalar_subquery()
             name = Resource.name == bindparam("name")
@@ -264,13 +276,15 @@ class References:
                 match = and_(User.name == bindparam("owner"), name, visible)
             else:
                 match = and_(Resource.user_id == uid, name)
-            stmt = self._NAMED[other_owner] = self._record_select(uid).where(match)
+            stmt = self._NAMED[key] = self._record_select(
+                uid, with_tags=with_tags
+            ).where(match)
         return stmt
 
     # -- versions and labels
     # ---------------------------------------------------------------
     def _version_number(
-        self, session: Session, resource_id, name: str, selector: int | str
+        self, session: Session | Connection, resource_id, name: str, selector: int | str
     ) -> int:
         """The version `selector` (a number or a label) names, or NotFound."""
         if isinstance(selector, str):
@@ -326,7 +340,10 @@ class References:
         return self._version_number(session, resource_id, name, wanted)
 
     def _at_version(
-        self, session: Session, record: ResourceRecord, selector: int | str | None
+        self,
+        session: Session | Connection,
+        record: ResourceRecord,
+        selector: int | str | None,
     ) -> ResourceRecord:
         """`record` as it was at the version `selector` names (None: as it is)."""
         if selector is None:

@@ -201,16 +201,17 @@ class ResourceOps(StoreCore):
     # ----------------------------------------------------------------------------
     def get(self, ref: str) -> ResourceRecord:
         """Mine by name or id, or a public one by owner/name or id."""
-        with self._transaction() as session:
-            return self._get_record(session, ref)
+        with self._read_connection() as connection:
+            return self._get_record(connection, ref)
 
     def get_with_attachments(
         self, ref: str
     ) -> tuple[ResourceRecord, tuple[AttachmentRecord, ...]]:
         """The record and its current version's outputs, in one read transaction."""
-        with self._transaction() as session:
-            record = self._get_record(session, ref)
-            return record, self._attachments_of(session, record.id, record.version)
+        with self._read_connection() as connection:
+            record = self._get_record(connection, ref, with_tags=True)
+            outputs = self._attachments_of(connection, record.id, record.version)
+            return record, outputs
 
     # -- change
     # --------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from ..models import User, utcnow
 from ..tokens import TOKEN_PREFIX, clean_token
 from ..validate import clean_user
 from ..vocabulary import TEAM_TABLE
+from . import prepared
 from .copies import Copies
 from .redeem import Redemption
 from .refs import References
@@ -250,7 +251,8 @@ class StoreCore(References, Redemption, Rows, Copies):
         user_id = session.info.get(_USER_ID)
         if user_id is not None:
             return user_id
-        user_id = session.scalar(select(User.id).where(User.name == self.user))
+        find = prepared.user_id()  # a statement built once, run by Core
+        user_id = session.connection().scalar(find, {"user_name": self.user})
         if user_id is None:
             if session.bind is self._read_engine:
                 # Reads never write: on SQLite a read transaction that tries to write
@@ -262,7 +264,7 @@ class StoreCore(References, Redemption, Rows, Copies):
                 .values(name=self.user, created_at=utcnow())
                 .on_conflict_do_nothing(index_elements=["name"])
             )
-            user_id = session.scalar(select(User.id).where(User.name == self.user))
+            user_id = session.connection().scalar(find, {"user_name": self.user})
         self._remember_uid(session, user_id)
         return user_id
 

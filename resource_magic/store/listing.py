@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, literal, select, true, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import Integer, bindparam, func, literal, select, true, tuple_
 
 from ..errors import InvalidInput
 from ..models import Resource, ResourceTag
@@ -70,15 +69,9 @@ def check_anchor(
             raise InvalidInput("after/before take a resource from the page in view.")
 
 
-def order_and_seek(
-    sort: Sort,
-    descending: bool,
-    after: ResourceRecord | None,
-    before: ResourceRecord | None,
-    last: bool,
-):
-    """(ORDER BY terms, WHERE terms, whether rows come back reversed)."""
-    backwards = before is not None or last
+def order_and_seek(sort: Sort, descending: bool, anchored: bool, backwards: bool):
+    """(ORDER BY terms, WHERE terms) of a page; an anchored one starts after the row
+    whose sort value and id are :seek_value and :seek_id."""
     down = descending != backwards
     order = (
         [sort.column.desc(), Resource.id.desc()]
@@ -88,21 +81,25 @@ def order_and_seek(
             Resource.id.asc(),
         ]
     )
-    anchor = after if after is not None else before
-    if anchor is None:
-        return order, [], backwards
+    if not anchored:
+        return order, []
     key = tuple_(sort.column, Resource.id)
-    value = (getattr(anchor, sort.field), anchor.id)
-    return order, [key < value if down else key > value], backwards
+    value = tuple_(
+        bindparam("seek_value", type_=sort.column.type),
+        bindparam("seek_id", type_=Resource.id.type),
+    )
+    return order, [key < value if down else key > value]
 
 
-def capped_count(session: Session, where: list, cap: int) -> tuple[int, bool]:
-    """How many rows match, counting no further than `cap` (then True: capped)."""
+def capped_count(where: list):
+    """How many rows match, counting no further than :count_limit."""
     matched = (
-        select(literal(1)).select_from(Resource).where(*where).limit(cap + 1)
+        select(literal(1))
+        .select_from(Resource)
+        .where(*where)
+        .limit(bindparam("count_limit", type_=Integer()))
     ).subquery()
-    total = session.scalar(select(func.count()).select_from(matched))
-    return (cap, True) if total > cap else (total, False)
+    return select(func.count()).select_from(matched)
 
 
 SCOPES = ("mine", "public")
@@ -132,9 +129,10 @@ class ListingOps(StoreCore):
         last: bool = False,
     ) -> Page:
         """One page of my (or all public) resources and the total (counted up to
-        COUNT_CAP, a search up to SEARCH_COUNT_CAP): most recently updated first, or by `sort` ("name" ascending,
-        "-executions" descending). Page by `offset`, or by keyset: the page `after` or
-        `before` a record of the page in view, or the `last` page (store/listing.py)."""
+        COUNT_CAP, a search up to SEARCH_COUNT_CAP): most recently updated first, or
+        by `sort` ("name" ascending, "-executions" descending). Page by `offset`, or
+        by keyset: the page `after` or `before` a record of the page in view, or the
+        `last` page (store/listing.py)."""
         needle = clean_search(search)
         if resource_type is not None:
             resource_type = clean_type(resource_type)
@@ -158,7 +156,8 @@ class ListingOps(StoreCore):
                 f"The offset must be a whole number from 0 to {MAX_OFFSET:,}."
             )
         check_anchor(offset, after, before, last)
-        order, seek, backwards = order_and_seek(chosen, descending, after, before, last)
+        anchor = after if after is not None else before
+        backwards = before is not None or last
         with self._transaction() as session:
             uid = self._uid(session)
             search = (
@@ -166,30 +165,41 @@ class ListingOps(StoreCore):
                 if needle
                 else SearchFilter(true())
             )
-            where = [
-                search.scoped(Resource.user_id) == uid
-                if scope == "mine"
-                else search.scoped(Resource.is_public).is_(True),
-                search.clause,
-            ]
-            if resource_type:
-                where.append(Resource.resource_type == resource_type)
-            if tag:
-                where.append(
-                    Resource.id.in_(
-                        select(ResourceTag.resource_id).where(ResourceTag.tag == tag)
-                    )
-                )
-            cap = min(self.count_cap, self.search_count_cap) if needle else self.count_cap
-            total, capped = capped_count(session, where, max(cap, offset + limit))
-            stmt = (
-                self._record_select(uid, with_content=False)
-                .where(*where, *seek)
-                .order_by(*order)
-                .limit(limit + 1)  # one more: is there another page that way?
-                .offset(offset)
+            count, page = self._listing(
+                (
+                    scope,
+                    search.kind,
+                    bool(resource_type),
+                    bool(tag),
+                    chosen.field,
+                    descending,
+                    anchor is not None,
+                    backwards,
+                ),
+                search,
+                chosen,
             )
-            rows = session.execute(stmt).all()
+            cap = (
+                min(self.count_cap, self.search_count_cap) if needle else self.count_cap
+            )
+            cap = max(cap, offset + limit)
+            values = {
+                **search.values,
+                "uid": uid,
+                "resource_type": resource_type,
+                "tag": tag,
+                "count_limit": cap + 1,
+                "page_limit": limit + 1,  # one more: is there another page that way?
+                "page_offset": offset,
+            }
+            if anchor is not None:
+                values["seek_value"] = getattr(anchor, chosen.field)
+                values["seek_id"] = anchor.id
+            # Core, not the ORM's execution path: plain rows are all a listing reads.
+            connection = session.connection()
+            total = connection.scalar(count, values)
+            total, capped = (cap, True) if total > cap else (total, False)
+            rows = connection.execute(page, values).all()
             more = len(rows) > limit
             rows = rows[:limit][::-1] if backwards else rows[:limit]
             tags = self._tags_of(session, (row.id for row in rows))
@@ -205,6 +215,41 @@ class ListingOps(StoreCore):
                 total_capped=capped,
                 more=more,
             )
+
+    _LISTINGS: dict = {}  # _listing's statements, by shape
+
+    def _listing(self, shape: tuple, search: SearchFilter, chosen: Sort):
+        """(count, page) statements of a listing of this shape: (scope, search kind,
+        by type?, by tag?, sort, descending?, anchored?, backwards?). Every value is a
+        bind parameter, so each shape is built once per dialect: building them per
+        page cost more Python than SQLite takes to answer a rare term."""
+        key = (*shape, self.engine.dialect.name)
+        built = self._LISTINGS.get(key)
+        if built is not None:
+            return built
+        scope, _, by_type, by_tag, _, descending, anchored, backwards = shape
+        uid = bindparam("uid", type_=Resource.user_id.type)
+        where = [
+            search.scoped(Resource.user_id) == uid
+            if scope == "mine"
+            else search.scoped(Resource.is_public).is_(True),
+            search.clause,
+        ]
+        if by_type:
+            where.append(Resource.resource_type == bindparam("resource_type"))
+        if by_tag:
+            tagged = ResourceTag.tag == bindparam("tag", type_=ResourceTag.tag.type)
+            where.append(Resource.id.in_(select(ResourceTag.resource_id).where(tagged)))
+        order, seek = order_and_seek(chosen, descending, anchored, backwards)
+        page = (
+            self._record_select(uid, with_content=False)
+            .where(*where, *seek)
+            .order_by(*order)
+            .limit(bindparam("page_limit", type_=Integer()))
+            .offset(bindparam("page_offset", type_=Integer()))
+        )
+        built = self._LISTINGS[key] = (capped_count(where), page)
+        return built
 
     def names(self) -> list[str]:
         """All my resource names (for completion and suggestions)."""

@@ -165,3 +165,22 @@ def attachments_of():
         )
         .order_by(outputs.c.position)
     )
+
+
+@cache
+def user_id():
+    """The id of the user named :user_name."""
+    user = User.__table__
+    return select(user.c.id).where(user.c.name == _param("user_name", user.c.name))
+
+
+@cache
+def tags_of_many():
+    """(resource id, tag) of the resources :ids (a list), in tag order."""
+    tags = ResourceTag.__table__
+    ids = bindparam("ids", expanding=True, type_=tags.c.resource_id.type)
+    return (
+        select(tags.c.resource_id, tags.c.tag)
+        .where(tags.c.resource_id.in_(ids))
+        .order_by(tags.c.tag)
+    )

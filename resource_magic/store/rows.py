@@ -159,17 +159,13 @@ class Rows:
         ids = list(ids)
         if not ids:
             return {}
+        if isinstance(session, Session):  # Core's execution: plain rows
+            session = session.connection()
         if len(ids) == 1:
-            if isinstance(session, Session):
-                session = session.connection()
             rows = session.execute(prepared.tags_of(), {"resource_id": ids[0]})
             return {ids[0]: tuple(rows.scalars())}
         tags: dict[uuid.UUID, list[str]] = {}
-        for resource_id, tag in session.execute(
-            select(ResourceTag.resource_id, ResourceTag.tag)
-            .where(ResourceTag.resource_id.in_(ids))
-            .order_by(ResourceTag.tag)
-        ):
+        for resource_id, tag in session.execute(prepared.tags_of_many(), {"ids": ids}):
             tags.setdefault(resource_id, []).append(tag)
         return {i: tuple(t) for i, t in tags.items()}
 

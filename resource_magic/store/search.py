@@ -32,9 +32,21 @@ always the final test.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 
-from sqlalchemy import Integer, and_, false, literal, literal_column, select, text
+from sqlalchemy import (
+    Integer,
+    String,
+    Text,
+    and_,
+    bindparam,
+    false,
+    literal,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
@@ -60,10 +72,16 @@ _has_trgm: dict[object, bool] = {}
 
 @dataclass(frozen=True)
 class SearchFilter:
-    """The WHERE clause for a needle, and whether the search index leads the query."""
+    """The WHERE clause for a needle, and whether the search index leads the query.
+
+    The clause takes the needle and the candidates' keys as bind parameters (`values`),
+    so a listing builds its statements once per `kind` of clause (all, none, exact,
+    unindexed, index) and not per needle."""
 
     clause: ColumnElement[bool]
     index_leads: bool = False
+    kind: str = "all"
+    values: dict = field(default_factory=dict)
 
     def scoped(self, column):
         """`column` for the scope's condition: kept off the indexes when ours leads."""
@@ -74,30 +92,61 @@ class SearchFilter:
         )
 
 
-def search_filter(session: Session, needle: str, *, estimate: bool = True) -> SearchFilter:
+def search_filter(
+    session: Session, needle: str, *, estimate: bool = True
+) -> SearchFilter:
     """How to find resources whose folded search text contains the folded `needle`
     (`estimate`: whether PostgreSQL's planner may be asked how common it is)."""
-    exact = Resource.search_text.contains(needle, autoescape=True)
+    # contains(needle, autoescape=True), the needle escaped here as SQLAlchemy would
+    # (its autoescape takes no bind parameter): %, _ and / literal.
+    values = {"needle": like_pattern(needle)[1:-1]}
+    exact = SearchFilter(_clauses()["exact"], kind="exact", values=values)
     if len(needle) < TRIGRAM:
-        return SearchFilter(exact)
+        return exact
     if session.get_bind().dialect.name == "postgresql":
         if estimate and _estimated_rows(session, needle) > COMMON_ESTIMATE:
-            unindexed = Resource.search_text.concat(literal(""))
-            return SearchFilter(unindexed.contains(needle, autoescape=True))
-        return SearchFilter(exact)
+            return SearchFilter(
+                _clauses()["unindexed"], kind="unindexed", values=values
+            )
+        return exact
     if not _fts_ready(session):
-        return SearchFilter(exact)
-    keys = session.scalars(
+        return exact
+    probe = {"query": fts_query(needle)}
+    keys = session.connection().scalars(_fts_probe(), probe).all()
+    if len(keys) > MAX_CANDIDATES:
+        return exact
+    if not keys:
+        return SearchFilter(false(), kind="none")
+    return SearchFilter(
+        _clauses()["index"],
+        index_leads=True,
+        kind="index",
+        values={**values, "keys": keys},
+    )
+
+
+@cache
+def _clauses() -> dict[str, ColumnElement[bool]]:
+    """The search clauses, the needle (escaped) as :needle and the FTS candidates'
+    keys as :keys: built once."""
+    needle = bindparam("needle", type_=Text())
+    exact = Resource.search_text.contains(needle, escape="/")
+    # `search_text || ''`, which no index covers: the same LIKE, the same rows.
+    unindexed = Resource.search_text.concat(literal("")).contains(needle, escape="/")
+    keys = _search_key.in_(bindparam("keys", expanding=True))
+    return {"exact": exact, "unindexed": unindexed, "index": and_(keys, exact)}
+
+
+@cache
+def _fts_probe():
+    """The keys of up to MAX_CANDIDATES + 1 rows matching the FTS5 query :query; built
+    once (building it cost more than SQLite takes to run it)."""
+    return (
         select(_fts_rowid)
         .select_from(text(SEARCH_FTS_TABLE))
-        .where(_fts_match(fts_query(needle)))
+        .where(_fts_match(bindparam("query", type_=String())))
         .limit(MAX_CANDIDATES + 1)
-    ).all()
-    if len(keys) > MAX_CANDIDATES:
-        return SearchFilter(exact)
-    if not keys:
-        return SearchFilter(false())
-    return SearchFilter(and_(_search_key.in_(keys), exact), index_leads=True)
+    )
 
 
 def fts_query(needle: str) -> str:
@@ -111,7 +160,7 @@ def fts_query(needle: str) -> str:
 
 
 def like_pattern(needle: str) -> str:
-    """The LIKE pattern `contains(needle, autoescape=True)` sends (escape character /)."""
+    """The LIKE pattern `contains(needle, autoescape=True)` sends (escape: /)."""
     escaped = needle.replace("/", "//").replace("%", "/%").replace("_", "/_")
     return f"%{escaped}%"
 
@@ -136,9 +185,7 @@ def _trgm_ready(session: Session) -> bool:
     key = session.get_bind().url
     ready = _has_trgm.get(key)
     if ready is None:
-        found = session.scalar(
-            text("SELECT to_regclass(:n)"), {"n": SEARCH_INDEXES[1]}
-        )
+        found = session.scalar(text("SELECT to_regclass(:n)"), {"n": SEARCH_INDEXES[1]})
         ready = _has_trgm[key] = found is not None
     return ready
 

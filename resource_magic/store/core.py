@@ -203,12 +203,13 @@ class StoreCore(References, Redemption, Rows, Copies):
             raise self._unavailable(exc) from exc
 
     @contextmanager
-    def _read_connection(self) -> Iterator[Connection]:
-        """A read transaction on a bare connection, for the hottest reads (a record
-        and its outputs): an ORM session's bookkeeping costs more Python than SQLite
-        takes to run their statements. Errors become what _transaction makes them."""
+    def _bare_transaction(self, *, write: bool = False) -> Iterator[Connection]:
+        """One transaction on a bare connection, for the hottest paths (a record and
+        its outputs, counting a run): an ORM session's bookkeeping costs more Python
+        than SQLite takes to run their statements. A write or a read as in
+        _transaction, and errors become what it makes them."""
         try:
-            with self._read_engine.begin() as connection:
+            with (self.engine if write else self._read_engine).begin() as connection:
                 yield connection
         except DatabaseError as exc:
             if not _unusable_database(exc):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -201,14 +201,14 @@ class ResourceOps(StoreCore):
     # ----------------------------------------------------------------------------
     def get(self, ref: str) -> ResourceRecord:
         """Mine by name or id, or a public one by owner/name or id."""
-        with self._read_connection() as connection:
+        with self._bare_transaction() as connection:
             return self._get_record(connection, ref)
 
     def get_with_attachments(
         self, ref: str
     ) -> tuple[ResourceRecord, tuple[AttachmentRecord, ...]]:
         """The record and its current version's outputs, in one read transaction."""
-        with self._read_connection() as connection:
+        with self._bare_transaction() as connection:
             record = self._get_record(connection, ref, with_tags=True)
             outputs = self._attachments_of(connection, record.id, record.version)
             return record, outputs
@@ -354,6 +354,18 @@ class ResourceOps(StoreCore):
             session.execute(delete(User).where(User.id == uid))
         return count
 
+    def _count_mine(self, connection: Connection, ref: str) -> int | None:
+        """One more run of my resource `ref` (a plain database's one UPDATE): the new
+        count, or None when no resource of mine is called that."""
+        owner, name = self._split_owner(ref)
+        if (owner is not None and owner != self.user) or self._names_a_token(name):
+            return None
+        ident = parse_uuid(name)
+        values = {"me": self.user, "ref_name": name, "now": self._now()}
+        if ident is not None:
+            values["ref_id"] = ident
+        return connection.execute(self._count_run(ident is not None), values).scalar()
+
     _COUNT_RUN: dict = {}  # _count_run's statements, by whether the ref is an id
 
     def _count_run(self, by_id: bool):
@@ -375,6 +387,11 @@ class ResourceOps(StoreCore):
 
     def record_execution(self, ref: str) -> int:
         """Count one run of one of my resources, atomically; returns the new count."""
+        if not self.team:  # the common case: one UPDATE on a bare connection
+            with self._bare_transaction(write=True) as connection:
+                count = self._count_mine(connection, ref)
+            if count is not None:
+                return count
         with self._transaction(write=True) as session:
             count = None
             if self.team:
@@ -382,20 +399,8 @@ class ResourceOps(StoreCore):
                 if clause is not None:
                     # A member may not set counters: the team's function counts.
                     count = team_paths.record_execution(session, clause)
-            else:
-                owner, name = self._split_owner(ref)
-                if (owner is None or owner == self.user) and not self._names_a_token(
-                    name
-                ):
-                    ident = parse_uuid(name)
-                    values = {"me": self.user, "ref_name": name, "now": self._now()}
-                    if ident is not None:
-                        values["ref_id"] = ident
-                    count = (
-                        session.connection()
-                        .execute(self._count_run(ident is not None), values)
-                        .scalar()
-                    )
+            else:  # counted meanwhile, or the right error below
+                count = self._count_mine(session.connection(), ref)
             if count is None:
                 self._own(session, ref, action="run")  # raises the right error
             return count

@@ -401,3 +401,22 @@ def test_check_save_accepts_what_save_accepts(store):
     assert store.check_save(**arguments) is None
     assert store.names() == []
     assert store.save(**arguments).created
+
+
+def test_show_and_open_read_tags_in_the_records_query_in_the_same_order(store):
+    from _sql_capture import capture_sql
+
+    tags = ["zeta", "B", "a", "é", "a-1", "Z9"]
+    store.save("tagged", "x = 1", tags=tags)
+    expected = store.get("tagged").tags
+    assert sorted(expected) == sorted(tags)
+    with capture_sql(store.engine) as sql:
+        record, outputs = store.get_with_attachments("tagged")
+    # the record with its tags, then the outputs: one statement fewer than get's two
+    # plus the outputs
+    assert len(sql.statements) == 2, sql.statements
+    assert (record, outputs) == (store.get("tagged"), ())
+    opened = store.open(store.share("tagged").token).resource
+    assert opened.tags == expected
+    store.save("bare", "x = 2")
+    assert store.get_with_attachments("bare")[0].tags == ()

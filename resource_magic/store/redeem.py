@@ -1,11 +1,12 @@
 """Share tokens as the store redeems them: what a usable token is, counting one use
 in one conditional statement, and the version a redeemed token shows.
 
-A plain mixin of StoreCore (store/core.py): it assumes its `_now`."""
+A plain mixin of StoreCore (store/core.py): it assumes its `_now` and
+`_connection_of`."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import tokens
@@ -30,19 +31,23 @@ class Redemption:
             ),
         )
 
-    def _redeemable(self, session: Session, token: str):
+    def _redeemable(self, session: Session | Connection, token: str):
         """The share `token` names if it is usable now (a plain read: no lock yet),
         else refuse. Its use is counted by _count_use, last in the transaction."""
         text = tokens.clean_token(str(token)) if token is not None else ""
         row = None
         if tokens.looks_like_token(text):
             values = {"digest": tokens.digest(text), "now": self._now()}
-            row = session.connection().execute(self._share_lookup(), values).first()
+            row = (
+                self._connection_of(session)
+                .execute(self._share_lookup(), values)
+                .first()
+            )
         if row is None:
             raise TokenRefused(TOKEN_REFUSED_MESSAGE)
         return row
 
-    def _count_use(self, session: Session, share_id):
+    def _count_use(self, session: Session | Connection, share_id):
         """Count one use of a share if it is still usable, in one conditional UPDATE
         ... RETURNING, else refuse (the caller's transaction, and all it wrote, rolls
         back). Taken last in the transaction: the share's row, which every concurrent
@@ -50,7 +55,7 @@ class Redemption:
         statement checks and counts, so concurrent holders never exceed max_accesses
         and no redemption succeeds after a revoke has committed."""
         values = {"share_id": share_id, "now": self._now()}
-        row = session.connection().execute(self._share_count(), values).first()
+        row = self._connection_of(session).execute(self._share_count(), values).first()
         if row is None:
             raise TokenRefused(TOKEN_REFUSED_MESSAGE)
         return row
@@ -89,7 +94,7 @@ class Redemption:
             )
         return stmt
 
-    def _shared_version(self, session: Session, share_row) -> int | None:
+    def _shared_version(self, session: Session | Connection, share_row) -> int | None:
         """The version a redeemed token shows: its pinned version, where its label
         points now, or None for the current one. A token that follows a label its
         owner has since removed is refused like any other unusable token (the

@@ -214,11 +214,12 @@ class References:
         )
 
     def _get_record(
-        self, connection: Connection, ref: str, *, with_tags: bool = False
+        self, db: Session | Connection, ref: str, *, with_tags: bool = False
     ) -> ResourceRecord:
         """One query for the row, its owner and parent, one for its tags (or, with
-        `with_tags`, the tags in the same query); on a bare connection (see
-        _read_connection)."""
+        `with_tags`, the tags in the same query), in a session's transaction or on a
+        bare connection's (see _bare_transaction)."""
+        connection = db.connection() if isinstance(db, Session) else db
         owner, name, selector = self._parse_ref(ref)
         row = None
         if not self._names_a_token(name) and parse_uuid(name) is None:
@@ -239,6 +240,8 @@ class References:
                 self._record_select(uid, with_tags=with_tags).where(match)
             ).first()
         if row is None:
+            if isinstance(db, Session):
+                raise self._not_found(db, ref)
             with self._transaction() as session:  # worded with the session's helpers
                 raise self._not_found(session, ref)
         if with_tags:

@@ -197,9 +197,11 @@ class Rows:
             updated_at=row.updated_at,
         )
 
-    def _load_record(self, session: Session, resource_id: uuid.UUID) -> ResourceRecord:
+    def _load_record(
+        self, session: Session | Connection, resource_id: uuid.UUID
+    ) -> ResourceRecord:
         values = {"me": self.user, "id": resource_id}
-        row = session.connection().execute(self._record_by_id(), values).one()
+        row = self._connection_of(session).execute(self._record_by_id(), values).one()
         return self._to_record(row, self._row_tags(row))
 
     def _own_record(

@@ -213,9 +213,10 @@ class SharingOps(StoreCore):
 
     def open(self, token: str) -> SharedResource:
         """Read a shared resource through its token, counting one access."""
-        with self._transaction(write=True) as session:
-            if self.team:  # the shared rows are not mine to read: the function's
+        if self.team:  # the shared rows are not mine to read: the function's
+            with self._transaction(write=True) as session:
                 return team_paths.shared_resource(team_paths.redeem(session, token))
+        with self._bare_transaction(write=True) as session:  # no ORM session needed
             share = self._redeemable(session, token)
             try:
                 record = self._load_record(session, share.resource_id)

@@ -930,6 +930,22 @@ def test_the_query_set_from_python_shows_in_its_controls(store, browse):
     assert sorted(shown(b)) == ["wf10", "wf11"]
 
 
+def test_default_looks_are_shared_and_cannot_change(store, browse):
+    """Controls with the default look share one Layout (one model, not one each); a
+    change to it would show on all of them, so it is refused, and a control with a
+    look of its own still changes freely."""
+    b, other = browse(store), browse(store)
+    prev, next_ = b.find("rm-prev"), other.find("rm-next")
+    assert prev.layout is next_.layout and prev.style is next_.style
+    with pytest.raises(AttributeError, match="shared by many widgets"):
+        prev.layout.width = "10px"
+    with pytest.raises(AttributeError, match="shared by many widgets"):
+        prev.style.button_color = "red"
+    assert next_.layout.width is None and next_.style.button_color is None
+    b.find("rm-refresh").layout.width = "90px"  # its own layout
+    assert other.find("rm-refresh").layout.width == "100px"
+
+
 def test_find_names_what_it_could_not_find(store, browse):
     b = browse(store)
     assert b.find_all("rm-revoke") == []  # no shares panel loaded

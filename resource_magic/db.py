@@ -99,7 +99,15 @@ def _create_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _create_sqlite_engine(url)
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # No HSTORE column anywhere: without native hstore the dialect's first connect
+    # skips looking the type up (one round trip fewer before the first command).
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=10,
+        use_native_hstore=False,
+    )
 
 
 def _create_sqlite_engine(url: str) -> Engine:

@@ -65,6 +65,13 @@ def current_revision(connection: Connection) -> str | None:
     """The revision stored in the database (None before the first migration)."""
     if not inspect(connection).has_table(VERSION_TABLE):
         return None
+    return stored_revision(connection)
+
+
+def stored_revision(connection: Connection) -> str | None:
+    """current_revision() once the version table is known to exist (a PostgreSQL
+    store learns that in the query that also tells a team database: one round trip
+    instead of reflecting the catalogue)."""
     version_num = column("version_num")
     rows = connection.execute(select(version_num).select_from(table(VERSION_TABLE)))
     revisions = rows.scalars().all()
@@ -88,15 +95,27 @@ def upgrade_on(connection: Connection, revision: str = "head") -> None:
     command.upgrade(alembic_config(connection), revision)
 
 
-def ensure_current(engine: Engine) -> None:
-    """Upgrade once per engine and process; one cheap read when already at head."""
+def is_current(engine: Engine) -> bool:
+    """Whether `engine` was found (or brought) at head in this process."""
+    return engine in _current
+
+
+# ensure_current's `revision` when the caller has not read it.
+UNREAD = object()
+
+
+def ensure_current(engine: Engine, revision: str | None | object = UNREAD) -> None:
+    """Upgrade once per engine and process; one cheap read when already at head.
+    `revision`: what the database held when the caller read it just now, on a
+    connection of its own (then nothing is read here when it is the head)."""
     if engine in _current:
         return
     with _current_lock:
         if engine in _current:
             return
-        with engine.connect().execution_options(readonly=True) as connection:
-            up_to_date = current_revision(connection) == packaged_head()
-        if not up_to_date:
+        if revision is UNREAD:
+            with engine.connect().execution_options(readonly=True) as connection:
+                revision = current_revision(connection)
+        if revision != packaged_head():
             upgrade(engine)
         _current.add(engine)

@@ -25,8 +25,6 @@ import json
 import re
 from datetime import datetime
 
-import nh3
-
 from .records import AttachmentRecord, ResourceRecord
 from .templates import PLACEHOLDER_RE, parameter_list
 
@@ -218,6 +216,8 @@ def bundle_html(bundle: dict[str, str]) -> str:
 def sanitise_html(text: str) -> str:
     """HTML with everything active removed (nh3's allow-list: no script, no event
     handlers, no `javascript:` links, no style, frames, forms or inline SVG)."""
+    import nh3  # the first output shown imports it, not loading the extension
+
     return nh3.clean(text)
 
 

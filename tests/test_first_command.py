@@ -36,6 +36,7 @@ _FIRST_CELL = textwrap.dedent(
     # the display hook's "Out[0]: " prompt without its newline.
     print()
     print(json.dumps({
+        **{name: name in sys.modules for name in sys.argv[3:]},
         "ok": result.success,
         "alembic": "alembic" in sys.modules,
         "pandas": "pandas" in sys.modules,
@@ -45,10 +46,11 @@ _FIRST_CELL = textwrap.dedent(
 )
 
 
-def first_cell(url: str, cell: str) -> dict:
-    """Run `cell` as alice's first command in a fresh IPython process (`url`: hers)."""
+def first_cell(url: str, cell: str, *modules: str) -> dict:
+    """Run `cell` as alice's first command in a fresh IPython process (`url`: hers);
+    each of `modules` is reported too, True if the process imported it."""
     done = subprocess.run(
-        [sys.executable, "-c", _FIRST_CELL, url, cell],
+        [sys.executable, "-c", _FIRST_CELL, url, cell, *modules],
         capture_output=True,
         text=True,
         timeout=120,
@@ -72,6 +74,29 @@ def test_list_imports_pandas_but_not_alembic(make_store, url_for):
     seen = first_cell(url_for("alice"), "%resource list")
     assert seen.pop("postgresql") == (make_store("alice").backend == "postgresql")
     assert seen == {"ok": True, "alembic": False, "pandas": True}
+
+
+# What only some commands need: scanning for secrets (save, share, publish), running
+# a workflow (run, save --run), cleaning stored HTML (an output shown).
+_NOT_FOR_SHOW_OR_LIST = (
+    "resource_magic.secretscan",
+    "resource_magic.execute",
+    "nh3",
+    "resource_magic.widgets",
+    "resource_magic.diffs",
+)
+
+
+@pytest.mark.parametrize("cell", ["%resource show first", "%resource list"])
+def test_show_and_list_import_nothing_only_other_commands_need(
+    make_store, url_for, cell
+):
+    make_store("alice").save("first", "x = 1")
+    seen = first_cell(url_for("alice"), cell, *_NOT_FOR_SHOW_OR_LIST)
+    assert seen["ok"]
+    assert {name: seen[name] for name in _NOT_FOR_SHOW_OR_LIST} == dict.fromkeys(
+        _NOT_FOR_SHOW_OR_LIST, False
+    )
 
 
 def test_a_new_version_on_sqlite_imports_no_postgresql_dialect(tmp_path):

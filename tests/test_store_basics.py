@@ -420,3 +420,33 @@ def test_show_and_open_read_tags_in_the_records_query_in_the_same_order(store):
     assert opened.tags == expected
     store.save("bare", "x = 2")
     assert store.get_with_attachments("bare")[0].tags == ()
+
+
+def test_opening_a_store_checks_its_schema_on_one_connection(make_store, url_for):
+    """The first command in a new kernel waits for the store to open. On an
+    up-to-date database that takes one connection; on PostgreSQL two statements:
+    one says whether this is a team database and whether the schema has a version
+    table, the other reads the revision (no catalogue reflection, no second
+    connection and its ping)."""
+    from _sql_capture import capture_sql
+    from sqlalchemy import create_engine, event
+
+    from resource_magic.store import ResourceStore
+
+    first = make_store("alice")
+    first.save("first", "x = 1")  # the database is at head
+    engine = create_engine(url_for("alice"))  # new: not yet known to be at head
+    checkouts = []
+    event.listen(engine, "checkout", lambda *_: checkouts.append(1))
+    with capture_sql(engine) as sql:
+        opened = ResourceStore(engine=engine, user="alice")
+    statements = [" ".join(s.split()) for s in sql.statements]
+    assert (opened.user, opened.team) == ("alice", first.team)
+    assert len(checkouts) == 1
+    if first.backend == "postgresql":
+        assert len(statements) == 2, statements
+        assert statements[0].startswith("SELECT SESSION_USER")
+        assert statements[1] == "SELECT version_num FROM alembic_version"
+    else:  # SQLite: its catalogue, then the revision
+        assert statements[-1] == "SELECT version_num FROM alembic_version"
+    engine.dispose()

@@ -38,7 +38,14 @@ from ..errors import (
     SchemaBehind,
     TokenRefused,
 )
-from ..migrate import current_revision, ensure_current, packaged_head
+from ..migrate import (
+    UNREAD,
+    VERSION_TABLE,
+    ensure_current,
+    is_current,
+    packaged_head,
+    stored_revision,
+)
 from ..models import User, utcnow
 from ..tokens import TOKEN_PREFIX, clean_token
 from ..validate import clean_user
@@ -100,29 +107,38 @@ class StoreCore(References, Redemption, Rows, Copies):
         # A team database (team.py) says so itself; there the user is the login.
         self.team = False
         try:
+            # On PostgreSQL the query that tells a team database also says whether
+            # the schema's version table exists, and the revision is read on the
+            # same connection (see _team_login).
+            revision: object = UNREAD
             if self.engine.dialect.name == "postgresql":
-                login = self._team_login(engine)
+                login, revision = self._team_login(engine)
                 self.team = login is not None
             if self.team:
                 self.user = self._team_user(login, user)
             else:
                 self.user = clean_user(user if user is not None else default_user())
-                ensure_current(engine)
+                ensure_current(engine, revision)
         except (OperationalError, DBAPIError) as exc:
             raise self._unavailable(exc) from exc
 
     # -- a team database
     # -------------------------------------------------------------------------
     @staticmethod
-    def _team_login(engine: Engine) -> str | None:
+    def _team_login(engine: Engine) -> tuple[str | None, object]:
         """The login on a team database (None on a plain one), after checking its
-        schema is current: members may not migrate, their admin does."""
+        schema is current: members may not migrate, their admin does. With it, the
+        stored revision when this engine still has to be checked (else migrate.UNREAD):
+        one connection and two statements instead of two connections, a catalogue
+        reflection and a ping (the first command in a new kernel waits for them)."""
+        unchecked = not is_current(engine)
         with engine.connect().execution_options(readonly=True) as connection:
-            login, team, schema = connection.execute(
+            login, team, schema, versioned = connection.execute(
                 select(
                     func.session_user(),
                     func.to_regclass(TEAM_TABLE).is_not(None),
                     func.current_schema(),
+                    func.to_regclass(VERSION_TABLE).is_not(None),
                 )
             ).one()
             if schema is None:  # e.g. a member their admin has since removed
@@ -130,16 +146,18 @@ class StoreCore(References, Redemption, Rows, Copies):
                     f"'{login}' may not use any schema of this database: ask its "
                     "admin (on a team database: resource-magic team add)."
                 )
+            revision: object = UNREAD
+            if team or unchecked:
+                revision = stored_revision(connection) if versioned else None
             if not team:
-                return None
-            revision = current_revision(connection)
+                return None, revision
         if revision != packaged_head():
             raise SchemaBehind(
                 f"This team database's schema is at revision {revision} and this "
                 f"resource_magic needs {packaged_head()}: ask your admin to run "
                 "`resource-magic team upgrade`."
             )
-        return login
+        return login, revision
 
     @staticmethod
     def _team_user(login: str, user: str | None) -> str:

@@ -17,7 +17,6 @@ from uuid import UUID
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from .. import secretscan
 from ..errors import SecretFound
 from ..models import Attachment, Resource, ResourceShare, ResourceVersion
 from . import prepared_copies
@@ -79,6 +78,8 @@ def refuse_secrets(
     just read it in this transaction, which saves reading it again; `current`: the
     current version's content, parameters and has_outputs read along with it, when
     that is the one version to scan (its outputs are then read only if it has any)."""
+    from .. import secretscan  # here: the first command in a kernel needs none of it
+
     if resource is None:
         resource = session.get(Resource, resource_id, populate_existing=True)
     if resource.description:
@@ -133,6 +134,8 @@ def refuse_secrets(
 
 
 def _refuse(resource, number: int | None, pieces) -> None:
+    from .. import secretscan
+
     found = secretscan.first_secret(pieces)
     if found is None:
         return

@@ -8,7 +8,6 @@ import copy
 from IPython.core.magic_arguments import argument
 
 from ...errors import InvalidInput, NotOwner
-from ...execute import execute
 from ...templates import (
     bind_parameters,
     parameter_list,
@@ -71,6 +70,8 @@ def run(ctx: Context, args: argparse.Namespace) -> object:
         values = bind_parameters(
             record.name, parameter_list(record.parameters), given, _typed_text(args)
         )
+        from ...execute import execute  # imported by the first run, not on loading
+
         ran = execute(ctx.shell, record.content, values)
         if ran.error is not None:
             raise InvalidInput(

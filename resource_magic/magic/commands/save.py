@@ -8,9 +8,7 @@ import sys
 
 from IPython.core.magic_arguments import argument
 
-from ... import secretscan
 from ...errors import InvalidInput, NotFound
-from ...execute import execute
 from ...present import parameters_text
 from ...templates import bind_parameters, parameter_list, parse_declarations
 from ..parser import allow_secrets
@@ -131,6 +129,8 @@ def save(ctx: Context, args: argparse.Namespace) -> None:
 def _warn_about_secrets(record, attachments, allowed: bool) -> None:
     """A private save keeps what looks like a secret, with a warning: sharing it or
     making it public will be refused (the store scans again then)."""
+    from ... import secretscan  # imported by the first save, not by loading the magic
+
     found = secretscan.first_secret(
         secretscan.pieces(
             record.content, record.parameters, attachments or (), record.description
@@ -227,6 +227,8 @@ def _run_first(
             f"--run runs the cell with the parameters' defaults, and {missing[0]!r} "
             "is required (it has none): give it a default, or save without --run."
         )
+    from ...execute import execute  # imported by the first run, not on loading
+
     ran = execute(ctx.shell, content, bind_parameters(args.name, declared, {}))
     if ran.error is not None:
         raise InvalidInput(

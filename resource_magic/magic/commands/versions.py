@@ -12,7 +12,6 @@ import argparse
 from IPython.core.magic_arguments import argument
 from IPython.display import display
 
-from ...diffs import diff_versions
 from ...errors import InvalidInput
 from ...frames import history_frame, label_history_frame, labels_frame
 from ..parser import allow_secrets, own_name, visible_name
@@ -151,6 +150,8 @@ def diff(ctx: Context, args: argparse.Namespace) -> None:
     pair = ctx.store.versions(args.name, args.old, args.new)
     mine = pair.resource.owner == ctx.store.user
     shown = pair.resource.name if mine else pair.resource.qualified_name
+    from ...diffs import diff_versions  # imported by the first diff, not on loading
+
     display(diff_versions(pair, shown).bundle(), raw=True)
 
 

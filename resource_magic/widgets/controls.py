@@ -7,12 +7,15 @@ would bring two more, and making them was most of what opening the browser cost.
 ones that keep the default look share one `Layout` and one style per kind instead, as
 ipywidgets allows ("the layout property can be shared between multiple widgets"). A
 shared one is read-only (`Shared`): a change would show on every widget sharing it, so
-a widget that needs its own look is given its own `Layout` when it is made.
+a widget that needs its own look is given its own `Layout` when it is made. Showing
+and hiding a panel (`show`, `hidden`) swaps in the shared shown or hidden layout rather
+than changing one, so panels need no layout of their own either.
 """
 
 from __future__ import annotations
 
 import ipywidgets as w
+from traitlets import default
 
 
 class Shared:
@@ -28,6 +31,22 @@ class Shared:
                 f"the browser: give the widget its own (layout=Layout({name}=...))"
             )
         super().__setattr__(name, value)
+
+
+class ShownLayout(Shared, w.Layout):
+    """The default layout, shown again after being hidden (`show`), shared."""
+
+    @default("display")
+    def _display(self) -> str:
+        return ""
+
+
+class HiddenLayout(Shared, w.Layout):
+    """The default layout, hidden (`hidden`, `show`), shared."""
+
+    @default("display")
+    def _display(self) -> str:
+        return "none"
 
 
 def _style_of(kind: type[w.DOMWidget]) -> type[w.Widget]:
@@ -71,9 +90,9 @@ def shared(kind: type[Shared]) -> w.Widget:
     return look
 
 
-def _looks(kwargs: dict, style: type[Shared] | None) -> dict:
+def _looks(kwargs: dict, style: type[Shared] | None, shown: bool = True) -> dict:
     """`kwargs` with the shared layout and style unless the caller gave its own."""
-    kwargs.setdefault("layout", shared(SharedLayout))
+    kwargs.setdefault("layout", shared(SharedLayout if shown else HiddenLayout))
     if style is not None:
         kwargs.setdefault("style", shared(style))
     return kwargs
@@ -97,9 +116,12 @@ def make_text(placeholder: str, css: str, description: str = "", **kwargs) -> w.
     )
 
 
-def make_html(value: str = "", css: str | None = None, **kwargs) -> w.HTML:
+def make_html(
+    value: str = "", css: str | None = None, *, shown: bool = True, **kwargs
+) -> w.HTML:
     classes = (css,) if css else ()
-    return w.HTML(value, _dom_classes=classes, **_looks(kwargs, SharedHTMLStyle))
+    looks = _looks(kwargs, SharedHTMLStyle, shown)
+    return w.HTML(value, _dom_classes=classes, **looks)
 
 
 def make_choice(kind: type[w.Widget], css: str, **kwargs) -> w.Widget:
@@ -107,12 +129,24 @@ def make_choice(kind: type[w.Widget], css: str, **kwargs) -> w.Widget:
     return kind(_dom_classes=(css,), **_looks(kwargs, SharedDescriptionStyle))
 
 
-def make_box(kind: type[w.Box], children=(), css: str | None = None, **kwargs):
-    """An HBox or VBox with the default layout (never changed afterwards)."""
+def make_box(
+    kind: type[w.Box], children=(), css: str | None = None, *, shown=True, **kwargs
+):
+    """An HBox or VBox with the default look (shown or hidden, see `show`)."""
     classes = (css,) if css else ()
-    return kind(children, _dom_classes=classes, **_looks(kwargs, None))
+    return kind(children, _dom_classes=classes, **_looks(kwargs, None, shown))
 
 
-def hidden(box: w.Widget) -> w.Widget:
-    box.layout.display = "none"
-    return box
+def show(widget: w.DOMWidget, visible: bool = True) -> w.DOMWidget:
+    """Show or hide `widget`: one with a shared layout gets the shared shown or
+    hidden one (no layout of its own made for it), one with its own layout changes it.
+    """
+    if isinstance(widget.layout, Shared):
+        widget.layout = shared(ShownLayout if visible else HiddenLayout)
+    else:
+        widget.layout.display = "" if visible else "none"
+    return widget
+
+
+def hidden(widget: w.DOMWidget) -> w.DOMWidget:
+    return show(widget, False)

@@ -11,22 +11,32 @@ import ipywidgets as w
 
 from . import render
 from .actions import BrowserState
-from .controls import make_box, make_button, make_html, make_text
+from .controls import (
+    HiddenLayout,
+    hidden,
+    make_box,
+    make_button,
+    make_html,
+    make_text,
+    shared,
+    show,
+)
 
 
 class HistoryPanel(w.VBox):
     """HistoryPanel(state, shown): `shown()` keeps the panel open after a Restore."""
 
     def __init__(self, state: BrowserState, shown: Callable[[], None]) -> None:
-        super().__init__()
-        self.add_class("rm-history-panel")
+        super().__init__(
+            layout=shared(HiddenLayout), _dom_classes=("rm-history-panel",)
+        )
         self.state = state
         self._shown = shown
         self._label_name = make_text(
             "label, e.g. production", "rm-label-name", description="Label:"
         )
         self._rows = make_box(w.VBox)
-        self._diff = make_html(css="rm-diff", layout=w.Layout(display="none"))
+        self._diff = make_html(css="rm-diff", shown=False)
         self.children = (self._label_name, self._rows, self._diff)
         state.observe(self._draw_versions, "versions")
         state.observe(self._draw_diff, "version_diff")
@@ -65,12 +75,14 @@ class HistoryPanel(w.VBox):
     def _draw_diff(self, change=None) -> None:
         found = self.state.version_diff
         if found is None:
-            self._diff.value, self._diff.layout.display = "", "none"
+            self._diff.value = ""
+            hidden(self._diff)
             return
         # The diff's HTML is Pygments' rendering of escaped text: no markup of the
         # resource's own reaches the page.
         shown = html.escape(found.summary()) if found.identical else found.html()
-        self._diff.value, self._diff.layout.display = shown, ""
+        self._diff.value = shown
+        show(self._diff)
 
     def _on_restore_click(self, button) -> None:
         if self.state.restore(button.rm_version):

@@ -26,6 +26,7 @@ from .controls import (
     make_html,
     make_text,
     shared,
+    show,
 )
 from .history import HistoryPanel
 from .insert import CellInserter
@@ -91,10 +92,12 @@ class ActionPanel(w.VBox):
             "Fork it", "rm-fork-confirm", "Make the copy", button_style="primary"
         )
         self._fork_cancel = make_button("Cancel", "rm-fork-cancel", "Do not fork")
-        self._fork_panel = hidden(
-            w.HBox([self._fork_name, self._fork_confirm, self._fork_cancel])
+        self._fork_panel = make_box(
+            w.HBox,
+            [self._fork_name, self._fork_confirm, self._fork_cancel],
+            "rm-fork-panel",
+            shown=False,
         )
-        self._fork_panel.add_class("rm-fork-panel")
 
         self._share_expires = make_text(
             "expires: 30m, 12h, 7d or ISO date (blank: never)",
@@ -122,30 +125,31 @@ class ActionPanel(w.VBox):
             tooltip="Copy this line for the recipient",
             layout=w.Layout(width="100%"),
         )
-        self._share_result = hidden(w.VBox([self._share_token, self._share_line]))
-        self._share_panel = hidden(
-            w.VBox(
-                [
-                    make_box(
-                        w.HBox,
-                        [
-                            self._share_expires,
-                            self._share_max_uses,
-                            self._share_allow,
-                            self._share_create,
-                            self._share_cancel,
-                        ],
-                    ),
-                    self._share_result,
-                ]
-            )
+        self._share_result = make_box(
+            w.VBox, [self._share_token, self._share_line], shown=False
         )
-        self._share_panel.add_class("rm-share-panel")
+        self._share_panel = make_box(
+            w.VBox,
+            [
+                make_box(
+                    w.HBox,
+                    [
+                        self._share_expires,
+                        self._share_max_uses,
+                        self._share_allow,
+                        self._share_create,
+                        self._share_cancel,
+                    ],
+                ),
+                self._share_result,
+            ],
+            "rm-share-panel",
+            shown=False,
+        )
 
-        self._shares_panel = hidden(w.VBox())
-        self._shares_panel.add_class("rm-shares-panel")
-        self._history_panel = hidden(
-            HistoryPanel(self.state, lambda: self._show_panel("history"))
+        self._shares_panel = make_box(w.VBox, css="rm-shares-panel", shown=False)
+        self._history_panel = HistoryPanel(
+            self.state, lambda: self._show_panel("history")
         )
 
         self._delete_question = make_html(css="rm-delete-question")
@@ -156,10 +160,12 @@ class ActionPanel(w.VBox):
             button_style="danger",
         )
         self._delete_cancel = make_button("Cancel", "rm-delete-cancel", "Keep it")
-        self._delete_panel = hidden(
-            w.HBox([self._delete_question, self._delete_confirm, self._delete_cancel])
+        self._delete_panel = make_box(
+            w.HBox,
+            [self._delete_question, self._delete_confirm, self._delete_cancel],
+            "rm-delete-panel",
+            shown=False,
         )
-        self._delete_panel.add_class("rm-delete-panel")
 
         self._insert_text = hidden(
             w.Textarea(
@@ -206,7 +212,7 @@ class ActionPanel(w.VBox):
         """A new preview (or none): close the panels, enable what the user may do."""
         preview = self.state.preview
         self._show_panel(None)
-        self._share_result.layout.display = "none"
+        hidden(self._share_result)
         self._public_panel.draw(preview)
         if preview is None:
             for button in self._action_buttons:
@@ -253,7 +259,7 @@ class ActionPanel(w.VBox):
     def _draw_new_share(self, change=None) -> None:
         new = self.state.new_share
         if new is None:
-            self._share_result.layout.display = "none"
+            hidden(self._share_result)
             self._share_line.value = ""
             self._share_token.value = ""
             return
@@ -261,11 +267,11 @@ class ActionPanel(w.VBox):
             f"Token (shown only once): <code>{html.escape(new.token)}</code>"
         )
         self._share_line.value = f"%resource open {new.token}"
-        self._share_result.layout.display = ""
+        show(self._share_result)
 
     def _show_panel(self, name: str | None) -> None:
         for key, panel in self._panels.items():
-            panel.layout.display = "" if key == name else "none"
+            show(panel, key == name)
 
     # -- handlers (widgets -> state) ---------------------------------------------
     def _on_insert_click(self, button) -> None:

@@ -14,7 +14,7 @@ import ipywidgets as w
 
 from .. import present
 from .actions import BrowserState
-from .controls import SharedLayout, make_box, make_html, shared
+from .controls import SharedLayout, make_box, make_html, shared, show
 from .insert import CellInserter
 from .panels import ActionPanel
 from .state import Preview
@@ -43,7 +43,7 @@ class PreviewPane(w.VBox):
         self._output = w.Output(
             layout=w.Layout(border="1px solid #ddd"), _dom_classes=("rm-output",)
         )
-        self._output_label = make_html("<b>Output</b>", layout=w.Layout(display="none"))
+        self._output_label = make_html("<b>Output</b>", shown=False)
         details = make_box(
             w.HBox,
             [
@@ -111,4 +111,4 @@ class PreviewPane(w.VBox):
     def _draw_output(self, change=None) -> None:
         outputs = self.state.run_outputs
         self._output.outputs = tuple(outputs)
-        self._output_label.layout.display = "" if outputs else "none"
+        show(self._output_label, bool(outputs))

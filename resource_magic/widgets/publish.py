@@ -11,7 +11,15 @@ import html
 import ipywidgets as w
 
 from .actions import BrowserState
-from .controls import SharedCheckboxStyle, make_button, make_html, shared
+from .controls import (
+    HiddenLayout,
+    SharedCheckboxStyle,
+    hidden,
+    make_button,
+    make_html,
+    shared,
+    show,
+)
 
 
 def allow_secrets_box(css: str, what: str) -> w.Checkbox:
@@ -32,9 +40,7 @@ class PublicPanel(w.HBox):
     """The confirm panel; `button` goes in the action row."""
 
     def __init__(self, state: BrowserState) -> None:
-        super().__init__()
-        self.add_class("rm-public-panel")
-        self.layout.display = "none"
+        super().__init__(layout=shared(HiddenLayout), _dom_classes=("rm-public-panel",))
         self.state = state
         self._going_public = True
         self.button = make_button(
@@ -74,7 +80,7 @@ class PublicPanel(w.HBox):
         name = html.escape(preview.record.name)
         self._going_public = not preview.record.is_public
         self._allow.value = False
-        self._allow.layout.display = "" if self._going_public else "none"
+        show(self._allow, self._going_public)
         self._question.value = (
             f"Make <b>{name}</b> public? Everyone using this database will see every "
             "version of it and can fork it."
@@ -86,7 +92,7 @@ class PublicPanel(w.HBox):
 
     def _on_confirm_click(self, button) -> None:
         if self.state.set_public(self._going_public, self._allow.value):
-            self.layout.display = "none"
+            hidden(self)
 
     def _on_cancel_click(self, button) -> None:
-        self.layout.display = "none"
+        hidden(self)

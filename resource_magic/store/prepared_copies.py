@@ -4,11 +4,11 @@ save and show).
 A fork by name reads its source (the resource, its owner, the version it copies and
 whether that version has outputs) in one statement, inserts the copy and returns it
 whole, copies tags and outputs, and counts the fork; a share reads my resource as a
-plain row, scans the version it shows from one statement, inserts the share and
-measures its handle against the few ids that begin like it. Each statement takes its
-values as named bind parameters, so it is built (and its cache key computed) once per
-dialect, then run on the session's connection with a dict. What they say is what the
-statements built per call said.
+plain row with the few share ids its handle is measured against, scans the version
+it shows (from that row when it has no outputs), and inserts the share. Each
+statement takes its values as named bind parameters, so it is built (and its cache
+key computed) once per dialect, then run on the session's connection with a dict.
+What they say is what the statements built per call said.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ _VERSION = ResourceVersion.__table__
 _USER = User.__table__
 _OUTPUT = Attachment.__table__
 _SHARE = ResourceShare.__table__
+_RESOURCE_2 = _RESOURCE.alias("share_resource")
 # The columns of a new share, as bind parameters named "s_<column>".
 SHARE_COLUMNS = tuple(c.name for c in _SHARE.columns)
 
@@ -123,11 +124,29 @@ def count_fork():
 
 
 @cache
-def own_named():
+def share_target():
     """My resource :name (for the user :me) as a plain row: what sharing it needs,
-    with its current version's content and parameters and whether that version has
-    outputs (what the secret scan reads when the share shows it)."""
-    r, v = _RESOURCE, _VERSION
+    with its current version's content and parameters, whether that version has
+    outputs (what the secret scan reads when the share shows it), and the ids of my
+    shares just below and just above the new share's id :share_id from :low to
+    :high (what its handle is measured against; ORDER BY ... LIMIT 1, not
+    max()/min(): PostgreSQL before 17 has no max(uuid))."""
+    r, v, s = _RESOURCE, _VERSION, _SHARE
+    uid = _me()
+    share_id = _param("share_id", s.c.id)
+    mine = (
+        select(s.c.id)
+        .where(
+            s.c.id.between(_param("low", s.c.id), _param("high", s.c.id)),
+            exists().where(
+                _RESOURCE_2.c.id == s.c.resource_id,
+                _RESOURCE_2.c.user_id == uid,
+            ),
+        )
+        .limit(1)
+    )
+    below = mine.where(s.c.id < share_id).order_by(s.c.id.desc())
+    above = mine.where(s.c.id > share_id).order_by(s.c.id)
     return (
         select(
             r.c.id,
@@ -139,12 +158,14 @@ def own_named():
             v.c.content,
             v.c.parameters,
             exists().where(_OUTPUT.c.version_id == v.c.id).label("has_outputs"),
+            below.scalar_subquery().label("below"),
+            above.scalar_subquery().label("above"),
         )
         .select_from(r)
         .outerjoin(
             v, and_(v.c.resource_id == r.c.id, v.c.version == r.c.current_version)
         )
-        .where(r.c.user_id == _me(), r.c.name == _param("name", r.c.name))
+        .where(r.c.user_id == uid, r.c.name == _param("name", r.c.name))
     )
 
 

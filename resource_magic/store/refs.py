@@ -25,7 +25,6 @@ from ..models import Resource, ResourceLabel, ResourceVersion, User
 from ..records import ResourceRecord
 from ..references import check_ref, parse_selector, split_selector
 from ..tokens import TOKEN_PREFIX
-from . import prepared_copies
 
 # Version numbers are 32-bit integer columns: a larger one names no version (and
 # would overflow the database's parameter instead of simply matching nothing).
@@ -145,26 +144,6 @@ class References:
                     f"fork it first with `%resource fork {ref}`."
                 )
             raise self._not_found(session, ref)
-        return row
-
-    def _own_row(self, session: Session, ref: str, action: str = "change"):
-        """_own, as a plain row (prepared_copies.own_named's: the resource's columns
-        a share needs and its current version's content) from a statement built
-        once; by id or when nothing matches by name, _own finds it (or says why)."""
-        owner, name = self._split_owner(ref)
-        by_name = (owner is None or owner == self.user) and not (
-            self._names_a_token(name) or parse_uuid(name)
-        )
-        if not by_name:
-            name = self._own(session, ref, action=action).name
-        row = (
-            session.connection()
-            .execute(prepared_copies.own_named(), {"me": self.user, "name": name})
-            .first()
-        )
-        if row is None:
-            self._own(session, ref, action=action)  # raises: it says why
-        self._remember_uid(session, row.user_id)
         return row
 
     def _find_visible(self, session: Session, ref: str) -> Resource | None:

@@ -32,6 +32,7 @@ from . import prepared_copies, team_paths
 from .core import StoreCore
 from .exposure import refuse_secrets
 from .prepared_copies import SHARE_COLUMNS
+from .refs import parse_uuid
 
 
 def share_status(share: ResourceShare | SimpleNamespace, now: datetime) -> str:
@@ -74,6 +75,18 @@ def _id_start(text: str) -> str | None:
     return None
 
 
+def _handle_range(share_id: uuid.UUID) -> dict[str, uuid.UUID]:
+    """The ids that begin with the same HANDLE_MIN hex digits as `share_id`, as
+    :low and :high: only a neighbour among them can make its handle longer than
+    HANDLE_MIN (they are an interval of the sorted ids holding this one, so its
+    nearest ids there are its neighbours there)."""
+    start = share_id.hex[:HANDLE_MIN]
+    return {
+        "low": uuid.UUID(start.ljust(32, "0")),
+        "high": uuid.UUID(start.ljust(32, "f")),
+    }
+
+
 def _no_share(text: str) -> NotFound:
     return NotFound(f"None of your shares matches '{text[:16]}': see %resource shares.")
 
@@ -97,7 +110,8 @@ class SharingOps(StoreCore):
         token = tokens.new_token()
         whole, selector = self._whole(ref)
         with self._transaction(write=True, uses=whole) as session:
-            resource = self._own_row(session, whole, action="share")
+            share_id = uuid.uuid4()
+            resource = self._share_target(session, whole, share_id)
             shown = resource.current_version
             if selector is not None:  # the version or label must exist now
                 shown = self._version_number(
@@ -108,7 +122,7 @@ class SharingOps(StoreCore):
                     session, resource.id, [shown], resource=resource, current=resource
                 )
             values = {
-                "id": uuid.uuid4(),
+                "id": share_id,
                 "resource_id": resource.id,
                 "token_digest": tokens.digest(token),
                 "token_prefix": tokens.display_prefix(token),
@@ -126,7 +140,13 @@ class SharingOps(StoreCore):
                 {f"s_{column}": values[column] for column in SHARE_COLUMNS},
             )
             share = SimpleNamespace(**values)
-            handles = self._handle_of(session, resource.user_id, share.id)
+            # Measured against the neighbours read with the resource: the same
+            # handle as _handle_of's.
+            near = [
+                share_id,
+                *(n for n in (resource.below, resource.above) if n is not None),
+            ]
+            handles = {share_id: share_handles(near)[share_id]}
             return NewShare(
                 token=token,
                 share=self._share_record(share, resource.name, now, handles),
@@ -248,6 +268,25 @@ class SharingOps(StoreCore):
             )
         )
 
+    def _share_target(self, session: Session, ref: str, share_id: uuid.UUID):
+        """My resource `ref` as prepared_copies.share_target's row, its neighbours
+        those of `share_id`; by id, _own finds its name first, and when nothing
+        matches _own says why."""
+        owner, name = self._split_owner(ref)
+        if (owner is not None and owner != self.user) or (
+            self._names_a_token(name) or parse_uuid(name)
+        ):
+            name = self._own(session, ref, action="share").name
+        values = {"me": self.user, "name": name, "share_id": share_id}
+        values.update(_handle_range(share_id))
+        row = (
+            session.connection().execute(prepared_copies.share_target(), values).first()
+        )
+        if row is None:
+            self._own(session, ref, action="share")  # raises: it says why
+        self._remember_uid(session, row.user_id)
+        return row
+
     @staticmethod
     def _handle_of(session: Session, uid: int, share_id) -> dict[uuid.UUID, str]:
         """{share_id: its handle}: the same handle as share_handles over all my
@@ -258,14 +297,9 @@ class SharingOps(StoreCore):
         range (an interval of the sorted ids holding this one, so its nearest ids
         there are its neighbours there): one lookup in the id index, however many
         resources and shares I have."""
-        start = share_id.hex[:HANDLE_MIN]
         near = session.connection().execute(
             prepared_copies.my_shares_between(),
-            {
-                "uid": uid,
-                "low": uuid.UUID(start.ljust(32, "0")),
-                "high": uuid.UUID(start.ljust(32, "f")),
-            },
+            {"uid": uid, **_handle_range(share_id)},
         )
         return {share_id: share_handles([share_id, *near.scalars()])[share_id]}
 

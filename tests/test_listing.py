@@ -141,11 +141,18 @@ def test_a_search_counts_to_its_own_lower_cap(store):
         store.save(f"wf{i:02d}", "x = 1", description="common words")
     store.search_count_cap = 10
     searched = store.list("common", limit=5)
-    assert (searched.total, searched.total_capped, searched.total_label) == (10, True, "10+")
+    assert (searched.total, searched.total_capped, searched.total_label) == (
+        10,
+        True,
+        "10+",
+    )
     listed = store.list(limit=5)  # no needle: the listing's own cap
     assert (listed.total, listed.total_capped) == (12, False)
     store.count_cap = 8  # the lower of the two caps counts
-    assert (store.list("common", limit=5).total, store.list("common", limit=5).total_capped) == (8, True)
+    assert (
+        store.list("common", limit=5).total,
+        store.list("common", limit=5).total_capped,
+    ) == (8, True)
 
 
 def test_the_magic_and_its_dataframe_say_a_count_is_capped(shell, backend):

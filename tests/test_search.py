@@ -402,7 +402,10 @@ def test_a_common_needle_keeps_the_trigram_index_out(make_store, monkeypatch):
     assert alice.list("common", limit=5).total_capped
     assert [r.name for r in alice.list("needle").items] == ["row-8"]
     alice.search_count_cap = 10_000
-    assert (alice.list("common").total, alice.list("common").total_capped) == (1500, False)
+    assert (alice.list("common").total, alice.list("common").total_capped) == (
+        1500,
+        False,
+    )
     found = {
         r.name
         for offset in (0, 1000)

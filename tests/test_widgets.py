@@ -761,6 +761,9 @@ class BrokenStore(ResourceStore):
     def attachments(self, ref, version=None):
         raise KeyError("position")
 
+    def get_with_attachments(self, ref):  # how the browser reads a preview
+        raise KeyError("position")
+
     def list(self, query=None, **options):
         if query == "typo":
             raise KeyError("position")

@@ -281,7 +281,7 @@ class QueryState(HasTraits):
                 self.say("Refreshed.", "info")
             return ok
         try:
-            record = self.store.get(preview.ref)
+            record, attachments = self.store.get_with_attachments(preview.ref)
         except ResourceError:
             self._show_nothing()
             self.say(
@@ -290,11 +290,7 @@ class QueryState(HasTraits):
                 "info",
             )
             return ok
-        self.preview = replace(
-            preview,
-            record=record,
-            attachments=self.store.attachments(preview.ref),
-        )
+        self.preview = replace(preview, record=record, attachments=attachments)
         if self.shares is not None:
             self.shares = tuple(self.store.shares(preview.ref))
         if self.versions is not None:
@@ -310,8 +306,7 @@ class QueryState(HasTraits):
         self.selected_id = resource_id or ""
         if not resource_id:
             return True
-        record = self.store.get(resource_id)
-        attachments = self.store.attachments(resource_id)
+        record, attachments = self.store.get_with_attachments(resource_id)
         self._show(Preview(record, attachments, mine=record.owner == self.store.user))
         return True
 
@@ -352,10 +347,8 @@ class QueryState(HasTraits):
     # -- helpers for the actions (actions.py) -------------------------------------
     def _reread(self, preview: Preview) -> None:
         """The previewed record again, after an action changed it."""
-        record = self.store.get(preview.ref)
-        self.preview = replace(
-            preview, record=record, attachments=self.store.attachments(preview.ref)
-        )
+        record, attachments = self.store.get_with_attachments(preview.ref)
+        self.preview = replace(preview, record=record, attachments=attachments)
 
 
 class BrowserProblem(ResourceError):

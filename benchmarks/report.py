@@ -447,6 +447,17 @@ def render(data: dict) -> str:
     return "\n".join(out)
 
 
+# Everything from this line on is hand-written (figures from scripts that keep no
+# results.json entry, e.g. widget_scale.py, and dated notes): write() keeps it.
+HAND_WRITTEN = "<!-- Hand-written below this line: python -m benchmarks keeps it. -->"
+
+
 def write(data: dict) -> Path:
-    RESULTS_MD.write_text(render(data))
+    kept = ""
+    if RESULTS_MD.exists():
+        old = RESULTS_MD.read_text()
+        if HAND_WRITTEN in old:
+            kept = old[old.index(HAND_WRITTEN) :]
+    text = render(data)
+    RESULTS_MD.write_text(text + ("\n" + kept if kept else ""))
     return RESULTS_MD

@@ -59,21 +59,36 @@ def _kernel_manager(sockets: str) -> KernelManager:
 
 
 def execute(path: Path) -> nbformat.NotebookNode:
-    """Run `path` in a fresh kernel; the notebook with its new outputs."""
+    """Run `path` in a fresh kernel; the notebook with its new outputs.
+
+    The kernel process's own stderr (its logging: e.g. ipykernel's occasional
+    "Socket operation on non-socket" while it shuts down) goes to a file, shown only
+    when the run fails, where it may say why."""
     notebook = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory(prefix="rm-kernel-") as sockets:
         kernel = _kernel_manager(sockets)
-        try:
-            _run(notebook, kernel, path)
-        finally:
-            # nbclient leaves a kernel it was handed running; stop it here, or it
-            # notices its parent gone and logs that into the output.
-            if kernel.has_kernel:
-                kernel.shutdown_kernel()
+        with open(os.path.join(sockets, "kernel.log"), "w+b") as log:
+            try:
+                _run(notebook, kernel, path, log)
+            except BaseException:
+                _stop(kernel)
+                log.seek(0)
+                sys.stderr.write(log.read().decode(errors="replace"))
+                raise
+            _stop(kernel)
     return notebook
 
 
-def _run(notebook: nbformat.NotebookNode, kernel: KernelManager, path: Path) -> None:
+def _stop(kernel: KernelManager) -> None:
+    # nbclient leaves a kernel it was handed running; stop it here, or it notices its
+    # parent gone and logs that.
+    if kernel.has_kernel:
+        kernel.shutdown_kernel()
+
+
+def _run(
+    notebook: nbformat.NotebookNode, kernel: KernelManager, path: Path, log
+) -> None:
     client = NotebookClient(
         notebook,
         km=kernel,
@@ -82,7 +97,7 @@ def _run(notebook: nbformat.NotebookNode, kernel: KernelManager, path: Path) -> 
         store_widget_state=True,  # front ends can draw the saved browser widget
         resources={"metadata": {"path": str(path.parent)}},
     )
-    client.execute()
+    client.execute(stderr=log)  # passed on to the kernel's process
 
 
 def as_text(notebook: nbformat.NotebookNode) -> str:

@@ -321,3 +321,40 @@ def test_show_runs_a_notebook_and_prints_only_its_cells(tmp_path):
     )
     assert done.stderr == f"executing {path} ...\n"
     assert path.read_bytes() == before  # --show leaves the file alone
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_kernels_own_log_shows_only_when_a_run_fails(tmp_path, fails):
+    """The kernel process's logging (ipykernel now and then logs a socket error while
+    it shuts down) is not the notebook's output: hidden when every cell runs, printed
+    when one fails, where it may say why."""
+    import subprocess
+    import sys
+
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell(
+            'get_ipython().kernel.log.warning("the kernel logs this")\nprint(1)'
+        )
+    ]
+    if fails:
+        notebook.cells.append(nbformat.v4.new_code_cell('raise ValueError("boom")'))
+    path = tmp_path / "logs.ipynb"
+    nbformat.write(notebook, path)
+    done = subprocess.run(
+        [sys.executable, str(NOTEBOOKS / "execute.py"), "--show", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == (1 if fails else 0), done.stderr
+    assert ("the kernel logs this" in done.stderr) is fails, done.stderr
+    if fails:
+        assert f"{path}: a cell failed, nothing written:" in done.stderr
+    else:
+        assert done.stderr == f"executing {path} ...\n"
+        cell = 'get_ipython().kernel.log.warning("the kernel logs this")'
+        assert done.stdout == f"In [1]:\n    {cell}\n    print(1)\n1\n\n"

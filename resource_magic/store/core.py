@@ -234,10 +234,7 @@ class StoreCore(References, Redemption, Rows, Copies):
                 raise
             raise self._unavailable(exc) from exc
 
-    @staticmethod
-    def _connection_of(db: Session | Connection) -> Connection:
-        """The connection a session's transaction runs on, or the bare one itself."""
-        return db.connection() if isinstance(db, Session) else db
+    _connection_of = staticmethod(prepared.connection_of)
 
     def _still_there(self, ref: str) -> bool:
         """Whether `ref` (a name, owner/name or id, any @version ignored) still names

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import and_, bindparam, literal, select
+from sqlalchemy import Connection, and_, bindparam, literal, select
+from sqlalchemy.orm import Session
 
 from ..models import (
     Attachment,
@@ -44,6 +45,12 @@ NEW_ROW_COLUMNS = (
     "created_at",
     "updated_at",
 )
+
+
+def connection_of(db: Session | Connection) -> Connection:
+    """The connection a session's transaction runs on, or the bare one itself: these
+    statements run by Core either way (plain rows, no ORM execution path)."""
+    return db.connection() if isinstance(db, Session) else db
 
 
 def _param(name: str, column):

@@ -25,6 +25,7 @@ from ..models import Resource, ResourceLabel, ResourceVersion, User
 from ..records import ResourceRecord
 from ..references import check_ref, parse_selector, split_selector
 from ..tokens import TOKEN_PREFIX
+from . import prepared
 
 # Version numbers are 32-bit integer columns: a larger one names no version (and
 # would overflow the database's parameter instead of simply matching nothing).
@@ -198,7 +199,7 @@ class References:
         """One query for the row, its owner and parent, one for its tags (or, with
         `with_tags`, the tags in the same query), in a session's transaction or on a
         bare connection's (see _bare_transaction)."""
-        connection = db.connection() if isinstance(db, Session) else db
+        connection = prepared.connection_of(db)
         owner, name, selector = self._parse_ref(ref)
         row = None
         if not self._names_a_token(name) and parse_uuid(name) is None:

@@ -159,13 +159,13 @@ class Rows:
         ids = list(ids)
         if not ids:
             return {}
-        if isinstance(session, Session):  # Core's execution: plain rows
-            session = session.connection()
+        connection = prepared.connection_of(session)
         if len(ids) == 1:
-            rows = session.execute(prepared.tags_of(), {"resource_id": ids[0]})
+            rows = connection.execute(prepared.tags_of(), {"resource_id": ids[0]})
             return {ids[0]: tuple(rows.scalars())}
         tags: dict[uuid.UUID, list[str]] = {}
-        for resource_id, tag in session.execute(prepared.tags_of_many(), {"ids": ids}):
+        rows = connection.execute(prepared.tags_of_many(), {"ids": ids})
+        for resource_id, tag in rows:
             tags.setdefault(resource_id, []).append(tag)
         return {i: tuple(t) for i, t in tags.items()}
 
@@ -341,9 +341,7 @@ class Rows:
         self, session: Session | Connection, resource_id, version
     ) -> tuple[AttachmentRecord, ...]:
         """The outputs of a version, in a session's transaction or a connection's."""
-        if isinstance(session, Session):
-            session = session.connection()
-        rows = session.execute(
+        rows = prepared.connection_of(session).execute(
             prepared.attachments_of(),
             {"resource_id": resource_id, "version": version},
         )

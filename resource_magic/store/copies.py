@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ..errors import NameTaken
 from ..models import Attachment, Resource, ResourceTag, ResourceVersion
 from ..validate import MAX_NAME
-from . import prepared, prepared_copies
+from . import prepared_copies
 from .prepared import new_row_values
 from .refs import parse_uuid
 from .rows import new_resource
@@ -25,8 +25,9 @@ _MAX_NAME_ATTEMPTS = 1000
 
 
 class Copies:
-    @staticmethod
-    def _copy_source(session: Session, original: Resource, version: int) -> CopySource:
+    def _copy_source(
+        self, session: Session, original: Resource, version: int
+    ) -> CopySource:
         """What forking `version` of `original` (a row I may read) copies."""
         row = session.execute(
             select(
@@ -36,11 +37,7 @@ class Copies:
                 ResourceVersion.version == version,
             )
         ).one()
-        tags = tuple(
-            session.connection()
-            .execute(prepared.tags_of(), {"resource_id": original.id})
-            .scalars()
-        )
+        tags = self._tags_of(session, [original.id]).get(original.id, ())
         return CopySource(
             id=original.id,
             name=original.name,

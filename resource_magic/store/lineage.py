@@ -18,7 +18,7 @@ from ..errors import TOKEN_REFUSED_MESSAGE, TokenRefused
 from ..models import Resource, User
 from ..records import Lineage, LineageNode, ResourceRecord
 from ..validate import clean_name
-from . import prepared, prepared_copies, team_paths
+from . import prepared_copies, team_paths
 from .core import StoreCore
 from .refs import name_or_id
 from .team_paths import CopySource
@@ -75,11 +75,7 @@ class LineageOps(StoreCore):
         """Fork the current version of a resource found by name (_named_source's
         row): its record built from the inserted row, the parent's owner/name known
         (I may see it), and the fork counted last."""
-        tags = tuple(
-            session.connection()
-            .execute(prepared.tags_of(), {"resource_id": found.id})
-            .scalars()
-        )
+        tags = self._tags_of(session, [found.id]).get(found.id, ())
         source = CopySource(
             id=found.id,
             name=found.name,

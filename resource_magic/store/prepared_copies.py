@@ -15,23 +15,17 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import and_, bindparam, exists, insert, or_, select, update
+from sqlalchemy import and_, exists, insert, or_, select, update
 
-from ..models import Attachment, Resource, ResourceShare, ResourceVersion, User
-from .prepared import NEW_ROW_COLUMNS
+from ..models import Attachment, ResourceShare, User
+from .prepared import _RESOURCE, _VERSION, NEW_ROW_COLUMNS, _param
 
-_RESOURCE = Resource.__table__
-_VERSION = ResourceVersion.__table__
 _USER = User.__table__
 _OUTPUT = Attachment.__table__
 _SHARE = ResourceShare.__table__
 _RESOURCE_2 = _RESOURCE.alias("share_resource")
 # The columns of a new share, as bind parameters named "s_<column>".
 SHARE_COLUMNS = tuple(c.name for c in _SHARE.columns)
-
-
-def _param(name: str, column):
-    return bindparam(name, type_=column.type)
 
 
 def _me():

@@ -66,8 +66,7 @@ COMMON_ESTIMATE = 20_000
 _search_key = literal_column(f"resource.{SEARCH_KEY_COLUMN}", Integer)
 _fts_rowid = literal_column(f"{SEARCH_FTS_TABLE}.rowid", Integer)
 _fts_match = literal_column(SEARCH_FTS_TABLE).op("MATCH")
-_has_fts: dict[object, bool] = {}
-_has_trgm: dict[object, bool] = {}
+_has_index: dict[object, bool] = {}
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ def search_filter(
     (`estimate`: whether PostgreSQL's planner may be asked how common it is)."""
     # contains(needle, autoescape=True), the needle escaped here as SQLAlchemy would
     # (its autoescape takes no bind parameter): %, _ and / literal.
-    values = {"needle": like_pattern(needle)[1:-1]}
+    values = {"needle": escape_like(needle)}
     exact = SearchFilter(_clauses()["exact"], kind="exact", values=values)
     if len(needle) < TRIGRAM:
         return exact
@@ -109,7 +108,7 @@ def search_filter(
                 _clauses()["unindexed"], kind="unindexed", values=values
             )
         return exact
-    if not _fts_ready(session):
+    if not _index_ready(session):
         return exact
     probe = {"query": fts_query(needle)}
     keys = session.connection().scalars(_fts_probe(), probe).all()
@@ -159,10 +158,15 @@ def fts_query(needle: str) -> str:
     return " AND ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
 
 
+def escape_like(needle: str) -> str:
+    """`needle` escaped as `contains(needle, autoescape=True)` escapes it (/, % and _
+    literal, escape character /)."""
+    return needle.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
 def like_pattern(needle: str) -> str:
-    """The LIKE pattern `contains(needle, autoescape=True)` sends (escape: /)."""
-    escaped = needle.replace("/", "//").replace("%", "/%").replace("_", "/_")
-    return f"%{escaped}%"
+    """The LIKE pattern `contains(needle, autoescape=True)` sends."""
+    return f"%{escape_like(needle)}%"
 
 
 _ESTIMATE = text(
@@ -174,33 +178,30 @@ _ESTIMATE = text(
 def _estimated_rows(session: Session, needle: str) -> float:
     """How many rows PostgreSQL's planner expects to hold `needle` (0 when it has no
     trigram index to be tempted by: then there is nothing to keep it from)."""
-    if not _trgm_ready(session):
+    if not _index_ready(session):
         return 0
     plan = session.scalar(_ESTIMATE, {"pattern": like_pattern(needle)})
     return plan[0]["Plan"]["Plan Rows"]
 
 
-def _trgm_ready(session: Session) -> bool:
-    """Whether this PostgreSQL database has the trigram index (pgserver's has not)."""
-    key = session.get_bind().url
-    ready = _has_trgm.get(key)
-    if ready is None:
-        found = session.scalar(text("SELECT to_regclass(:n)"), {"n": SEARCH_INDEXES[1]})
-        ready = _has_trgm[key] = found is not None
-    return ready
+# Whether the backend's search index exists, asked once per database: SQLite's FTS
+# table (builds without FTS5 have none), PostgreSQL's trigram index (pgserver's
+# server has no pg_trgm).
+_INDEX_QUERIES = {
+    "sqlite": (
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n",
+        SEARCH_FTS_TABLE,
+    ),
+    "postgresql": ("SELECT to_regclass(:n)", SEARCH_INDEXES[1]),
+}
 
 
-def _fts_ready(session: Session) -> bool:
-    """Whether this is SQLite with the FTS table (builds without FTS5 have none)."""
+def _index_ready(session: Session) -> bool:
+    """Whether this database has its backend's search index."""
     bind = session.get_bind()
-    if bind.dialect.name != "sqlite":
-        return False
-    key = bind.url
-    ready = _has_fts.get(key)
+    ready = _has_index.get(bind.url)
     if ready is None:
-        found = session.scalar(
-            text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n"),
-            {"n": SEARCH_FTS_TABLE},
-        )
-        ready = _has_fts[key] = found is not None
+        query, name = _INDEX_QUERIES[bind.dialect.name]
+        found = session.scalar(text(query), {"n": name})
+        ready = _has_index[bind.url] = found is not None
     return ready

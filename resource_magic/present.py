@@ -23,6 +23,7 @@ import functools
 import html
 import json
 import re
+from collections.abc import Iterator
 from datetime import datetime
 
 from .records import AttachmentRecord, ResourceRecord
@@ -161,6 +162,22 @@ def _lexer(kind: str):
     except ImportError:  # pragma: no cover - IPython 8
         return PythonLexer()
     return IPython3Lexer()
+
+
+# What `content_html` may highlight, most common first: (the kind `_lexer` takes, a
+# sample). A workflow without IPython syntax is Python's; agent configs are JSON.
+_WARM_UPS = (("python", "x = 1\n"), ("workflow", "%time x\n"), ("agent_config", "{}"))
+
+
+def warm_highlighter() -> Iterator[None]:
+    """Import Pygments and compile each lexer `content_html` uses, one lexer per step
+    (each `next()`), so the first resource shown in a process does not wait for it:
+    `for _ in warm_highlighter(): pass` does all. Nearly free once warm."""
+    from pygments import highlight
+
+    for kind, sample in _WARM_UPS:
+        highlight(sample, _lexer(kind), _formatter())
+        yield
 
 
 def content_bundle(record: ResourceRecord) -> dict[str, str]:

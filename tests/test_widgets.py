@@ -247,6 +247,39 @@ def test_typing_is_debounced_on_the_event_loop(store, browse):
     assert len(counting.pages) == 2
 
 
+def test_work_for_idle_moments_runs_one_step_per_turn_of_the_loop():
+    """Steps wait for the delay, then take turns with whatever else the loop has to do
+    (a click arriving meanwhile waits for one step, not all); without a loop, none."""
+    import asyncio
+
+    from resource_magic.widgets.idle import run_in_steps
+
+    seen = []
+
+    def steps():
+        loop = asyncio.get_running_loop()
+        for n in range(3):
+            seen.append(f"step {n}")
+            loop.call_soon(seen.append, "other work")
+            yield
+
+    async def scenario():
+        assert run_in_steps(steps(), 0.02)
+        assert seen == []  # nothing runs while the caller (the opening cell) does
+        await asyncio.sleep(0.01)
+        assert seen == []  # nor before the delay
+        for _ in range(200):
+            if len(seen) == 6:
+                break
+            await asyncio.sleep(0.01)
+
+    asyncio.run(scenario())
+    assert seen == ["step 0", "other work", "step 1", "other work", "step 2"] + [
+        "other work"
+    ]
+    assert run_in_steps(steps(), 0) is False and len(seen) == 6
+
+
 def test_refresh_shows_changes_made_elsewhere(make_store, browse):
     store = make_store("alice")
     store.save("first", "a = 1")
@@ -870,7 +903,7 @@ def test_default_store_comes_from_the_environment(monkeypatch, tmp_path, shell):
 
 
 # -- structure -----------------------------------------------------------------
-@pytest.mark.parametrize("module", ["state", "actions", "debounce", "render"])
+@pytest.mark.parametrize("module", ["state", "actions", "debounce", "idle", "render"])
 def test_state_modules_have_no_widgets(module):
     """The state must stay usable (and testable) without ipywidgets."""
     import importlib

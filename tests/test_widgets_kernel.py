@@ -3,7 +3,8 @@
 Headless tests run without an event loop, so each keystroke queries at once; here the
 kernel's own loop debounces a burst of keystrokes into one query, and a click on Run
 arrives as a comm message, so the run's output must land in the browser's Output area
-and nowhere else. Both backends.
+and nowhere else; and the kernel's idle moments after the opening warm the preview's
+highlighter. Both backends.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from _lexer_probe import PROBE
 from jupyter_client.manager import start_new_kernel
 
 SETUP = """
@@ -120,3 +122,52 @@ def test_typing_and_run_inside_a_kernel(url_for, kernel):
     # captured, not also sent to the front end as loose output of the click
     assert not {"stream", "execute_result", "display_data", "error"} & set(published)
     assert kernel.run("print(store.get('gamma').execution_count)").strip() == "1"
+
+
+# Each kernel is a new process: nothing of Pygments is compiled in it yet.
+WARM_SETUP = """
+import sys
+
+from resource_magic.store import ResourceStore
+from resource_magic.widgets import ResourceBrowser
+
+store = ResourceStore({url!r}, user="alice")
+store.save("plain", "df = load('x')\\nprint(len(df))")
+store.save("magic", "%time df = load('x')")
+store.save("agent", {{"model": "m", "tools": []}}, resource_type="agent_config")
+store.save("note", "Summarise {{text}}", resource_type="prompt")
+"""
+# Pygments marks a lexer class whose rules it compiled with `_tokens` in its own
+# namespace: read (never set) here, only to know when the idle warm-up is done.
+# (JSON's lexer is hand-written: no rules to compile.)
+COMPILED = (
+    "all('_tokens' in vars(c) for c in (__import__('pygments.lexers.python', "
+    "fromlist=['x']).PythonLexer, __import__('ipython_pygments_lexers').IPython3Lexer))"
+)
+
+
+def test_the_kernel_warms_the_highlighter_before_the_first_preview(url_for, kernel):
+    kernel.run(WARM_SETUP.format(url=url_for("alice")) + PROBE)
+    # the probe sees a lexer compiled and its module imported (the control)
+    control = "lexers, new = compiled_by(c_lexer)\n"
+    control += "print(lexers, 'pygments.lexers.c_cpp' in new)"
+    assert kernel.run(control).strip() == "['CLexer'] True"
+    # opening compiles nothing: the warm-up waits for the kernel to be idle
+    opened = "print(compiled_by(lambda: globals().update(b=ResourceBrowser(store)))[0])"
+    assert kernel.run(opened).strip() == "[]"
+    # ... which it is now, between cells; no preview has been asked for
+    assert kernel.until(COMPILED, "True") == "True"
+    results = "b.find('rm-results')"
+    names = f"[o[0].split()[0] for o in {results}.options]"
+    assert kernel.run(f"print(sorted({names}))").strip() == (
+        "['agent', 'magic', 'note', 'plain']"
+    )
+    for name in ("plain", "magic", "agent", "note"):  # each type's first preview
+        pick = (
+            f"r = {results}; "
+            f"r.value = next(v for label, v in r.options if label.startswith({name!r}))"
+        )
+        seen = kernel.run(f"print(compiled_by(lambda: exec({pick!r})))").strip()
+        assert seen == "([], [])", name
+        shown = kernel.run("print(b.state.preview.record.name)").strip()
+        assert shown == name

@@ -15,9 +15,14 @@ import ipywidgets as w
 from .. import present
 from .actions import BrowserState
 from .controls import SharedLayout, make_box, make_html, shared, show
+from .idle import run_in_steps
 from .insert import CellInserter
 from .panels import ActionPanel
 from .state import Preview
+
+# Seconds after the pane is built before the highlighter warms up: by then the cell that
+# opened the browser has ended, and its reply is not held back by the warm-up.
+WARM_UP_DELAY = 0.05
 
 
 class PreviewPane(w.VBox):
@@ -30,6 +35,9 @@ class PreviewPane(w.VBox):
         self._build()
         self._bind()
         self._draw_preview()
+        # The first preview would import Pygments and compile its lexers (~50-100 ms):
+        # done while the kernel idles after the opening instead (see idle.py).
+        run_in_steps(present.warm_highlighter(), WARM_UP_DELAY)
 
     def _build(self) -> None:
         self._preview_title = make_html(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import platform
 import random
@@ -27,6 +28,7 @@ import tempfile
 import time
 import tracemalloc
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -138,6 +140,35 @@ def timed_once(fn) -> float:
     return (time.perf_counter() - start) * 1000
 
 
+class Rows:
+    """The timed rows, and the full garbage collections (generation 2: a scan of the
+    whole heap, 100 ms and more here) that ran while each was measured. CPython runs one
+    wherever allocations cross its threshold, so it may land in any row and be that
+    row's p95: which row had one is printed under the table."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, list[float]]] = []
+        self.collections: list[tuple[str, float]] = []
+        self._row, self._start = "", 0.0
+        gc.callbacks.append(self._observe)
+
+    def measure(self, label: str, samples: Callable[[], list[float]]) -> None:
+        self._row = label
+        try:
+            self.rows.append((label, samples()))
+        finally:
+            self._row = ""
+
+    def _observe(self, phase: str, info: dict) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._start = time.perf_counter()
+        elif self._row:
+            ms = (time.perf_counter() - self._start) * 1000
+            self.collections.append((self._row, ms))
+
+
 def summary(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
@@ -158,7 +189,7 @@ async def measure(args: argparse.Namespace) -> int:
     url = args.url or f"sqlite:///{Path(tempfile.mkdtemp()) / 'browser.db'}"
     store = ResourceStore(url, user=USER)
     seconds = seed(store, args.count)
-    rows: list[tuple[str, list[float]]] = []
+    table = Rows()
 
     def build():
         return ResourceBrowser(
@@ -170,14 +201,17 @@ async def measure(args: argparse.Namespace) -> int:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     await asyncio.sleep(IDLE)  # the kernel, idle after the opening cell
-    rows.append(("open the browser (first page shown)", timed(build, args.repeat)))
+    table.measure(
+        "open the browser (first page shown)", lambda: timed(build, args.repeat)
+    )
     state = browser.state
     search, next_button, results, sort, scope, page_size = (
         browser.find(f"rm-{name}")
         for name in ("search", "next", "results", "sort", "scope", "page-size")
     )
-    rows.append(
-        ("first page query alone (state.refresh)", timed(state.refresh, args.repeat))
+    table.measure(
+        "first page query alone (state.refresh)",
+        lambda: timed(state.refresh, args.repeat),
     )
 
     keys = "clean"
@@ -188,25 +222,30 @@ async def measure(args: argparse.Namespace) -> int:
             search.value = text
         search.value = ""
 
-    samples = []
-    for _ in range(args.repeat):
-        for text in [*prefixes, ""]:
-            start = time.perf_counter()
-            search.value = text
-            samples.append((time.perf_counter() - start) * 1000)
-    rows.append(("one keystroke, common text (query + redraw)", samples))
+    def keystrokes():
+        samples = []
+        for _ in range(args.repeat):
+            for text in [*prefixes, ""]:
+                start = time.perf_counter()
+                search.value = text
+                samples.append((time.perf_counter() - start) * 1000)
+        return samples
+
+    table.measure("one keystroke, common text (query + redraw)", keystrokes)
 
     def rare():
         search.value = RARE
         assert state.total >= 1, "the rare term must be found"
         search.value = ""
 
-    rows.append(("type a rare term and clear it (2 updates)", timed(rare, args.repeat)))
+    table.measure(
+        "type a rare term and clear it (2 updates)", lambda: timed(rare, args.repeat)
+    )
 
     def next_page():
         next_button.click()
 
-    rows.append(("next page", timed(next_page, args.repeat)))
+    table.measure("next page", lambda: timed(next_page, args.repeat))
 
     if hasattr(state, "last_page"):  # keyset paging: read back from the end
 
@@ -221,7 +260,7 @@ async def measure(args: argparse.Namespace) -> int:
             next_button.click()
 
         label = "jump to the last page (deep offset)"
-    rows.append((label, timed(last_page, args.repeat)))
+    table.measure(label, lambda: timed(last_page, args.repeat))
     if hasattr(state, "first_page"):
         state.first_page()
     page_size.value = args.page_size
@@ -230,21 +269,27 @@ async def measure(args: argparse.Namespace) -> int:
         results.value = results.options[0][1]
         results.value = results.options[1][1]
 
-    cold = timed_once(lambda: setattr(results, "value", results.options[2][1]))
-    rows.append(("first preview in this kernel, once (cold)", [cold]))
-    rows.append(("select a result (2 previews)", timed(pick, args.repeat)))
+    def first_preview():
+        return [timed_once(lambda: setattr(results, "value", results.options[2][1]))]
+
+    table.measure("first preview in this kernel, once (cold)", first_preview)
+    table.measure("select a result (2 previews)", lambda: timed(pick, args.repeat))
 
     def resort():
         sort.value = "name"
         sort.value = "-updated"
 
-    rows.append(("sort by name and back (2 queries)", timed(resort, args.repeat)))
+    table.measure(
+        "sort by name and back (2 queries)", lambda: timed(resort, args.repeat)
+    )
 
     def public():
         scope.value = "public"
         scope.value = "mine"
 
-    rows.append(("scope public and back (2 queries)", timed(public, args.repeat)))
+    table.measure(
+        "scope public and back (2 queries)", lambda: timed(public, args.repeat)
+    )
 
     print(f"# Resource browser at {args.count:,} resources\n")
     print(
@@ -257,9 +302,11 @@ async def measure(args: argparse.Namespace) -> int:
     if seconds:
         print(f"\nSeeded in {seconds:.1f} s.")
     print("\n| action | median ms | p95 ms |\n| --- | ---: | ---: |")
-    for label, samples in rows:
+    for label, samples in table.rows:
         median, p95 = summary(samples)
         print(f"| {label} | {median:.1f} | {p95:.1f} |")
+    landed = "; ".join(f"{label}, {ms:.0f} ms" for label, ms in table.collections)
+    print(f"\nFull garbage collections while measuring: {landed or 'none'}")
     print(f"\nPython memory peak while opening the browser: {peak / 1e6:.2f} MB")
     return 0
 

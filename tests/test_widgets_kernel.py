@@ -126,8 +126,6 @@ def test_typing_and_run_inside_a_kernel(url_for, kernel):
 
 # Each kernel is a new process: nothing of Pygments is compiled in it yet.
 WARM_SETUP = """
-import sys
-
 from resource_magic.store import ResourceStore
 from resource_magic.widgets import ResourceBrowser
 
@@ -136,14 +134,17 @@ store.save("plain", "df = load('x')\\nprint(len(df))")
 store.save("magic", "%time df = load('x')")
 store.save("agent", {{"model": "m", "tools": []}}, resource_type="agent_config")
 store.save("note", "Summarise {{text}}", resource_type="prompt")
+
+
+def regex_lexers_compiled():
+    # Pygments marks a lexer class whose rules it compiled with `_tokens` in the
+    # class's own namespace: read here (never set), only to know when the idle
+    # warm-up is done. JSON's lexer is hand-written: no rules to compile.
+    from ipython_pygments_lexers import IPython3Lexer
+    from pygments.lexers.python import PythonLexer
+
+    return all("_tokens" in vars(c) for c in (PythonLexer, IPython3Lexer))
 """
-# Pygments marks a lexer class whose rules it compiled with `_tokens` in its own
-# namespace: read (never set) here, only to know when the idle warm-up is done.
-# (JSON's lexer is hand-written: no rules to compile.)
-COMPILED = (
-    "all('_tokens' in vars(c) for c in (__import__('pygments.lexers.python', "
-    "fromlist=['x']).PythonLexer, __import__('ipython_pygments_lexers').IPython3Lexer))"
-)
 
 
 def test_the_kernel_warms_the_highlighter_before_the_first_preview(url_for, kernel):
@@ -156,7 +157,7 @@ def test_the_kernel_warms_the_highlighter_before_the_first_preview(url_for, kern
     opened = "print(compiled_by(lambda: globals().update(b=ResourceBrowser(store)))[0])"
     assert kernel.run(opened).strip() == "[]"
     # ... which it is now, between cells; no preview has been asked for
-    assert kernel.until(COMPILED, "True") == "True"
+    assert kernel.until("regex_lexers_compiled()", "True") == "True"
     results = "b.find('rm-results')"
     names = f"[o[0].split()[0] for o in {results}.options]"
     assert kernel.run(f"print(sorted({names}))").strip() == (

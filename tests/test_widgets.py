@@ -254,26 +254,28 @@ def test_work_for_idle_moments_runs_one_step_per_turn_of_the_loop():
 
     from resource_magic.widgets.idle import run_in_steps
 
-    seen = []
+    seen, began = [], []
 
     def steps():
         loop = asyncio.get_running_loop()
+        began.append(loop.time())
         for n in range(3):
             seen.append(f"step {n}")
             loop.call_soon(seen.append, "other work")
             yield
 
     async def scenario():
-        assert run_in_steps(steps(), 0.02)
+        called = asyncio.get_running_loop().time()
+        assert run_in_steps(steps(), 0.05)
         assert seen == []  # nothing runs while the caller (the opening cell) does
-        await asyncio.sleep(0.01)
-        assert seen == []  # nor before the delay
-        for _ in range(200):
+        for _ in range(500):
             if len(seen) == 6:
                 break
             await asyncio.sleep(0.01)
+        return called
 
-    asyncio.run(scenario())
+    called = asyncio.run(scenario())
+    assert began[0] - called >= 0.05 - 0.001  # nor before the delay
     assert seen == ["step 0", "other work", "step 1", "other work", "step 2"] + [
         "other work"
     ]

@@ -304,15 +304,16 @@ def main(argv: list[str] | None = None) -> int:
                 if "first" in groups:
                     from .firstcell import bench_first_cell
 
-                    first = _stats(bench_first_cell(url, max(10, args.repeat // 2)))
-                    first["context"] = _context()
-                    run["first"] = first
-                    print(
-                        f"{key}: first show {first['show']['median_ms']:.0f} ms, "
-                        f"list {first['list']['median_ms']:.0f} ms",
-                        flush=True,
-                    )
-                    save()
+                    places = (("ipython", "first"), ("kernel", "first_kernel"))
+                    for where, field in places:
+                        first = bench_first_cell(url, max(10, args.repeat // 2), where)
+                        run[field] = {**_stats(first), "context": _context()}
+                        print(
+                            f"{key}: first show {first.show.median_ms:.0f} ms, "
+                            f"list {first.list.median_ms:.0f} ms ({where})",
+                            flush=True,
+                        )
+                        save()
                 if "magics" in groups:
                     from .magics import bench_magics
 

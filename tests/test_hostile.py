@@ -37,7 +37,7 @@ from resource_magic.errors import TOKEN_REFUSED_MESSAGE, ResourceError
 from resource_magic.store import ResourceStore
 
 EXAMPLES = 40
-STRESS_EXAMPLES = 300
+STRESS_EXAMPLES = 200
 RUN: Counter = Counter()  # property -> examples run
 
 SPECIALS = [

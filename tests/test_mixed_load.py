@@ -6,7 +6,7 @@ limited tokens, executions, restores, renames, imports, deletes and reads all ru
 once. Afterwards: not one unexpected error (no "database is locked" on SQLite, no
 deadlock on PostgreSQL), every invariant of `_invariants.violations` holds, and the
 counters agree with what the callers counted. The default run is 4 x 4 x DEFAULT_OPS;
-the `stress` variant is the full 4 x 4 x 500.
+the `stress` variant is 4 x 4 x STRESS_OPS.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from resource_magic.store import ResourceStore
 
 PROCESSES, THREADS = 4, 4
 DEFAULT_OPS = 40
-STRESS_OPS = 500
+STRESS_OPS = 300
 USERS = ("alice", "bob")
 TOKEN_LIMITS = (3, 10, 40, None)
 

@@ -325,7 +325,7 @@ def _settings(examples: int, steps: int) -> settings:
 
 @pytest.mark.parametrize(
     ("examples", "steps"),
-    [pytest.param(6, 20), pytest.param(30, 40, marks=pytest.mark.stress)],
+    [pytest.param(6, 20), pytest.param(20, 40, marks=pytest.mark.stress)],
 )
 def test_store_behaves_like_the_model(urls, users_on, examples, steps):
     StoreModel.urls = urls

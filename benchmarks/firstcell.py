@@ -8,6 +8,9 @@ pandas for a listing), opening the database and checking its schema revision, th
 the rendering. jupysql's first `%sql` query (load, connect, a page of 50 as a DataFrame)
 is measured the same way, interleaved, as the peer.
 
+The first `%resource browse` (the browser built and its first page drawn, ipywidgets
+imported) is timed the same way; it has no peer.
+
 `where="kernel"` times the same cells in a fresh Jupyter kernel (ipykernel, started by
 jupyter_client) instead: what a notebook user feels. A kernel has already imported
 much that a bare IPython has not (asyncio, ssl, importlib.metadata, decimal: all of
@@ -49,9 +52,11 @@ class FirstCell:
 
     show: Stats
     list: Stats
+    browse: Stats
     jupysql: Stats
     show_cpu: Stats
     list_cpu: Stats
+    browse_cpu: Stats
     jupysql_cpu: Stats
     show_source: str
 
@@ -130,6 +135,7 @@ def bench_first_cell(url: str, repeat: int, where: str = "ipython") -> FirstCell
     kinds = {
         "show": _cells(url, f"%resource show {name}"),
         "list": _cells(url, "%resource list"),
+        "browse": _cells(url, "%resource browse"),
         "jupysql": _jupysql_cells(url, jupysql_page_sql(sqlite, uid)),
     }
     samples: dict[str, list[tuple[float, float]]] = {k: [] for k in kinds}
@@ -150,9 +156,11 @@ def bench_first_cell(url: str, repeat: int, where: str = "ipython") -> FirstCell
     return FirstCell(
         show=wall("show"),
         list=wall("list"),
+        browse=wall("browse"),
         jupysql=wall("jupysql"),
         show_cpu=cpu("show"),
         list_cpu=cpu("list"),
+        browse_cpu=cpu("browse"),
         jupysql_cpu=cpu("jupysql"),
         show_source=f"%resource show {name}",
     )

@@ -263,37 +263,48 @@ class StoreCore(References, Redemption, Rows, Copies):
 
     # -- the current user
     # ----------------------------------------------------------------
-    def _uid(self, session: Session) -> int:
-        """The current user's id, looked up once per transaction (an indexed read).
+    def _uid(self, db: Session | Connection) -> int:
+        """The current user's id, looked up once per transaction (an indexed read),
+        in a session's transaction or on a bare connection's.
 
         Never remembered across transactions: another kernel may delete this user,
         and SQLite may then hand the same id to a new user, whose rows a remembered
-        id would reach. The row is made by the user's first write."""
-        user_id = session.info.get(_USER_ID)
-        if user_id is not None:
-            return user_id
+        id would reach. A session remembers it in its info, which ends with its
+        transaction; a bare connection remembers nothing (its info is the pooled
+        DBAPI connection's, which outlives a rollback), so its caller passes the id
+        on. The row is made by the user's first write."""
+        if isinstance(db, Session):
+            user_id = db.info.get(_USER_ID)
+            if user_id is not None:
+                return user_id
+            readonly = db.bind is self._read_engine
+        else:
+            readonly = db.get_execution_options().get("readonly", False)
+        connection = prepared.connection_of(db)
         find = prepared.user_id()  # a statement built once, run by Core
-        user_id = session.connection().scalar(find, {"user_name": self.user})
+        user_id = connection.scalar(find, {"user_name": self.user})
         if user_id is None:
-            if session.bind is self._read_engine:
+            if readonly:
                 # Reads never write: on SQLite a read transaction that tries to write
                 # fails with "database is locked" once another kernel has written. No
                 # row yet simply means nothing is mine.
                 return _NO_USER
-            session.execute(
+            db.execute(
                 self._insert(User)
                 .values(name=self.user, created_at=utcnow())
                 .on_conflict_do_nothing(index_elements=["name"])
             )
-            user_id = session.connection().scalar(find, {"user_name": self.user})
-        self._remember_uid(session, user_id)
+            user_id = connection.scalar(find, {"user_name": self.user})
+        self._remember_uid(db, user_id)
         return user_id
 
     @staticmethod
-    def _remember_uid(session: Session, user_id: int) -> None:
-        """`user_id` is the current user's for the rest of this transaction (a query
-        that looked it up along the way saves _uid its own)."""
-        session.info[_USER_ID] = user_id
+    def _remember_uid(db: Session | Connection, user_id: int) -> None:
+        """`user_id` is the current user's for the rest of this session's transaction
+        (a query that looked it up along the way saves _uid its own); a bare
+        connection remembers nothing (see _uid)."""
+        if isinstance(db, Session):
+            db.info[_USER_ID] = user_id
 
     def _uid_expr(self):
         """The current user's id as a scalar subquery, for one-statement reads."""

@@ -6,7 +6,8 @@ reachable through an active share token (the holder sees the current version). S
 sharing a private resource scans its current version; making it public scans every
 version; a new version of a public or shared resource (save, update, restore, import)
 scans that version. The caller passes allow_secrets=True to go ahead anyway. The scan
-runs inside the caller's transaction, so a refusal rolls everything back."""
+runs inside the caller's transaction (an ORM session's or a bare connection's), so a
+refusal rolls everything back."""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Connection, exists, or_, select
 from sqlalchemy.orm import Session
 
 from ..errors import SecretFound
 from ..models import Attachment, Resource, ResourceShare, ResourceVersion
-from . import prepared_copies
+from . import prepared, prepared_copies
 
 ADVICE = "remove it, or pass --allow-secrets"
 
@@ -38,13 +39,13 @@ def open_share(resource_id, now: datetime):
     )
 
 
-def actively_shared(session: Session, resource_id: UUID, now: datetime) -> bool:
+def actively_shared(db: Session | Connection, resource_id: UUID, now: datetime) -> bool:
     """True when some share token of the resource still opens it."""
-    return bool(session.scalar(select(open_share(resource_id, now))))
+    return bool(db.scalar(select(open_share(resource_id, now))))
 
 
 def guard(
-    session: Session,
+    db: Session | Connection,
     resource_id: UUID,
     new_versions: Sequence[int],
     *,
@@ -54,17 +55,15 @@ def guard(
     """After a change (still uncommitted): refuse it if it exposes what looks like a
     secret. Newly public: every version; public or shared: the new versions and the
     description; otherwise nothing is exposed and nothing is scanned."""
-    is_public = session.scalar(
-        select(Resource.is_public).where(Resource.id == resource_id)
-    )
+    is_public = db.scalar(select(Resource.is_public).where(Resource.id == resource_id))
     if is_public and not was_public:
-        refuse_secrets(session, resource_id)
-    elif is_public or actively_shared(session, resource_id, now):
-        refuse_secrets(session, resource_id, new_versions)
+        refuse_secrets(db, resource_id)
+    elif is_public or actively_shared(db, resource_id, now):
+        refuse_secrets(db, resource_id, new_versions)
 
 
 def refuse_secrets(
-    session: Session,
+    db: Session | Connection,
     resource_id: UUID,
     versions: Sequence[int] | None = None,
     *,
@@ -80,8 +79,12 @@ def refuse_secrets(
     that is the one version to scan (its outputs are then read only if it has any)."""
     from .. import secretscan  # here: the first command in a kernel needs none of it
 
-    if resource is None:
-        resource = session.get(Resource, resource_id, populate_existing=True)
+    if resource is None:  # what _refuse words a finding with, read as it is now
+        resource = db.execute(
+            select(Resource.name, Resource.current_version, Resource.description).where(
+                Resource.id == resource_id
+            )
+        ).one()
     if resource.description:
         _refuse(resource, None, secretscan.pieces("", description=resource.description))
     if versions is not None and len(versions) == 1:
@@ -98,7 +101,7 @@ def refuse_secrets(
             )
             return
         rows = (
-            session.connection()
+            prepared.connection_of(db)
             .execute(
                 prepared_copies.version_with_outputs(),
                 {"resource_id": resource_id, "version": number},
@@ -122,9 +125,9 @@ def refuse_secrets(
         if not versions:
             return
         stmt = stmt.where(ResourceVersion.version.in_(list(versions)))
-    rows = session.execute(stmt.order_by(ResourceVersion.version.desc())).all()
+    rows = db.execute(stmt.order_by(ResourceVersion.version.desc())).all()
     for version_id, number, content, parameters in rows:
-        outputs = session.execute(
+        outputs = db.execute(
             select(Attachment.mime_type, Attachment.data)
             .where(Attachment.version_id == version_id)
             .order_by(Attachment.position)

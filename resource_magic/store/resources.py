@@ -114,9 +114,11 @@ class ResourceOps(StoreCore):
             name = clean_name(name)
         keep = keep_parameters and parameters is None
         now = self._now()
-        with self._transaction(write=True) as session:
+        # A bare connection, as the hottest reads use: an ORM session's bookkeeping
+        # (and its commit) cost more Python than SQLite takes to run the statements.
+        with self._bare_transaction(write=True) as connection:
             uid, existing_type, was_public, shared = self._before_save(
-                session, name, now, scan=not allow_secrets
+                connection, name, now, scan=not allow_secrets
             )
             if resource_type is None:
                 cleaned = _clean_save(
@@ -152,9 +154,9 @@ class ResourceOps(StoreCore):
                     now=now,
                 )
             )
-            row = session.connection().execute(stmt, values).first()
+            row = connection.execute(stmt, values).first()
             if row is None:
-                existing = session.scalar(
+                existing = connection.scalar(
                     select(Resource.resource_type).where(
                         Resource.user_id == uid, Resource.name == name
                     )
@@ -165,9 +167,9 @@ class ResourceOps(StoreCore):
                 )
             resource_id, version = row.id, row.current_version
             if tag_list is not None:
-                self._set_tags(session, resource_id, tag_list)
+                self._set_tags(connection, resource_id, tag_list)
             self._add_version(
-                session,
+                connection,
                 resource_id,
                 version,
                 content,
@@ -178,23 +180,30 @@ class ResourceOps(StoreCore):
             )
             # A private save of an unshared resource exposes nothing: no scan.
             if not allow_secrets and (row.is_public or was_public or shared):
-                guard(session, resource_id, [version], was_public=was_public, now=now)
+                guard(
+                    connection, resource_id, [version], was_public=was_public, now=now
+                )
             return SaveResult(
-                self._own_record(session, row, tag_list), created=version == 1
+                self._own_record(connection, row, tag_list, uid=uid),
+                created=version == 1,
             )
 
     def _before_save(
-        self, session: Session, name: str, now: datetime, *, scan: bool
+        self, db: Session | Connection, name: str, now: datetime, *, scan: bool
     ) -> tuple[int, str | None, bool, bool]:
         """(my user id, the type of my resource `name` or None, and whether it is
         public and shared now (when `scan`)), in one query while my user row exists;
         the row is made by my first save."""
         values = {"user": self.user, "name": name, "now": now}
-        row = session.connection().execute(prepared.before_save(scan), values).first()
+        row = (
+            prepared.connection_of(db)
+            .execute(prepared.before_save(scan), values)
+            .first()
+        )
         if row is None:  # my first write: no resource of mine yet either
-            return self._uid(session), None, False, False
+            return self._uid(db), None, False, False
         uid, existing_type, is_public, is_shared = row
-        self._remember_uid(session, uid)
+        self._remember_uid(db, uid)
         return uid, existing_type, bool(is_public), bool(is_shared)
 
     # -- read

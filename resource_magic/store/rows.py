@@ -205,17 +205,24 @@ class Rows:
         return self._to_record(row, self._row_tags(row))
 
     def _own_record(
-        self, session: Session, row, tags: Sequence[str] | None = None
+        self,
+        db: Session | Connection,
+        row,
+        tags: Sequence[str] | None = None,
+        *,
+        uid: int | None = None,
     ) -> ResourceRecord:
         """The record of my resource from its row as a write returned it (all of
         resource's columns): the tags when not given, and the parent when it has one,
-        are the only reads left (what _load_record reads, without reading the row)."""
+        are the only reads left (what _load_record reads, without reading the row).
+        `uid`: my user id, when the caller has it (a bare connection remembers none)."""
         if tags is None:
-            tags = self._tags_of(session, [row.id]).get(row.id, ())
+            tags = self._tags_of(db, [row.id]).get(row.id, ())
         parent = None
         if row.parent_resource_id is not None:
-            uid = self._uid(session)
-            parent = session.execute(
+            if uid is None:
+                uid = self._uid(db)
+            parent = db.execute(
                 select(User.name, _Parent.name)
                 .join(User, _Parent.user_id == User.id)
                 .where(
@@ -245,13 +252,14 @@ class Rows:
         )
 
     def _set_tags(
-        self, session: Session, resource_id: uuid.UUID, tags: Sequence[str]
+        self, db: Session | Connection, resource_id: uuid.UUID, tags: Sequence[str]
     ) -> None:
-        session.execute(
+        """Replace the resource's tags, in a session's transaction or a connection's."""
+        db.execute(
             ResourceTag.__table__.delete().where(ResourceTag.resource_id == resource_id)
         )
         if tags:
-            session.execute(
+            db.execute(
                 ResourceTag.__table__.insert(),
                 [{"resource_id": resource_id, "tag": tag} for tag in tags],
             )
@@ -297,7 +305,7 @@ class Rows:
 
     def _add_version(
         self,
-        session,
+        db: Session | Connection,
         resource_id,
         version,
         content,
@@ -306,8 +314,10 @@ class Rows:
         now,
         message=None,
     ):
+        """A version row and its outputs, in a session's transaction or a
+        connection's; returns the version row's id."""
         version_id = (
-            session.connection()
+            prepared.connection_of(db)
             .execute(
                 prepared.add_version(),
                 {
@@ -322,7 +332,7 @@ class Rows:
             .scalar_one()
         )
         if files:
-            session.execute(
+            db.execute(
                 insert(Attachment),
                 [
                     {

@@ -162,7 +162,9 @@ class Rows:
         connection = prepared.connection_of(session)
         if len(ids) == 1:
             rows = connection.execute(prepared.tags_of(), {"resource_id": ids[0]})
-            return {ids[0]: tuple(rows.scalars())}
+            # Not rows.scalars(): it builds a reduced copy of the result's metadata
+            # for each call, which costs more than reading one resource's tags.
+            return {ids[0]: tuple(tag for (tag,) in rows)}
         tags: dict[uuid.UUID, list[str]] = {}
         rows = connection.execute(prepared.tags_of_many(), {"ids": ids})
         for resource_id, tag in rows:

@@ -234,8 +234,6 @@ class StoreCore(References, Redemption, Rows, Copies):
                 raise
             raise self._unavailable(exc) from exc
 
-    _connection_of = staticmethod(prepared.connection_of)
-
     def _still_there(self, ref: str) -> bool:
         """Whether `ref` (a name, owner/name or id, any @version ignored) still names
         a resource I may see, read in a new transaction. A token is never checked:

@@ -1,8 +1,7 @@
 """Share tokens as the store redeems them: what a usable token is, counting one use
 in one conditional statement, and the version a redeemed token shows.
 
-A plain mixin of StoreCore (store/core.py): it assumes its `_now` and
-`_connection_of`."""
+A plain mixin of StoreCore (store/core.py): it assumes its `_now`."""
 
 from __future__ import annotations
 
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from .. import tokens
 from ..errors import TOKEN_REFUSED_MESSAGE, TokenRefused
 from ..models import ResourceLabel, ResourceShare
+from . import prepared
 
 
 class Redemption:
@@ -39,7 +39,7 @@ class Redemption:
         if tokens.looks_like_token(text):
             values = {"digest": tokens.digest(text), "now": self._now()}
             row = (
-                self._connection_of(session)
+                prepared.connection_of(session)
                 .execute(self._share_lookup(), values)
                 .first()
             )
@@ -55,7 +55,8 @@ class Redemption:
         statement checks and counts, so concurrent holders never exceed max_accesses
         and no redemption succeeds after a revoke has committed."""
         values = {"share_id": share_id, "now": self._now()}
-        row = self._connection_of(session).execute(self._share_count(), values).first()
+        connection = prepared.connection_of(session)
+        row = connection.execute(self._share_count(), values).first()
         if row is None:
             raise TokenRefused(TOKEN_REFUSED_MESSAGE)
         return row

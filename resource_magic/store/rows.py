@@ -203,7 +203,8 @@ class Rows:
         self, session: Session | Connection, resource_id: uuid.UUID
     ) -> ResourceRecord:
         values = {"me": self.user, "id": resource_id}
-        row = self._connection_of(session).execute(self._record_by_id(), values).one()
+        connection = prepared.connection_of(session)
+        row = connection.execute(self._record_by_id(), values).one()
         return self._to_record(row, self._row_tags(row))
 
     def _own_record(

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from .idle import running_loop
+
 
 class Debouncer:
     """`trigger()` calls `fn()` once, `delay` seconds after the last trigger."""
@@ -29,10 +31,7 @@ class Debouncer:
 
     def trigger(self) -> None:
         self.cancel()
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # no event loop: nothing to wait on
-            loop = None
+        loop = running_loop()  # None: no event loop, nothing to wait on
         if loop is None or self.delay <= 0:
             self.fn()
         else:

@@ -19,12 +19,20 @@ from collections.abc import Iterator
 _DONE = object()
 
 
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The kernel's running event loop, or None (a script, a test driving the widgets
+    by hand): the one test of whether anything can wait for later."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def run_in_steps(steps: Iterator[object], delay: float) -> bool:
     """Run `steps` (each `next()` one short step) on the running event loop, one step
     per turn, from `delay` seconds on; False, and nothing run, without a loop."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
+    loop = running_loop()
+    if loop is None:
         return False
 
     def step() -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from resource_magic.models import SEARCH_INDEXES
+from resource_magic.schema import SEARCH_INDEXES
 from resource_magic.store import ResourceStore
 from resource_magic.store import search as search_module
 from resource_magic.store.listing import COUNT_CAP

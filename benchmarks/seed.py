@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from resource_magic.models import SEARCH_FTS_TABLE
+from resource_magic.schema import SEARCH_FTS_TABLE
 from resource_magic.store import ResourceStore
 from resource_magic.validate import search_text
 

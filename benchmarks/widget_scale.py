@@ -34,7 +34,7 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from resource_magic.models import Resource, ResourceVersion, User
+from resource_magic.schema import resource_table, user_table, version_table
 from resource_magic.store import ResourceStore
 from resource_magic.validate import search_text
 from resource_magic.widgets import ResourceBrowser
@@ -57,15 +57,19 @@ def seed(store: ResourceStore, count: int) -> float:
     """Bulk-insert resources (and their version 1) until the user has `count`."""
     engine = store.engine
     with engine.begin() as conn:
-        uid = conn.scalar(select(User.id).where(User.name == store.user))
+        uid = conn.scalar(
+            select(user_table.c.id).where(user_table.c.name == store.user)
+        )
         if uid is None:
             uid = conn.scalar(
-                insert(User)
+                insert(user_table)
                 .values(name=store.user, created_at=datetime.now(UTC))
-                .returning(User.id)
+                .returning(user_table.c.id)
             )
         have = conn.scalar(
-            select(func.count()).select_from(Resource).where(Resource.user_id == uid)
+            select(func.count())
+            .select_from(resource_table)
+            .where(resource_table.c.user_id == uid)
         )
     if have >= count:
         return 0.0
@@ -110,8 +114,8 @@ def seed(store: ResourceStore, count: int) -> float:
                 }
             )
         with engine.begin() as conn:
-            conn.execute(insert(Resource), resources)
-            conn.execute(insert(ResourceVersion), versions)
+            conn.execute(insert(resource_table), resources)
+            conn.execute(insert(version_table), versions)
     # What autovacuum (PostgreSQL) or a long-lived database would have by now: planner
     # statistics for the rows just bulk-inserted, not part of the seeding's cost to
     # users. Without them PostgreSQL plans a rare term as if the table were empty.

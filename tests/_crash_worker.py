@@ -22,10 +22,10 @@ import time
 import uuid
 
 from _invariants import manifest_content
+from _models import Attachment, Resource, ResourceVersion
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
-from resource_magic.models import Attachment, Resource, ResourceVersion
 from resource_magic.store import EXPORT_FORMAT, ResourceStore
 from resource_magic.validate import search_text
 

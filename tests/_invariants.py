@@ -24,11 +24,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, text
-from sqlalchemy import inspect as sqlalchemy_inspect
-
-from resource_magic.db import get_engine, is_sqlite
-from resource_magic.models import (
+from _models import (
     SEARCH_FTS_TABLE,
     SEARCH_KEY_COLUMN,
     Attachment,
@@ -41,6 +37,10 @@ from resource_magic.models import (
     ResourceVersion,
     User,
 )
+from sqlalchemy import func, select, text
+from sqlalchemy import inspect as sqlalchemy_inspect
+
+from resource_magic.db import get_engine, is_sqlite
 from resource_magic.validate import search_text
 
 MANIFEST_MARK = "#manifest "

@@ -16,10 +16,9 @@ from concurrent.futures import ProcessPoolExecutor
 import _workers
 import pytest
 from _dump import assert_token_absent
+from _models import Resource
 from _team import admin_store
 from sqlalchemy import func, select
-
-from resource_magic.models import Resource
 
 PROCESSES = 8
 

@@ -99,6 +99,27 @@ def test_show_and_list_import_nothing_only_other_commands_need(
     )
 
 
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "%resource show first",
+        "%resource list",
+        "%%resource save first\nx = 2\n",
+        "%resource fork first --as second",
+        "%resource share first",
+        "%resource history first",
+        "%resource lineage first",
+    ],
+)
+def test_no_command_imports_the_orm(make_store, url_for, cell):
+    """Reads and writes alike run Core statements: sqlalchemy.orm stays unimported
+    (it and the mapping of the models were a fifth of the first command)."""
+    make_store("alice").save("first", "x = 1")
+    seen = first_cell(url_for("alice"), cell, "sqlalchemy.orm")
+    assert seen["ok"]
+    assert seen["sqlalchemy.orm"] is False
+
+
 def test_a_new_version_on_sqlite_imports_no_postgresql_dialect(tmp_path):
     """save's prepared upsert takes its dialect's INSERT when first used."""
     url = f"sqlite:///{tmp_path / 'first.db'}"

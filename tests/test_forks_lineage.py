@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from _models import Resource
 from _sql_capture import capture_sql, one_line
 from _team import admin_store
 from sqlalchemy import insert, select, update
@@ -18,7 +19,6 @@ from resource_magic.errors import (
     NotFound,
     TokenRefused,
 )
-from resource_magic.models import Resource
 
 
 def _rich(store, name="etl", **extra):

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from resource_magic.migrate import alembic_config, current_revision, head_revision
 from resource_magic.migrations import PG_LOCK_KEY
-from resource_magic.models import Base
+from resource_magic.schema import metadata
 from resource_magic.store import ResourceStore
 
 
@@ -27,7 +27,7 @@ def test_upgrade_from_base_to_head(empty_url):
     with engine.connect() as conn:
         assert current_revision(conn) == head_revision()
     tables = set(inspect(engine).get_table_names())
-    assert set(Base.metadata.tables) <= tables
+    assert set(metadata.tables) <= tables
     engine.dispose()
 
 
@@ -40,7 +40,7 @@ def test_downgrade_to_base_and_up_again(empty_url):
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "head")
-    assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    assert set(metadata.tables) <= set(inspect(engine).get_table_names())
     engine.dispose()
 
 
@@ -72,8 +72,8 @@ def test_comparison_would_catch_a_model_change(empty_url):
     engine = create_engine(empty_url)
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "head")
-    changed = MetaData(naming_convention=Base.metadata.naming_convention)
-    for table in Base.metadata.sorted_tables:
+    changed = MetaData(naming_convention=metadata.naming_convention)
+    for table in metadata.sorted_tables:
         table.to_metadata(changed)
     changed.tables["resource"].append_column(Column("not_migrated", Integer))
     with engine.connect() as conn:

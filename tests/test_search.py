@@ -8,20 +8,14 @@ import random
 import re
 
 import pytest
+from _models import Resource, ResourceVersion, User
 from _team import admin_store
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, event, insert, select, text
 
 from resource_magic.migrate import alembic_config
-from resource_magic.models import (
-    SEARCH_FTS_TABLE,
-    SEARCH_INDEXES,
-    Resource,
-    ResourceVersion,
-    User,
-    utcnow,
-)
+from resource_magic.schema import SEARCH_FTS_TABLE, SEARCH_INDEXES, utcnow
 from resource_magic.store import ResourceStore
 from resource_magic.store import search as search_module
 from resource_magic.store.search import MAX_CANDIDATES, fts_query, like_pattern

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from _dump import assert_token_absent
+from _models import ResourceShare
 from _sql_capture import capture_sql, one_line
 from _team import admin_store
 from sqlalchemy import inspect, select, text, update
@@ -28,7 +29,6 @@ from resource_magic.errors import (
     NotOwner,
     TokenRefused,
 )
-from resource_magic.models import ResourceShare
 from resource_magic.store import ResourceStore
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from _models import Resource, ResourceShare, ResourceVersion, User
 from sqlalchemy import func, select
 
 from resource_magic.errors import InvalidInput, NameTaken, NotFound
-from resource_magic.models import Resource, ResourceShare, ResourceVersion, User
 
 
 def test_save_creates_then_versions(store):

@@ -15,11 +15,11 @@ from alembic import context
 from sqlalchemy import create_engine, text
 
 from resource_magic.migrations import PG_LOCK_KEY
-from resource_magic.models import (
+from resource_magic.schema import (
     SEARCH_FTS_TABLE,
     SEARCH_INDEXES,
     SEARCH_KEY_COLUMN,
-    Base,
+    metadata,
 )
 
 
@@ -42,7 +42,7 @@ def include_object(obj, name, type_, reflected, compare_to):
 def run_migrations(connection) -> None:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         include_name=include_name,

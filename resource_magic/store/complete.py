@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import false, func, select
 
-from ..models import Resource, ResourceTag, User
+from ..schema import resource_table, tag_table, user_table
 from .core import StoreCore
 
 COMPLETION_LIMIT = 20
@@ -29,8 +29,8 @@ class CompletionOps(StoreCore):
         owner, slash, start = prefix.partition("/")
         if not slash:
             owner, start = None, prefix
-        with self._transaction() as session:
-            name = Resource.name
+        with self._transaction() as conn:
+            name = resource_table.c.name
             stmt = (
                 select(name)
                 .where(name >= start, name < start + _TOP)
@@ -39,19 +39,21 @@ class CompletionOps(StoreCore):
                 .limit(limit)
             )
             if owner is None:
-                stmt = stmt.where(Resource.user_id == self._uid(session))
+                stmt = stmt.where(resource_table.c.user_id == self._uid(conn))
             else:
                 # The owner's id first, and is_public as an expression no index
                 # covers, so the planner walks (user_id, name) for this owner rather
                 # than every user's public names in order.
-                owner_id = session.scalar(select(User.id).where(User.name == owner))
+                owner_id = conn.scalar(
+                    select(user_table.c.id).where(user_table.c.name == owner)
+                )
                 if owner_id is None:
                     return []
                 stmt = stmt.where(
-                    Resource.user_id == owner_id,
-                    func.coalesce(Resource.is_public, false()).is_(True),
+                    resource_table.c.user_id == owner_id,
+                    func.coalesce(resource_table.c.is_public, false()).is_(True),
                 )
-            names = list(session.scalars(stmt))
+            names = list(conn.scalars(stmt))
         return [f"{owner}/{n}" for n in names] if owner is not None else names
 
     def complete_tags(
@@ -59,16 +61,16 @@ class CompletionOps(StoreCore):
     ) -> list[str]:
         """Tags on my resources starting with `prefix`."""
         limit = max(1, min(int(limit), 100))
-        tag = ResourceTag.tag
-        with self._transaction() as session:
+        tag = tag_table.c.tag
+        with self._transaction() as conn:
             stmt = (
                 select(tag)
-                .join(Resource, Resource.id == ResourceTag.resource_id)
-                .where(Resource.user_id == self._uid(session))
+                .join(resource_table, resource_table.c.id == tag_table.c.resource_id)
+                .where(resource_table.c.user_id == self._uid(conn))
                 .where(tag >= prefix, tag < prefix + _TOP)
                 .where(tag.startswith(prefix, autoescape=True))
                 .group_by(tag)
                 .order_by(tag)
                 .limit(limit)
             )
-            return list(session.scalars(stmt))
+            return list(conn.scalars(stmt))

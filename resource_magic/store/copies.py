@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import insert, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, insert, or_, select
 
 from ..errors import NameTaken
-from ..models import Attachment, Resource, ResourceTag, ResourceVersion
+from ..schema import attachment_table, resource_table, tag_table, version_table
 from ..validate import MAX_NAME
-from . import prepared_copies
+from . import prepared, prepared_copies
 from .prepared import new_row_values
 from .refs import parse_uuid
 from .rows import new_resource
@@ -25,19 +24,17 @@ _MAX_NAME_ATTEMPTS = 1000
 
 
 class Copies:
-    def _copy_source(
-        self, session: Session, original: Resource, version: int
-    ) -> CopySource:
+    def _copy_source(self, conn: Connection, original: Row, version: int) -> CopySource:
         """What forking `version` of `original` (a row I may read) copies."""
-        row = session.execute(
+        row = conn.execute(
             select(
-                ResourceVersion.id, ResourceVersion.content, ResourceVersion.parameters
+                version_table.c.id, version_table.c.content, version_table.c.parameters
             ).where(
-                ResourceVersion.resource_id == original.id,
-                ResourceVersion.version == version,
+                version_table.c.resource_id == original.id,
+                version_table.c.version == version,
             )
         ).one()
-        tags = self._tags_of(session, [original.id]).get(original.id, ())
+        tags = self._tags_of(conn, [original.id]).get(original.id, ())
         return CopySource(
             id=original.id,
             name=original.name,
@@ -49,7 +46,7 @@ class Copies:
             version_id=row.id,
         )
 
-    def _named_source(self, session: Session, ref: str):
+    def _named_source(self, conn: Connection, ref: str):
         """What forking the current version of `ref` (a name of mine, or owner/name)
         copies, with its owner, my id and whether it has outputs, in one statement;
         None when it names nothing I may see, or by id (the caller then finds out
@@ -59,23 +56,23 @@ class Copies:
             return None
         values = {"me": self.user, "name": name, "owner": owner}
         return (
-            session.connection()
+            prepared.connection_of(conn)
             .execute(prepared_copies.fork_source(owner is not None), values)
             .first()
         )
 
     def _insert_copy(
-        self, session: Session, source: CopySource, wanted: str | None, uid=None
+        self, conn: Connection, source: CopySource, wanted: str | None, uid=None
     ):
         """A new resource of mine holding `source` (content, parameters, tags,
         outputs) as its version 1, its parent `source.id`: its whole row."""
         if uid is None:
-            uid = self._uid(session)
+            uid = self._uid(conn)
         now = self._now()
-        connection = session.connection()
+        connection = prepared.connection_of(conn)
         statement = prepared_copies.insert_copy(self.engine.dialect.name)
         for _attempt in range(_MAX_NAME_ATTEMPTS):
-            name = wanted or self._free_name(session, uid, source.name)
+            name = wanted or self._free_name(conn, uid, source.name)
             row = new_resource(
                 uid,
                 name,
@@ -102,11 +99,11 @@ class Copies:
         copy_id = inserted.id
         if source.tags:  # a new resource has no tags to replace
             connection.execute(
-                ResourceTag.__table__.insert(),
+                tag_table.insert(),
                 [{"resource_id": copy_id, "tag": tag} for tag in source.tags],
             )
         version_id = self._add_version(
-            session, copy_id, 1, source.content, source.parameters, [], now
+            conn, copy_id, 1, source.content, source.parameters, [], now
         )
         if source.version_id is not None:  # copied inside the database
             if source.has_outputs:
@@ -115,8 +112,8 @@ class Copies:
                     {"version_id": version_id, "source_version_id": source.version_id},
                 )
         elif source.attachments:
-            session.execute(
-                insert(Attachment),
+            conn.execute(
+                insert(attachment_table),
                 [
                     {
                         "version_id": version_id,
@@ -131,17 +128,17 @@ class Copies:
         return inserted
 
     @staticmethod
-    def _free_name(session: Session, uid: int, name: str) -> str:
+    def _free_name(conn: Connection, uid: int, name: str) -> str:
         """`name` if I have no such name, else the first free `base-N` (N >= 2), where
         base is `name` shortened just enough for the suffix to fit."""
         base = name[: MAX_NAME - 8]
         pattern = re.compile(re.escape(base) + r"-(\d+)$")
-        taken = session.scalars(
-            select(Resource.name).where(
-                Resource.user_id == uid,
+        taken = conn.scalars(
+            select(resource_table.c.name).where(
+                resource_table.c.user_id == uid,
                 or_(
-                    Resource.name == name,
-                    Resource.name.startswith(base + "-", autoescape=True),
+                    resource_table.c.name == name,
+                    resource_table.c.name.startswith(base + "-", autoescape=True),
                 ),
             )
         ).all()

@@ -20,7 +20,6 @@ from sqlalchemy.exc import (
     OperationalError,
     ProgrammingError,
 )
-from sqlalchemy.orm import Session, sessionmaker
 
 from ..config import (
     USER_ENV,
@@ -46,7 +45,7 @@ from ..migrate import (
     packaged_head,
     stored_revision,
 )
-from ..models import User, utcnow
+from ..schema import user_table, utcnow
 from ..tokens import TOKEN_PREFIX, clean_token
 from ..validate import clean_user
 from ..vocabulary import TEAM_TABLE
@@ -56,7 +55,8 @@ from .redeem import Redemption
 from .refs import References
 from .rows import Rows
 
-# session.info key: the id of a user row made in this (not yet committed) transaction.
+# info key (a session's, or a connection's with its transaction): the current user's id,
+# as this transaction read or made it.
 _USER_ID = "resource_magic.user_id"
 # The user id a read uses before the user's first write: no row has it.
 _NO_USER = -1
@@ -101,9 +101,6 @@ class StoreCore(References, Redemption, Rows, Copies):
             self.url = engine.url.render_as_string(hide_password=False)
         self.engine = fork_safe(engine)
         self._read_engine = engine.execution_options(readonly=True)
-        # Two session factories, one per kind of transaction (see _transaction).
-        self._write_sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
         # A team database (team.py) says so itself; there the user is the login.
         self.team = False
         try:
@@ -194,19 +191,22 @@ class StoreCore(References, Redemption, Rows, Copies):
     @contextmanager
     def _transaction(
         self, *, write: bool = False, uses: str | None = None
-    ) -> Iterator[Session]:
-        """One transaction, all or nothing: a write (BEGIN IMMEDIATE on SQLite) or a
-        read (which never takes the write lock). An unreachable or damaged database
-        becomes DatabaseUnavailable.
+    ) -> Iterator[Connection]:
+        """One transaction on a Core connection, all or nothing: a write (BEGIN
+        IMMEDIATE on SQLite) or a read (which never takes the write lock). An
+        unreachable or damaged database becomes DatabaseUnavailable.
+
+        Every statement the store runs is Core on schema.py's tables, so nothing here
+        imports `sqlalchemy.orm` (a fifth of a kernel's first command) and no ORM
+        session's bookkeeping runs beside statements SQLite answers in microseconds.
 
         `uses`: the reference of the resource a write's new rows point at. On
         PostgreSQL another connection may delete it between this transaction's lookup
         and its insert; the foreign key then refuses the insert, which means "not
         found"."""
-        sessions = self._write_sessions if write else self._read_sessions
         try:
-            with sessions.begin() as session:
-                yield session
+            with (self.engine if write else self._read_engine).begin() as connection:
+                yield connection
         except IntegrityError as exc:
             if uses is None or not _deleted_meanwhile(exc):
                 raise
@@ -220,36 +220,22 @@ class StoreCore(References, Redemption, Rows, Copies):
                 raise
             raise self._unavailable(exc) from exc
 
-    @contextmanager
-    def _bare_transaction(self, *, write: bool = False) -> Iterator[Connection]:
-        """One transaction on a bare connection, for the hottest paths (a record and
-        its outputs, counting a run): an ORM session's bookkeeping costs more Python
-        than SQLite takes to run their statements. A write or a read as in
-        _transaction, and errors become what it makes them."""
-        try:
-            with (self.engine if write else self._read_engine).begin() as connection:
-                yield connection
-        except DatabaseError as exc:
-            if not _unusable_database(exc):
-                raise
-            raise self._unavailable(exc) from exc
-
     def _still_there(self, ref: str) -> bool:
         """Whether `ref` (a name, owner/name or id, any @version ignored) still names
         a resource I may see, read in a new transaction. A token is never checked:
         its refusal is the same either way."""
         if clean_token(ref).startswith(TOKEN_PREFIX):
             return False
-        with self._transaction() as session:
-            return self._find_visible(session, self._whole(ref)[0]) is not None
+        with self._transaction() as conn:
+            return self._find_visible(conn, self._whole(ref)[0]) is not None
 
     def _not_found_now(self, ref: str) -> NotFound | TokenRefused:
         """The NotFound for `ref`, worded in a new transaction (the failed one is
         unusable on PostgreSQL); for a token, the one refusal every bad token gets."""
         if clean_token(ref).startswith(TOKEN_PREFIX):
             return TokenRefused(TOKEN_REFUSED_MESSAGE)
-        with self._transaction() as session:
-            return self._not_found(session, ref)
+        with self._transaction() as conn:
+            return self._not_found(conn, ref)
 
     def _insert(self, table):
         """The dialect's INSERT, which has ON CONFLICT on both backends."""
@@ -261,23 +247,24 @@ class StoreCore(References, Redemption, Rows, Copies):
 
     # -- the current user
     # ----------------------------------------------------------------
-    def _uid(self, db: Session | Connection) -> int:
+    def _uid(self, db: Connection) -> int:
         """The current user's id, looked up once per transaction (an indexed read),
-        in a session's transaction or on a bare connection's.
+        in a session's transaction or on a connection's.
 
         Never remembered across transactions: another kernel may delete this user,
         and SQLite may then hand the same id to a new user, whose rows a remembered
         id would reach. A session remembers it in its info, which ends with its
-        transaction; a bare connection remembers nothing (its info is the pooled
-        DBAPI connection's, which outlives a rollback), so its caller passes the id
-        on. The row is made by the user's first write."""
-        if isinstance(db, Session):
-            user_id = db.info.get(_USER_ID)
-            if user_id is not None:
-                return user_id
-            readonly = db.bind is self._read_engine
-        else:
+        transaction; a connection in its info beside the transaction it was read in
+        (that info is the pooled DBAPI connection's, which outlives the transaction),
+        and only that transaction uses it. The row is made by the user's first
+        write."""
+        user_id = self._remembered_uid(db)
+        if user_id is not None:
+            return user_id
+        if isinstance(db, Connection):
             readonly = db.get_execution_options().get("readonly", False)
+        else:
+            readonly = db.bind is self._read_engine
         connection = prepared.connection_of(db)
         find = prepared.user_id()  # a statement built once, run by Core
         user_id = connection.scalar(find, {"user_name": self.user})
@@ -288,7 +275,7 @@ class StoreCore(References, Redemption, Rows, Copies):
                 # row yet simply means nothing is mine.
                 return _NO_USER
             db.execute(
-                self._insert(User)
+                self._insert(user_table)
                 .values(name=self.user, created_at=utcnow())
                 .on_conflict_do_nothing(index_elements=["name"])
             )
@@ -297,21 +284,36 @@ class StoreCore(References, Redemption, Rows, Copies):
         return user_id
 
     @staticmethod
-    def _remember_uid(db: Session | Connection, user_id: int) -> None:
-        """`user_id` is the current user's for the rest of this session's transaction
-        (a query that looked it up along the way saves _uid its own); a bare
-        connection remembers nothing (see _uid)."""
-        if isinstance(db, Session):
+    def _remember_uid(db: Connection, user_id: int) -> None:
+        """`user_id` is the current user's for the rest of this transaction (a query
+        that looked it up along the way saves _uid its own)."""
+        if isinstance(db, Connection):
+            db.info[_USER_ID] = (db.get_transaction(), user_id)
+        else:
             db.info[_USER_ID] = user_id
+
+    @staticmethod
+    def _remembered_uid(db: Connection) -> int | None:
+        """The user id this transaction has looked up, if it has."""
+        if not isinstance(db, Connection):
+            return db.info.get(_USER_ID)
+        read_in, user_id = db.info.get(_USER_ID, (None, None))
+        if read_in is None or read_in is not db.get_transaction():
+            return None
+        return user_id
 
     def _uid_expr(self):
         """The current user's id as a scalar subquery, for one-statement reads."""
-        return select(User.id).where(User.name == self.user).scalar_subquery()
+        return (
+            select(user_table.c.id)
+            .where(user_table.c.name == self.user)
+            .scalar_subquery()
+        )
 
-    def _uid_or_expr(self, session: Session):
+    def _uid_or_expr(self, conn: Connection):
         """The current user's id if this transaction has looked it up, else as a
         scalar subquery (so e.g. record_execution stays one UPDATE)."""
-        return session.info.get(_USER_ID) or self._uid_expr()
+        return self._remembered_uid(conn) or self._uid_expr()
 
     @staticmethod
     def _now() -> datetime:

@@ -16,10 +16,9 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import Connection, exists, or_, select
-from sqlalchemy.orm import Session
 
 from ..errors import SecretFound
-from ..models import Attachment, Resource, ResourceShare, ResourceVersion
+from ..schema import attachment_table, resource_table, share_table, version_table
 from . import prepared, prepared_copies
 
 ADVICE = "remove it, or pass --allow-secrets"
@@ -29,23 +28,23 @@ def open_share(resource_id, now: datetime):
     """EXISTS a share token of this resource (a value or a column) that still opens
     it."""
     return exists().where(
-        ResourceShare.resource_id == resource_id,
-        ResourceShare.revoked_at.is_(None),
-        or_(ResourceShare.expires_at.is_(None), ResourceShare.expires_at > now),
+        share_table.c.resource_id == resource_id,
+        share_table.c.revoked_at.is_(None),
+        or_(share_table.c.expires_at.is_(None), share_table.c.expires_at > now),
         or_(
-            ResourceShare.max_accesses.is_(None),
-            ResourceShare.access_count < ResourceShare.max_accesses,
+            share_table.c.max_accesses.is_(None),
+            share_table.c.access_count < share_table.c.max_accesses,
         ),
     )
 
 
-def actively_shared(db: Session | Connection, resource_id: UUID, now: datetime) -> bool:
+def actively_shared(db: Connection, resource_id: UUID, now: datetime) -> bool:
     """True when some share token of the resource still opens it."""
     return bool(db.scalar(select(open_share(resource_id, now))))
 
 
 def guard(
-    db: Session | Connection,
+    db: Connection,
     resource_id: UUID,
     new_versions: Sequence[int],
     *,
@@ -55,7 +54,9 @@ def guard(
     """After a change (still uncommitted): refuse it if it exposes what looks like a
     secret. Newly public: every version; public or shared: the new versions and the
     description; otherwise nothing is exposed and nothing is scanned."""
-    is_public = db.scalar(select(Resource.is_public).where(Resource.id == resource_id))
+    is_public = db.scalar(
+        select(resource_table.c.is_public).where(resource_table.c.id == resource_id)
+    )
     if is_public and not was_public:
         refuse_secrets(db, resource_id)
     elif is_public or actively_shared(db, resource_id, now):
@@ -63,7 +64,7 @@ def guard(
 
 
 def refuse_secrets(
-    db: Session | Connection,
+    db: Connection,
     resource_id: UUID,
     versions: Sequence[int] | None = None,
     *,
@@ -81,9 +82,11 @@ def refuse_secrets(
 
     if resource is None:  # what _refuse words a finding with, read as it is now
         resource = db.execute(
-            select(Resource.name, Resource.current_version, Resource.description).where(
-                Resource.id == resource_id
-            )
+            select(
+                resource_table.c.name,
+                resource_table.c.current_version,
+                resource_table.c.description,
+            ).where(resource_table.c.id == resource_id)
         ).one()
     if resource.description:
         _refuse(resource, None, secretscan.pieces("", description=resource.description))
@@ -116,21 +119,21 @@ def refuse_secrets(
             _refuse(resource, number, pieces)
         return
     stmt = select(
-        ResourceVersion.id,
-        ResourceVersion.version,
-        ResourceVersion.content,
-        ResourceVersion.parameters,
-    ).where(ResourceVersion.resource_id == resource_id)
+        version_table.c.id,
+        version_table.c.version,
+        version_table.c.content,
+        version_table.c.parameters,
+    ).where(version_table.c.resource_id == resource_id)
     if versions is not None:
         if not versions:
             return
-        stmt = stmt.where(ResourceVersion.version.in_(list(versions)))
-    rows = db.execute(stmt.order_by(ResourceVersion.version.desc())).all()
+        stmt = stmt.where(version_table.c.version.in_(list(versions)))
+    rows = db.execute(stmt.order_by(version_table.c.version.desc())).all()
     for version_id, number, content, parameters in rows:
         outputs = db.execute(
-            select(Attachment.mime_type, Attachment.data)
-            .where(Attachment.version_id == version_id)
-            .order_by(Attachment.position)
+            select(attachment_table.c.mime_type, attachment_table.c.data)
+            .where(attachment_table.c.version_id == version_id)
+            .order_by(attachment_table.c.position)
         ).all()
         attachments = [(mime, data) for mime, data in outputs]
         _refuse(resource, number, secretscan.pieces(content, parameters, attachments))

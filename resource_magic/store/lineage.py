@@ -15,10 +15,10 @@ from sqlalchemy import and_, case, literal, or_, select, union_all
 
 from .. import tokens
 from ..errors import TOKEN_REFUSED_MESSAGE, TokenRefused
-from ..models import Resource, User
 from ..records import Lineage, LineageNode, ResourceRecord
+from ..schema import resource_table, user_table
 from ..validate import clean_name
-from . import prepared_copies, team_paths
+from . import prepared, prepared_copies, team_paths
 from .core import StoreCore
 from .refs import name_or_id
 from .team_paths import CopySource
@@ -28,54 +28,58 @@ class LineageOps(StoreCore):
     def fork(self, source: str, new_name: str | None = None) -> ResourceRecord:
         """Copy `source` into a new resource of mine; returns the copy."""
         wanted = clean_name(new_name) if new_name is not None else None
-        with self._transaction(write=True, uses=str(source)) as session:
+        with self._transaction(write=True, uses=str(source)) as conn:
             text = tokens.clean_token(str(source))
             if text.startswith(tokens.TOKEN_PREFIX) and self.team:
                 # The shared rows are not the member's to read: the token's function
                 # hands over what it shows.
-                doc = team_paths.redeem(session, text)
-                copy = self._insert_copy(session, team_paths.copy_source(doc), wanted)
-                return self._load_record(session, copy.id)
+                doc = team_paths.redeem(conn, text)
+                copy = self._insert_copy(conn, team_paths.copy_source(doc), wanted)
+                return self._load_record(conn, copy.id)
             share = None
             if text.startswith(tokens.TOKEN_PREFIX):
-                share = self._redeemable(session, text)
-                original = session.get(Resource, share.resource_id)
+                share = self._redeemable(conn, text)
+                original = conn.execute(
+                    select(resource_table).where(
+                        resource_table.c.id == share.resource_id
+                    )
+                ).first()
                 if original is None:  # deleted since: its shares went with it
                     raise TokenRefused(TOKEN_REFUSED_MESSAGE)
-                version = self._shared_version(session, share)
+                version = self._shared_version(conn, share)
                 if version is None:
                     version = original.current_version
             else:
                 whole, selector = self._whole(source)
                 if (
                     selector is None
-                    and (found := self._named_source(session, whole)) is not None
+                    and (found := self._named_source(conn, whole)) is not None
                 ):
-                    return self._fork_named(session, found, wanted)
-                original = self._visible(session, whole)
+                    return self._fork_named(conn, found, wanted)
+                original = self._visible(conn, whole)
                 version = (
                     original.current_version
                     if selector is None
-                    else self._version_number(session, original.id, whole, selector)
+                    else self._version_number(conn, original.id, whole, selector)
                 )
             original_id = original.id
             copy = self._insert_copy(
-                session, self._copy_source(session, original, version), wanted
+                conn, self._copy_source(conn, original, version), wanted
             )
-            record = self._load_record(session, copy.id)
+            record = self._load_record(conn, copy.id)
             # The counters last, so their rows (hot when many fork one resource, or
             # redeem one token) stay locked only until the commit.
             if not self.team:  # there a trigger counts the fork, in the same insert
-                self._count_fork(session, original_id)
+                self._count_fork(conn, original_id)
             if share is not None:
-                self._count_use(session, share.id)
+                self._count_use(conn, share.id)
             return record
 
-    def _fork_named(self, session, found, wanted: str | None) -> ResourceRecord:
+    def _fork_named(self, conn, found, wanted: str | None) -> ResourceRecord:
         """Fork the current version of a resource found by name (_named_source's
         row): its record built from the inserted row, the parent's owner/name known
         (I may see it), and the fork counted last."""
-        tags = self._tags_of(session, [found.id]).get(found.id, ())
+        tags = self._tags_of(conn, [found.id]).get(found.id, ())
         source = CopySource(
             id=found.id,
             name=found.name,
@@ -89,8 +93,8 @@ class LineageOps(StoreCore):
         )
         uid = found.uid
         if uid is not None:
-            self._remember_uid(session, uid)
-        row = self._insert_copy(session, source, wanted, uid)
+            self._remember_uid(conn, uid)
+        row = self._insert_copy(conn, source, wanted, uid)
         record = self._to_record(
             SimpleNamespace(
                 **row._mapping,
@@ -104,30 +108,30 @@ class LineageOps(StoreCore):
         # The counter last, so its row (hot when many fork one resource) stays
         # locked only until the commit.
         if not self.team:  # there a trigger counts the fork, in the same insert
-            self._count_fork(session, found.id)
+            self._count_fork(conn, found.id)
         return record
 
     @staticmethod
-    def _count_fork(session, source_id) -> None:
-        session.connection().execute(
+    def _count_fork(conn, source_id) -> None:
+        prepared.connection_of(conn).execute(
             prepared_copies.count_fork(), {"source_id": source_id}
         )
 
     def lineage(self, ref: str) -> Lineage:
         """Ancestors (depth < 0), the resource (0) and descendants that are mine or
         public, and a count of the others, in one statement."""
-        with self._transaction() as session:
+        with self._transaction() as conn:
             # A subquery, not a lookup: the whole lineage stays one statement.
             uid = self._uid_expr()
             if self._names_a_token(self._split_owner(ref)[1]):
-                raise self._not_found(session, ref)
+                raise self._not_found(conn, ref)
             start = self._start_id(uid, ref)
             if self.team:  # others' private rows are the function's to count
-                rows = team_paths.lineage_rows(session, start)
+                rows = team_paths.lineage_rows(conn, start)
             else:
-                rows = session.execute(self._lineage_statement(uid, start)).all()
+                rows = conn.execute(self._lineage_statement(uid, start)).all()
             if not rows:
-                raise self._not_found(session, ref)
+                raise self._not_found(conn, ref)
             return Lineage(
                 nodes=tuple(
                     LineageNode(
@@ -149,7 +153,7 @@ class LineageOps(StoreCore):
     def _lineage_statement(uid, start):
         """Lineage in one statement: ancestors and descendants of `start`, another
         user's private resource a row of NULLs but for `visible`."""
-        r = Resource.__table__
+        r = resource_table
         up = (
             select(r.c.id, r.c.parent_resource_id, literal(0).label("depth"))
             .where(r.c.id == start)
@@ -177,7 +181,7 @@ class LineageOps(StoreCore):
         # Another user's private resource is only counted: its columns are NULL
         # before they leave the database, and so is a visible node's parent_id
         # when the parent is hidden.
-        p = Resource.__table__.alias("parent")
+        p = resource_table.alias("parent")
         visible = or_(r.c.user_id == uid, r.c.is_public.is_(True))
         parent_visible = or_(p.c.user_id == uid, p.c.is_public.is_(True))
 
@@ -189,7 +193,7 @@ class LineageOps(StoreCore):
                 visible.label("visible"),
                 shown(r.c.id),
                 case((visible, nodes.c.depth)).label("depth"),
-                shown(User.__table__.c.name.label("owner")),
+                shown(user_table.c.name.label("owner")),
                 shown(r.c.name),
                 shown(r.c.resource_type),
                 case((and_(visible, parent_visible), r.c.parent_resource_id)).label(
@@ -199,7 +203,7 @@ class LineageOps(StoreCore):
             )
             .select_from(nodes)
             .join(r, r.c.id == nodes.c.id)
-            .join(User.__table__, User.__table__.c.id == r.c.user_id)
+            .join(user_table, user_table.c.id == r.c.user_id)
             .outerjoin(p, p.c.id == r.c.parent_resource_id)
             .order_by(nodes.c.depth, r.c.created_at, r.c.id)
         )
@@ -207,14 +211,18 @@ class LineageOps(StoreCore):
     def _start_id(self, uid: int, ref: str):
         """A scalar subquery for the resource `ref` names, if I may see it."""
         owner, name = self._split_owner(ref)
-        visible = or_(Resource.user_id == uid, Resource.is_public.is_(True))
+        visible = or_(
+            resource_table.c.user_id == uid, resource_table.c.is_public.is_(True)
+        )
         if owner is not None:
             match = and_(
-                Resource.user_id
-                == select(User.id).where(User.name == owner).scalar_subquery(),
-                Resource.name == name,
+                resource_table.c.user_id
+                == select(user_table.c.id)
+                .where(user_table.c.name == owner)
+                .scalar_subquery(),
+                resource_table.c.name == name,
                 visible,
             )
         else:
             match = name_or_id(uid, name, visible)
-        return select(Resource.id).where(match).limit(1).scalar_subquery()
+        return select(resource_table.c.id).where(match).limit(1).scalar_subquery()

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from sqlalchemy import Integer, bindparam, func, literal, select, true, tuple_
 
 from ..errors import InvalidInput
-from ..models import Resource, ResourceTag
 from ..records import Page, ResourceRecord
+from ..schema import resource_table, tag_table
 from ..validate import clean_search, clean_tags, clean_type
 from ..vocabulary import DEFAULT_SORT, SORT_FIELDS
+from . import prepared
 from .core import StoreCore
 from .search import SearchFilter, search_filter
 
@@ -41,7 +42,7 @@ class Sort:
 # `sort="FIELD"` orders ascending, `sort="-FIELD"` descending (as most APIs do); the
 # fields and the default ("-updated": most recently updated first) are vocabulary's.
 SORTS = {
-    key: Sort(getattr(Resource, field.column), field.record)
+    key: Sort(resource_table.c[field.column], field.record)
     for key, field in SORT_FIELDS.items()
 }
 
@@ -74,19 +75,19 @@ def order_and_seek(sort: Sort, descending: bool, anchored: bool, backwards: bool
     whose sort value and id are :seek_value and :seek_id."""
     down = descending != backwards
     order = (
-        [sort.column.desc(), Resource.id.desc()]
+        [sort.column.desc(), resource_table.c.id.desc()]
         if down
         else [
             sort.column.asc(),
-            Resource.id.asc(),
+            resource_table.c.id.asc(),
         ]
     )
     if not anchored:
         return order, []
-    key = tuple_(sort.column, Resource.id)
+    key = tuple_(sort.column, resource_table.c.id)
     value = tuple_(
         bindparam("seek_value", type_=sort.column.type),
-        bindparam("seek_id", type_=Resource.id.type),
+        bindparam("seek_id", type_=resource_table.c.id.type),
     )
     return order, [key < value if down else key > value]
 
@@ -95,7 +96,7 @@ def capped_count(where: list):
     """How many rows match, counting no further than :count_limit."""
     matched = (
         select(literal(1))
-        .select_from(Resource)
+        .select_from(resource_table)
         .where(*where)
         .limit(bindparam("count_limit", type_=Integer()))
     ).subquery()
@@ -158,10 +159,10 @@ class ListingOps(StoreCore):
         check_anchor(offset, after, before, last)
         anchor = after if after is not None else before
         backwards = before is not None or last
-        with self._transaction() as session:
-            uid = self._uid(session)
+        with self._transaction() as conn:
+            uid = self._uid(conn)
             search = (
-                search_filter(session, needle, estimate=not self.team)
+                search_filter(conn, needle, estimate=not self.team)
                 if needle
                 else SearchFilter(true())
             )
@@ -196,13 +197,13 @@ class ListingOps(StoreCore):
                 values["seek_value"] = getattr(anchor, chosen.field)
                 values["seek_id"] = anchor.id
             # Core, not the ORM's execution path: plain rows are all a listing reads.
-            connection = session.connection()
+            connection = prepared.connection_of(conn)
             total = connection.scalar(count, values)
             total, capped = (cap, True) if total > cap else (total, False)
             rows = connection.execute(page, values).all()
             more = len(rows) > limit
             rows = rows[:limit][::-1] if backwards else rows[:limit]
-            tags = self._tags_of(session, (row.id for row in rows))
+            tags = self._tags_of(conn, (row.id for row in rows))
             items = tuple(
                 self._to_record(row, tags.get(row.id, ()), with_content=False)
                 for row in rows
@@ -228,18 +229,20 @@ class ListingOps(StoreCore):
         if built is not None:
             return built
         scope, _, by_type, by_tag, _, descending, anchored, backwards = shape
-        uid = bindparam("uid", type_=Resource.user_id.type)
+        uid = bindparam("uid", type_=resource_table.c.user_id.type)
         where = [
-            search.scoped(Resource.user_id) == uid
+            search.scoped(resource_table.c.user_id) == uid
             if scope == "mine"
-            else search.scoped(Resource.is_public).is_(True),
+            else search.scoped(resource_table.c.is_public).is_(True),
             search.clause,
         ]
         if by_type:
-            where.append(Resource.resource_type == bindparam("resource_type"))
+            where.append(resource_table.c.resource_type == bindparam("resource_type"))
         if by_tag:
-            tagged = ResourceTag.tag == bindparam("tag", type_=ResourceTag.tag.type)
-            where.append(Resource.id.in_(select(ResourceTag.resource_id).where(tagged)))
+            tagged = tag_table.c.tag == bindparam("tag", type_=tag_table.c.tag.type)
+            where.append(
+                resource_table.c.id.in_(select(tag_table.c.resource_id).where(tagged))
+            )
         order, seek = order_and_seek(chosen, descending, anchored, backwards)
         page = (
             self._record_select(uid, with_content=False)
@@ -253,11 +256,11 @@ class ListingOps(StoreCore):
 
     def names(self) -> list[str]:
         """All my resource names (for completion and suggestions)."""
-        with self._transaction() as session:
+        with self._transaction() as conn:
             return list(
-                session.scalars(
-                    select(Resource.name)
-                    .where(Resource.user_id == self._uid(session))
-                    .order_by(Resource.name)
+                conn.scalars(
+                    select(resource_table.c.name)
+                    .where(resource_table.c.user_id == self._uid(conn))
+                    .order_by(resource_table.c.name)
                 )
             )

@@ -13,19 +13,18 @@ from __future__ import annotations
 from functools import cache
 
 from sqlalchemy import Connection, and_, bindparam, literal, select
-from sqlalchemy.orm import Session
 
-from ..models import (
-    Attachment,
-    Resource,
-    ResourceShare,
-    ResourceTag,
-    ResourceVersion,
-    User,
+from ..schema import (
+    attachment_table,
+    resource_table,
+    share_table,
+    tag_table,
+    user_table,
+    version_table,
 )
 
-_RESOURCE = Resource.__table__
-_VERSION = ResourceVersion.__table__
+_RESOURCE = resource_table
+_VERSION = version_table
 # The columns new_resource() gives a new row (store/rows.py), as bind parameters
 # named "v_<column>" (a bind parameter may not take a column's own name here).
 NEW_ROW_COLUMNS = (
@@ -47,10 +46,10 @@ NEW_ROW_COLUMNS = (
 )
 
 
-def connection_of(db: Session | Connection) -> Connection:
+def connection_of(db: Connection) -> Connection:
     """The connection a session's transaction runs on, or the bare one itself: these
     statements run by Core either way (plain rows, no ORM execution path)."""
-    return db.connection() if isinstance(db, Session) else db
+    return db if isinstance(db, Connection) else db.connection()
 
 
 def _param(name: str, column):
@@ -100,8 +99,8 @@ def before_save(scan: bool):
     """(my user id, the type and public flag of my resource :name, whether a share
     token still opens it at :now (when `scan`)) for the user :user; no row when the
     user has none yet."""
-    resource = Resource.__table__
-    share = ResourceShare.__table__
+    resource = resource_table
+    share = share_table
     now = _param("now", share.c.expires_at)
     shared = (
         select(share.c.id)
@@ -116,7 +115,7 @@ def before_save(scan: bool):
         if scan
         else literal(False)
     )
-    user = User.__table__
+    user = user_table
     return (
         select(user.c.id, resource.c.resource_type, resource.c.is_public, shared)
         .select_from(user)
@@ -151,7 +150,7 @@ def add_version():
 @cache
 def tags_of():
     """The tags of :resource_id, in order."""
-    tags = ResourceTag.__table__
+    tags = tag_table
     return (
         select(tags.c.tag)
         .where(tags.c.resource_id == _param("resource_id", tags.c.resource_id))
@@ -162,7 +161,7 @@ def tags_of():
 @cache
 def attachments_of():
     """The outputs stored with version :version of :resource_id, in order."""
-    outputs = Attachment.__table__
+    outputs = attachment_table
     return (
         select(outputs.c.position, outputs.c.mime_type, outputs.c.data, outputs.c.size)
         .join(_VERSION, outputs.c.version_id == _VERSION.c.id)
@@ -177,14 +176,14 @@ def attachments_of():
 @cache
 def user_id():
     """The id of the user named :user_name."""
-    user = User.__table__
+    user = user_table
     return select(user.c.id).where(user.c.name == _param("user_name", user.c.name))
 
 
 @cache
 def tags_of_many():
     """(resource id, tag) of the resources :ids (a list), in tag order."""
-    tags = ResourceTag.__table__
+    tags = tag_table
     ids = bindparam("ids", expanding=True, type_=tags.c.resource_id.type)
     return (
         select(tags.c.resource_id, tags.c.tag)

@@ -17,12 +17,12 @@ from functools import cache
 
 from sqlalchemy import and_, exists, insert, or_, select, update
 
-from ..models import Attachment, ResourceShare, User
+from ..schema import attachment_table, share_table, user_table
 from .prepared import _RESOURCE, _VERSION, NEW_ROW_COLUMNS, _param
 
-_USER = User.__table__
-_OUTPUT = Attachment.__table__
-_SHARE = ResourceShare.__table__
+_USER = user_table
+_OUTPUT = attachment_table
+_SHARE = share_table
 _RESOURCE_2 = _RESOURCE.alias("share_resource")
 # The columns of a new share, as bind parameters named "s_<column>".
 SHARE_COLUMNS = tuple(c.name for c in _SHARE.columns)

@@ -6,11 +6,10 @@ A plain mixin of StoreCore (store/core.py): it assumes its `_now`."""
 from __future__ import annotations
 
 from sqlalchemy import Connection, and_, bindparam, or_, select, update
-from sqlalchemy.orm import Session
 
 from .. import tokens
 from ..errors import TOKEN_REFUSED_MESSAGE, TokenRefused
-from ..models import ResourceLabel, ResourceShare
+from ..schema import label_table, share_table
 from . import prepared
 
 
@@ -23,15 +22,15 @@ class Redemption:
         """WHERE a share token still opens its resource at `now`: not revoked, not
         expired, under its use limit."""
         return and_(
-            ResourceShare.revoked_at.is_(None),
-            or_(ResourceShare.expires_at.is_(None), ResourceShare.expires_at > now),
+            share_table.c.revoked_at.is_(None),
+            or_(share_table.c.expires_at.is_(None), share_table.c.expires_at > now),
             or_(
-                ResourceShare.max_accesses.is_(None),
-                ResourceShare.access_count < ResourceShare.max_accesses,
+                share_table.c.max_accesses.is_(None),
+                share_table.c.access_count < share_table.c.max_accesses,
             ),
         )
 
-    def _redeemable(self, session: Session | Connection, token: str):
+    def _redeemable(self, conn: Connection, token: str):
         """The share `token` names if it is usable now (a plain read: no lock yet),
         else refuse. Its use is counted by _count_use, last in the transaction."""
         text = tokens.clean_token(str(token)) if token is not None else ""
@@ -39,7 +38,7 @@ class Redemption:
         if tokens.looks_like_token(text):
             values = {"digest": tokens.digest(text), "now": self._now()}
             row = (
-                prepared.connection_of(session)
+                prepared.connection_of(conn)
                 .execute(self._share_lookup(), values)
                 .first()
             )
@@ -47,7 +46,7 @@ class Redemption:
             raise TokenRefused(TOKEN_REFUSED_MESSAGE)
         return row
 
-    def _count_use(self, session: Session | Connection, share_id):
+    def _count_use(self, conn: Connection, share_id):
         """Count one use of a share if it is still usable, in one conditional UPDATE
         ... RETURNING, else refuse (the caller's transaction, and all it wrote, rolls
         back). Taken last in the transaction: the share's row, which every concurrent
@@ -55,7 +54,7 @@ class Redemption:
         statement checks and counts, so concurrent holders never exceed max_accesses
         and no redemption succeeds after a revoke has committed."""
         values = {"share_id": share_id, "now": self._now()}
-        connection = prepared.connection_of(session)
+        connection = prepared.connection_of(conn)
         row = connection.execute(self._share_count(), values).first()
         if row is None:
             raise TokenRefused(TOKEN_REFUSED_MESSAGE)
@@ -68,13 +67,13 @@ class Redemption:
         """The share whose token digest is :digest, if usable at :now."""
         stmt = cls._SHARE_STATEMENTS.get("lookup")
         if stmt is None:
-            now = bindparam("now", type_=ResourceShare.expires_at.type)
+            now = bindparam("now", type_=share_table.c.expires_at.type)
             stmt = cls._SHARE_STATEMENTS["lookup"] = select(
-                ResourceShare.id,
-                ResourceShare.resource_id,
-                ResourceShare.version,
-                ResourceShare.label,
-            ).where(ResourceShare.token_digest == bindparam("digest"), cls._usable(now))
+                share_table.c.id,
+                share_table.c.resource_id,
+                share_table.c.version,
+                share_table.c.label,
+            ).where(share_table.c.token_digest == bindparam("digest"), cls._usable(now))
         return stmt
 
     @classmethod
@@ -82,30 +81,30 @@ class Redemption:
         """One more use of the share :share_id if it is still usable at :now."""
         stmt = cls._SHARE_STATEMENTS.get("count")
         if stmt is None:
-            now = bindparam("now", type_=ResourceShare.expires_at.type)
+            now = bindparam("now", type_=share_table.c.expires_at.type)
             stmt = cls._SHARE_STATEMENTS["count"] = (
-                update(ResourceShare)
-                .where(ResourceShare.id == bindparam("share_id"), cls._usable(now))
-                .values(access_count=ResourceShare.access_count + 1)
+                update(share_table)
+                .where(share_table.c.id == bindparam("share_id"), cls._usable(now))
+                .values(access_count=share_table.c.access_count + 1)
                 .returning(
-                    ResourceShare.access_count,
-                    ResourceShare.max_accesses,
-                    ResourceShare.expires_at,
+                    share_table.c.access_count,
+                    share_table.c.max_accesses,
+                    share_table.c.expires_at,
                 )
             )
         return stmt
 
-    def _shared_version(self, session: Session | Connection, share_row) -> int | None:
+    def _shared_version(self, conn: Connection, share_row) -> int | None:
         """The version a redeemed token shows: its pinned version, where its label
         points now, or None for the current one. A token that follows a label its
         owner has since removed is refused like any other unusable token (the
         transaction, and with it the use just counted, rolls back)."""
         if share_row.label is None:
             return share_row.version
-        version = session.scalar(
-            select(ResourceLabel.version).where(
-                ResourceLabel.resource_id == share_row.resource_id,
-                ResourceLabel.label == share_row.label,
+        version = conn.scalar(
+            select(label_table.c.version).where(
+                label_table.c.resource_id == share_row.resource_id,
+                label_table.c.label == share_row.label,
             )
         )
         if version is None:

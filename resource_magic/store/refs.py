@@ -13,17 +13,16 @@ import unicodedata
 import uuid
 from dataclasses import replace
 
-from sqlalchemy import Connection, and_, bindparam, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Connection, Row, and_, bindparam, or_, select
 
 from ..errors import (
     InvalidInput,
     NotFound,
     NotOwner,
 )
-from ..models import Resource, ResourceLabel, ResourceVersion, User
 from ..records import ResourceRecord
 from ..references import check_ref, parse_selector, split_selector
+from ..schema import label_table, resource_table, user_table, version_table
 from ..tokens import TOKEN_PREFIX
 from . import prepared
 
@@ -43,17 +42,17 @@ def name_or_id(uid: int, name: str, visible=None):
     """WHERE for my resource called `name`, else (if `name` is a UUID) the resource
     with that id among `visible` ones (default: mine). A name wins over an id, so a
     reference never matches two rows."""
-    mine_named = and_(Resource.user_id == uid, Resource.name == name)
+    mine_named = and_(resource_table.c.user_id == uid, resource_table.c.name == name)
     ident = parse_uuid(name)
     if ident is None:
         return mine_named
-    other = aliased(Resource)
+    other = resource_table.alias()
     named_exists = (
-        select(other.id).where(other.user_id == uid, other.name == name).exists()
+        select(other.c.id).where(other.c.user_id == uid, other.c.name == name).exists()
     )
     if visible is None:
-        visible = Resource.user_id == uid
-    return or_(mine_named, and_(Resource.id == ident, ~named_exists, visible))
+        visible = resource_table.c.user_id == uid
+    return or_(mine_named, and_(resource_table.c.id == ident, ~named_exists, visible))
 
 
 def name_or_id_params(uid, by_id: bool):
@@ -61,17 +60,19 @@ def name_or_id_params(uid, by_id: bool):
     id it spells as :ref_id, both bind parameters (the same clause either way; not
     named after columns, which an UPDATE's parameters may not be)."""
     name = bindparam("ref_name")
-    mine_named = and_(Resource.user_id == uid, Resource.name == name)
+    mine_named = and_(resource_table.c.user_id == uid, resource_table.c.name == name)
     if not by_id:
         return mine_named
-    other = aliased(Resource)
+    other = resource_table.alias()
     named_exists = (
-        select(other.id).where(other.user_id == uid, other.name == name).exists()
+        select(other.c.id).where(other.c.user_id == uid, other.c.name == name).exists()
     )
     return or_(
         mine_named,
         and_(
-            Resource.id == bindparam("ref_id"), ~named_exists, Resource.user_id == uid
+            resource_table.c.id == bindparam("ref_id"),
+            ~named_exists,
+            resource_table.c.user_id == uid,
         ),
     )
 
@@ -120,57 +121,61 @@ class References:
         logs, our echo), so such names are answered without a query."""
         return name.startswith(TOKEN_PREFIX)
 
-    def _own_clause(self, session: Session, ref: str):
+    def _own_clause(self, conn: Connection, ref: str):
         """WHERE for one of my resources named or identified by `ref` (the user id as a
         subquery, so e.g. record_execution stays one UPDATE)."""
-        uid = self._uid_or_expr(session)
+        uid = self._uid_or_expr(conn)
         owner, name = self._split_owner(ref)
         if (owner is not None and owner != self.user) or self._names_a_token(name):
             return None
         return name_or_id(uid, name)
 
-    def _own(self, session: Session, ref: str, action: str = "change") -> Resource:
+    def _own(self, conn: Connection, ref: str, action: str = "change") -> Row:
         """One of my resources, or NotFound (NotOwner for someone else's public one)."""
-        clause = self._own_clause(session, ref)
+        clause = self._own_clause(conn, ref)
         row = (
-            session.scalar(select(Resource).where(clause))
+            conn.execute(select(resource_table).where(clause)).first()
             if clause is not None
             else None
         )
         if row is None:
-            visible = self._find_visible(session, ref)
+            visible = self._find_visible(conn, ref)
             if visible is not None:
                 raise NotOwner(
                     f"'{ref}' belongs to another user, so you cannot {action} it: "
                     f"fork it first with `%resource fork {ref}`."
                 )
-            raise self._not_found(session, ref)
+            raise self._not_found(conn, ref)
         return row
 
-    def _find_visible(self, session: Session, ref: str) -> Resource | None:
+    def _find_visible(self, conn: Connection, ref: str) -> Row | None:
         """Mine by name or id, or anyone's public one by owner/name or id."""
-        uid = self._uid(session)
+        uid = self._uid(conn)
         owner, name = self._split_owner(ref)
         if self._names_a_token(name):
             return None
-        visible = or_(Resource.user_id == uid, Resource.is_public.is_(True))
+        visible = or_(
+            resource_table.c.user_id == uid, resource_table.c.is_public.is_(True)
+        )
         if owner is not None:
             stmt = (
-                select(Resource)
-                .join(User, Resource.user_id == User.id)
-                .where(User.name == owner, Resource.name == name, visible)
+                select(resource_table)
+                .join(user_table, resource_table.c.user_id == user_table.c.id)
+                .where(
+                    user_table.c.name == owner, resource_table.c.name == name, visible
+                )
             )
         else:
-            stmt = select(Resource).where(name_or_id(uid, name, visible))
-        return session.scalar(stmt)
+            stmt = select(resource_table).where(name_or_id(uid, name, visible))
+        return conn.execute(stmt).first()
 
-    def _visible(self, session: Session, ref: str) -> Resource:
-        row = self._find_visible(session, ref)
+    def _visible(self, conn: Connection, ref: str) -> Row:
+        row = self._find_visible(conn, ref)
         if row is None:
-            raise self._not_found(session, ref)
+            raise self._not_found(conn, ref)
         return row
 
-    def _not_found(self, session: Session, ref: str) -> NotFound:
+    def _not_found(self, conn: Connection, ref: str) -> NotFound:
         ref = str(ref).strip()
         if ref.startswith(TOKEN_PREFIX):
             return NotFound(
@@ -183,8 +188,10 @@ class References:
                 f"No public resource '{ref}': check the spelling, or ask {owner} "
                 "for a share token."
             )
-        names = session.scalars(
-            select(Resource.name).where(Resource.user_id == self._uid(session))
+        names = conn.scalars(
+            select(resource_table.c.name).where(
+                resource_table.c.user_id == self._uid(conn)
+            )
         ).all()
         close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
         if close:
@@ -194,7 +201,7 @@ class References:
         )
 
     def _get_record(
-        self, db: Session | Connection, ref: str, *, with_tags: bool = False
+        self, db: Connection, ref: str, *, with_tags: bool = False
     ) -> ResourceRecord:
         """One query for the row, its owner and parent, one for its tags (or, with
         `with_tags`, the tags in the same query), in a session's transaction or on a
@@ -211,19 +218,20 @@ class References:
         elif not self._names_a_token(name):
             # The user id as a subquery: no separate lookup on this path either.
             uid = self._uid_expr()
-            visible = or_(Resource.user_id == uid, Resource.is_public.is_(True))
+            visible = or_(
+                resource_table.c.user_id == uid, resource_table.c.is_public.is_(True)
+            )
             if owner is not None:
-                match = and_(User.name == owner, Resource.name == name, visible)
+                match = and_(
+                    user_table.c.name == owner, resource_table.c.name == name, visible
+                )
             else:
                 match = name_or_id(uid, name, visible)
             row = connection.execute(
                 self._record_select(uid, with_tags=with_tags).where(match)
             ).first()
         if row is None:
-            if isinstance(db, Session):
-                raise self._not_found(db, ref)
-            with self._transaction() as session:  # worded with the session's helpers
-                raise self._not_found(session, ref)
+            raise self._not_found(db, ref)
         if with_tags:
             tags = self._row_tags(row)
         else:
@@ -239,9 +247,13 @@ class References:
         key = ("id", self.engine.dialect.name)
         stmt = self._NAMED.get(key)
         if stmt is None:
-            uid = select(User.id).where(User.name == bindparam("me")).scalar_subquery()
+            uid = (
+                select(user_table.c.id)
+                .where(user_table.c.name == bindparam("me"))
+                .scalar_subquery()
+            )
             stmt = self._NAMED[key] = self._record_select(uid, with_tags=True).where(
-                Resource.id == bindparam("id")
+                resource_table.c.id == bindparam("id")
             )
         return stmt
 
@@ -252,13 +264,20 @@ class References:
         key = (other_owner, with_tags, self.engine.dialect.name)
         stmt = self._NAMED.get(key)
         if stmt is None:
-            uid = select(User.id).where(User.name == bindparam("me")).scalar_subquery()
-            name = Resource.name == bindparam("name")
+            uid = (
+                select(user_table.c.id)
+                .where(user_table.c.name == bindparam("me"))
+                .scalar_subquery()
+            )
+            name = resource_table.c.name == bindparam("name")
             if other_owner:
-                visible = or_(Resource.user_id == uid, Resource.is_public.is_(True))
-                match = and_(User.name == bindparam("owner"), name, visible)
+                visible = or_(
+                    resource_table.c.user_id == uid,
+                    resource_table.c.is_public.is_(True),
+                )
+                match = and_(user_table.c.name == bindparam("owner"), name, visible)
             else:
-                match = and_(Resource.user_id == uid, name)
+                match = and_(resource_table.c.user_id == uid, name)
             stmt = self._NAMED[key] = self._record_select(
                 uid, with_tags=with_tags
             ).where(match)
@@ -267,20 +286,20 @@ class References:
     # -- versions and labels
     # ---------------------------------------------------------------
     def _version_number(
-        self, session: Session | Connection, resource_id, name: str, selector: int | str
+        self, conn: Connection, resource_id, name: str, selector: int | str
     ) -> int:
         """The version `selector` (a number or a label) names, or NotFound."""
         if isinstance(selector, str):
-            number = session.scalar(
-                select(ResourceLabel.version).where(
-                    ResourceLabel.resource_id == resource_id,
-                    ResourceLabel.label == selector,
+            number = conn.scalar(
+                select(label_table.c.version).where(
+                    label_table.c.resource_id == resource_id,
+                    label_table.c.label == selector,
                 )
             )
             if number is None:
-                labels = session.scalars(
-                    select(ResourceLabel.label).where(
-                        ResourceLabel.resource_id == resource_id
+                labels = conn.scalars(
+                    select(label_table.c.label).where(
+                        label_table.c.resource_id == resource_id
                     )
                 ).all()
                 close = difflib.get_close_matches(selector, labels, n=1, cutoff=0.6)
@@ -293,17 +312,19 @@ class References:
             return number
         exists = (
             abs(selector) <= MAX_VERSION
-            and session.scalar(
-                select(ResourceVersion.id).where(
-                    ResourceVersion.resource_id == resource_id,
-                    ResourceVersion.version == selector,
+            and conn.scalar(
+                select(version_table.c.id).where(
+                    version_table.c.resource_id == resource_id,
+                    version_table.c.version == selector,
                 )
             )
             is not None
         )
         if not exists:
-            latest = session.scalar(
-                select(Resource.current_version).where(Resource.id == resource_id)
+            latest = conn.scalar(
+                select(resource_table.c.current_version).where(
+                    resource_table.c.id == resource_id
+                )
             )
             raise NotFound(
                 f"'{name}' has no version {selector}: it has versions 1 to {latest} "
@@ -312,7 +333,7 @@ class References:
         return selector
 
     def _resolve_version(
-        self, session: Session, resource_id, name: str, current: int, wanted
+        self, conn: Connection, resource_id, name: str, current: int, wanted
     ) -> int:
         """The version number `wanted` names: a number, a label or `latest`, as a
         number or as typed text; None is the current version."""
@@ -320,11 +341,11 @@ class References:
             wanted = parse_selector(str(wanted))
         if wanted is None:
             return current
-        return self._version_number(session, resource_id, name, wanted)
+        return self._version_number(conn, resource_id, name, wanted)
 
     def _at_version(
         self,
-        session: Session | Connection,
+        conn: Connection,
         record: ResourceRecord,
         selector: int | str | None,
     ) -> ResourceRecord:
@@ -332,15 +353,15 @@ class References:
         if selector is None:
             return record
         shown = record.name if record.owner == self.user else record.qualified_name
-        number = self._version_number(session, record.id, shown, selector)
-        old = session.execute(
+        number = self._version_number(conn, record.id, shown, selector)
+        old = conn.execute(
             select(
-                ResourceVersion.content,
-                ResourceVersion.parameters,
-                ResourceVersion.message,
+                version_table.c.content,
+                version_table.c.parameters,
+                version_table.c.message,
             ).where(
-                ResourceVersion.resource_id == record.id,
-                ResourceVersion.version == number,
+                version_table.c.resource_id == record.id,
+                version_table.c.version == number,
             )
         ).one()
         return replace(

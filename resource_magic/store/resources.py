@@ -7,11 +7,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from ..errors import InvalidInput, NameTaken
-from ..models import Resource, User
 from ..records import AttachmentRecord, ResourceRecord, SaveResult
+from ..schema import resource_table, user_table
 from ..validate import (
     check_content,
     check_parameters,
@@ -116,7 +115,7 @@ class ResourceOps(StoreCore):
         now = self._now()
         # A bare connection, as the hottest reads use: an ORM session's bookkeeping
         # (and its commit) cost more Python than SQLite takes to run the statements.
-        with self._bare_transaction(write=True) as connection:
+        with self._transaction(write=True) as connection:
             uid, existing_type, was_public, shared = self._before_save(
                 connection, name, now, scan=not allow_secrets
             )
@@ -157,8 +156,8 @@ class ResourceOps(StoreCore):
             row = connection.execute(stmt, values).first()
             if row is None:
                 existing = connection.scalar(
-                    select(Resource.resource_type).where(
-                        Resource.user_id == uid, Resource.name == name
+                    select(resource_table.c.resource_type).where(
+                        resource_table.c.user_id == uid, resource_table.c.name == name
                     )
                 )
                 raise InvalidInput(
@@ -189,7 +188,7 @@ class ResourceOps(StoreCore):
             )
 
     def _before_save(
-        self, db: Session | Connection, name: str, now: datetime, *, scan: bool
+        self, db: Connection, name: str, now: datetime, *, scan: bool
     ) -> tuple[int, str | None, bool, bool]:
         """(my user id, the type of my resource `name` or None, and whether it is
         public and shared now (when `scan`)), in one query while my user row exists;
@@ -210,14 +209,14 @@ class ResourceOps(StoreCore):
     # ----------------------------------------------------------------------------
     def get(self, ref: str) -> ResourceRecord:
         """Mine by name or id, or a public one by owner/name or id."""
-        with self._bare_transaction() as connection:
+        with self._transaction() as connection:
             return self._get_record(connection, ref)
 
     def get_with_attachments(
         self, ref: str
     ) -> tuple[ResourceRecord, tuple[AttachmentRecord, ...]]:
         """The record and its current version's outputs, in one read transaction."""
-        with self._bare_transaction() as connection:
+        with self._transaction() as connection:
             record = self._get_record(connection, ref, with_tags=True)
             outputs = self._attachments_of(connection, record.id, record.version)
             return record, outputs
@@ -262,20 +261,19 @@ class ResourceOps(StoreCore):
         if description is not None:
             description = clean_description(description) or ""
         parameters = check_parameters(parameters)
-        with self._transaction(write=True) as session:
-            resource = self._own(session, ref, action="update")
+        with self._transaction(write=True) as conn:
+            resource = self._own(conn, ref, action="update")
             # Lock the row and read it again: on PostgreSQL another update may have
             # committed since the read above, and the new search text (and content, for
             # a parameters-only change) are computed from these values; or a delete,
             # and then there is nothing to update.
-            resource = session.scalar(
-                select(Resource)
-                .where(Resource.id == resource.id)
+            resource = conn.execute(
+                select(resource_table)
+                .where(resource_table.c.id == resource.id)
                 .with_for_update()
-                .execution_options(populate_existing=True)
-            )
+            ).first()
             if resource is None:
-                raise self._not_found(session, ref)
+                raise self._not_found(conn, ref)
             was_public = resource.is_public
             new_versions = []
             if content is not None:
@@ -283,9 +281,10 @@ class ResourceOps(StoreCore):
             now = self._now()
             values: dict = {"updated_at": now}
             if new_name is not None and new_name != resource.name:
-                taken = session.scalar(
-                    select(Resource.id).where(
-                        Resource.user_id == resource.user_id, Resource.name == new_name
+                taken = conn.scalar(
+                    select(resource_table.c.id).where(
+                        resource_table.c.user_id == resource.user_id,
+                        resource_table.c.name == new_name,
                     )
                 )
                 if taken is not None:
@@ -304,11 +303,11 @@ class ResourceOps(StoreCore):
             if is_public is not None:
                 values["is_public"] = bool(is_public)
             if content is not None or parameters is not None:
-                version = session.scalar(
-                    update(Resource)
-                    .where(Resource.id == resource.id)
-                    .values(current_version=Resource.current_version + 1)
-                    .returning(Resource.current_version)
+                version = conn.scalar(
+                    update(resource_table)
+                    .where(resource_table.c.id == resource.id)
+                    .values(current_version=resource_table.c.current_version + 1)
+                    .returning(resource_table.c.current_version)
                 )
                 new_content = content if content is not None else resource.content
                 new_parameters = (
@@ -318,7 +317,7 @@ class ResourceOps(StoreCore):
                 values["parameters"] = new_parameters
                 new_versions.append(version)
                 self._add_version(
-                    session,
+                    conn,
                     resource.id,
                     version,
                     new_content,
@@ -328,8 +327,10 @@ class ResourceOps(StoreCore):
                     message,
                 )
             try:
-                session.execute(
-                    update(Resource).where(Resource.id == resource.id).values(**values)
+                conn.execute(
+                    update(resource_table)
+                    .where(resource_table.c.id == resource.id)
+                    .values(**values)
                 )
             except IntegrityError:
                 raise NameTaken(
@@ -337,30 +338,30 @@ class ResourceOps(StoreCore):
                     "pick another name."
                 ) from None
             if tag_list is not None:
-                self._set_tags(session, resource.id, tag_list)
+                self._set_tags(conn, resource.id, tag_list)
             if not allow_secrets:
-                guard(
-                    session, resource.id, new_versions, was_public=was_public, now=now
-                )
-            return self._load_record(session, resource.id)
+                guard(conn, resource.id, new_versions, was_public=was_public, now=now)
+            return self._load_record(conn, resource.id)
 
     def delete(self, ref: str) -> str:
         """Delete one of my resources (forks live on, parentless); returns its name."""
-        with self._transaction(write=True) as session:
-            resource = self._own(session, ref, action="delete")
-            session.execute(delete(Resource).where(Resource.id == resource.id))
+        with self._transaction(write=True) as conn:
+            resource = self._own(conn, ref, action="delete")
+            conn.execute(
+                delete(resource_table).where(resource_table.c.id == resource.id)
+            )
             return resource.name
 
     def delete_user(self) -> int:
         """Delete the current user and all they own; returns the number of resources."""
-        with self._transaction(write=True) as session:
-            uid = self._uid(session)
-            count = session.scalar(
+        with self._transaction(write=True) as conn:
+            uid = self._uid(conn)
+            count = conn.scalar(
                 select(func.count())
-                .select_from(Resource)
-                .where(Resource.user_id == uid)
+                .select_from(resource_table)
+                .where(resource_table.c.user_id == uid)
             )
-            session.execute(delete(User).where(User.id == uid))
+            conn.execute(delete(user_table).where(user_table.c.id == uid))
         return count
 
     def _count_mine(self, connection: Connection, ref: str) -> int | None:
@@ -382,34 +383,39 @@ class ResourceOps(StoreCore):
         returning the new count; built once."""
         stmt = self._COUNT_RUN.get(by_id)
         if stmt is None:
-            uid = select(User.id).where(User.name == bindparam("me")).scalar_subquery()
-            now = bindparam("now", type_=Resource.__table__.c.last_executed_at.type)
+            uid = (
+                select(user_table.c.id)
+                .where(user_table.c.name == bindparam("me"))
+                .scalar_subquery()
+            )
+            now = bindparam("now", type_=resource_table.c.last_executed_at.type)
             stmt = self._COUNT_RUN[by_id] = (
-                update(Resource)
+                update(resource_table)
                 .where(name_or_id_params(uid, by_id))
                 .values(
-                    execution_count=Resource.execution_count + 1, last_executed_at=now
+                    execution_count=resource_table.c.execution_count + 1,
+                    last_executed_at=now,
                 )
-                .returning(Resource.execution_count)
+                .returning(resource_table.c.execution_count)
             )
         return stmt
 
     def record_execution(self, ref: str) -> int:
         """Count one run of one of my resources, atomically; returns the new count."""
         if not self.team:  # the common case: one UPDATE on a bare connection
-            with self._bare_transaction(write=True) as connection:
+            with self._transaction(write=True) as connection:
                 count = self._count_mine(connection, ref)
             if count is not None:
                 return count
-        with self._transaction(write=True) as session:
+        with self._transaction(write=True) as conn:
             count = None
             if self.team:
-                clause = self._own_clause(session, ref)
+                clause = self._own_clause(conn, ref)
                 if clause is not None:
                     # A member may not set counters: the team's function counts.
-                    count = team_paths.record_execution(session, clause)
+                    count = team_paths.record_execution(conn, clause)
             else:  # counted meanwhile, or the right error below
-                count = self._count_mine(session.connection(), ref)
+                count = self._count_mine(prepared.connection_of(conn), ref)
             if count is None:
-                self._own(session, ref, action="run")  # raises the right error
+                self._own(conn, ref, action="run")  # raises the right error
             return count

@@ -12,24 +12,23 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, func, insert, literal_column, or_, select
-from sqlalchemy.orm import Session, aliased
 
 from ..errors import InvalidInput
-from ..models import (
-    Attachment,
-    Resource,
-    ResourceLabel,
-    ResourceTag,
-    ResourceVersion,
-    User,
-)
 from ..records import AttachmentRecord, ResourceRecord, VersionRecord
+from ..schema import (
+    attachment_table,
+    label_table,
+    resource_table,
+    tag_table,
+    user_table,
+    version_table,
+)
 from ..validate import MAX_ATTACHMENT_BYTES, search_text
 from ..vocabulary import MIME_LENGTH
 from . import prepared
 
-_Parent = aliased(Resource, name="parent")
-_ParentOwner = aliased(User, name="parent_owner")
+_Parent = resource_table.alias("parent")
+_ParentOwner = user_table.alias("parent_owner")
 
 
 def clean_attachments(attachments: Iterable | None) -> list[tuple[str, bytes]]:
@@ -104,10 +103,10 @@ class Rows:
         """Resource's columns plus its owner's name and its parent's owner/name (when
         visible), as plain rows (no ORM instances); the tags are _tags_of's, or with
         `with_tags` a column of this same statement (read them with _row_tags)."""
-        visible_parent = or_(_Parent.user_id == uid, _Parent.is_public.is_(True))
+        visible_parent = or_(_Parent.c.user_id == uid, _Parent.c.is_public.is_(True))
         columns = [
-            getattr(Resource, c.name)
-            for c in Resource.__table__.columns
+            c
+            for c in resource_table.columns
             if with_content or c.name not in ("content", "parameters")
         ]
         if with_tags:
@@ -115,14 +114,14 @@ class Rows:
         return (
             select(
                 *columns,
-                User.name.label("owner"),
-                _Parent.name.label("parent_name"),
-                _ParentOwner.name.label("parent_owner"),
+                user_table.c.name.label("owner"),
+                _Parent.c.name.label("parent_name"),
+                _ParentOwner.c.name.label("parent_owner"),
                 visible_parent.label("parent_visible"),
             )
-            .join(User, Resource.user_id == User.id)
-            .outerjoin(_Parent, Resource.parent_resource_id == _Parent.id)
-            .outerjoin(_ParentOwner, _Parent.user_id == _ParentOwner.id)
+            .join(user_table, resource_table.c.user_id == user_table.c.id)
+            .outerjoin(_Parent, resource_table.c.parent_resource_id == _Parent.c.id)
+            .outerjoin(_ParentOwner, _Parent.c.user_id == _ParentOwner.c.id)
         )
 
     def _tag_list(self):
@@ -130,13 +129,13 @@ class Rows:
         single record's tags in its own query, one round trip instead of two.
         PostgreSQL orders them as `ORDER BY tag` would; SQLite's group_concat (before
         3.44) takes no order, so _row_tags sorts them there."""
-        tags = ResourceTag.__table__
+        tags = tag_table
         joined = func.aggregate_strings(tags.c.tag, literal_column("','"))
         if self.engine.dialect.name == "postgresql":
             joined = joined.aggregate_order_by(tags.c.tag)
         return (
             select(joined)
-            .where(tags.c.resource_id == Resource.id)
+            .where(tags.c.resource_id == resource_table.c.id)
             .scalar_subquery()
             .label("tag_list")
         )
@@ -152,14 +151,12 @@ class Rows:
         return tuple(tags)
 
     @staticmethod
-    def _tags_of(
-        session: Session | Connection, ids
-    ) -> dict[uuid.UUID, tuple[str, ...]]:
+    def _tags_of(conn: Connection, ids) -> dict[uuid.UUID, tuple[str, ...]]:
         """The tags of each of these resources, in order (one query)."""
         ids = list(ids)
         if not ids:
             return {}
-        connection = prepared.connection_of(session)
+        connection = prepared.connection_of(conn)
         if len(ids) == 1:
             rows = connection.execute(prepared.tags_of(), {"resource_id": ids[0]})
             # Not rows.scalars(): it builds a reduced copy of the result's metadata
@@ -199,17 +196,15 @@ class Rows:
             updated_at=row.updated_at,
         )
 
-    def _load_record(
-        self, session: Session | Connection, resource_id: uuid.UUID
-    ) -> ResourceRecord:
+    def _load_record(self, conn: Connection, resource_id: uuid.UUID) -> ResourceRecord:
         values = {"me": self.user, "id": resource_id}
-        connection = prepared.connection_of(session)
+        connection = prepared.connection_of(conn)
         row = connection.execute(self._record_by_id(), values).one()
         return self._to_record(row, self._row_tags(row))
 
     def _own_record(
         self,
-        db: Session | Connection,
+        db: Connection,
         row,
         tags: Sequence[str] | None = None,
         *,
@@ -226,11 +221,11 @@ class Rows:
             if uid is None:
                 uid = self._uid(db)
             parent = db.execute(
-                select(User.name, _Parent.name)
-                .join(User, _Parent.user_id == User.id)
+                select(user_table.c.name, _Parent.c.name)
+                .join(user_table, _Parent.c.user_id == user_table.c.id)
                 .where(
-                    _Parent.id == row.parent_resource_id,
-                    or_(_Parent.user_id == uid, _Parent.is_public.is_(True)),
+                    _Parent.c.id == row.parent_resource_id,
+                    or_(_Parent.c.user_id == uid, _Parent.c.is_public.is_(True)),
                 )
             ).first()
         return ResourceRecord(
@@ -255,41 +250,39 @@ class Rows:
         )
 
     def _set_tags(
-        self, db: Session | Connection, resource_id: uuid.UUID, tags: Sequence[str]
+        self, db: Connection, resource_id: uuid.UUID, tags: Sequence[str]
     ) -> None:
         """Replace the resource's tags, in a session's transaction or a connection's."""
-        db.execute(
-            ResourceTag.__table__.delete().where(ResourceTag.resource_id == resource_id)
-        )
+        db.execute(tag_table.delete().where(tag_table.c.resource_id == resource_id))
         if tags:
             db.execute(
-                ResourceTag.__table__.insert(),
+                tag_table.insert(),
                 [{"resource_id": resource_id, "tag": tag} for tag in tags],
             )
 
     @staticmethod
     def _versions_of(
-        session: Session, resource_id, current: int, numbers=None
+        conn: Connection, resource_id, current: int, numbers=None
     ) -> list[VersionRecord]:
         """Versions of one resource (all, or `numbers`), oldest first, each with its
         message, output count and the labels pointing at it."""
         outputs = (
             select(func.count())
-            .where(Attachment.version_id == ResourceVersion.id)
+            .where(attachment_table.c.version_id == version_table.c.id)
             .scalar_subquery()
         )
         stmt = (
-            select(ResourceVersion, outputs)
-            .where(ResourceVersion.resource_id == resource_id)
-            .order_by(ResourceVersion.version)
+            select(version_table, outputs.label("attachment_count"))
+            .where(version_table.c.resource_id == resource_id)
+            .order_by(version_table.c.version)
         )
         if numbers is not None:
-            stmt = stmt.where(ResourceVersion.version.in_(list(numbers)))
+            stmt = stmt.where(version_table.c.version.in_(list(numbers)))
         labels: dict[int, list[str]] = {}
-        for label, number in session.execute(
-            select(ResourceLabel.label, ResourceLabel.version)
-            .where(ResourceLabel.resource_id == resource_id)
-            .order_by(ResourceLabel.label)
+        for label, number in conn.execute(
+            select(label_table.c.label, label_table.c.version)
+            .where(label_table.c.resource_id == resource_id)
+            .order_by(label_table.c.label)
         ):
             labels.setdefault(number, []).append(label)
         return [
@@ -298,17 +291,17 @@ class Rows:
                 created_at=v.created_at,
                 content=v.content,
                 parameters=v.parameters,
-                attachment_count=count,
+                attachment_count=v.attachment_count,
                 is_current=v.version == current,
                 message=v.message,
                 labels=tuple(labels.get(v.version, ())),
             )
-            for v, count in session.execute(stmt)
+            for v in conn.execute(stmt)
         ]
 
     def _add_version(
         self,
-        db: Session | Connection,
+        db: Connection,
         resource_id,
         version,
         content,
@@ -336,7 +329,7 @@ class Rows:
         )
         if files:
             db.execute(
-                insert(Attachment),
+                insert(attachment_table),
                 [
                     {
                         "version_id": version_id,
@@ -351,10 +344,10 @@ class Rows:
         return version_id
 
     def _attachments_of(
-        self, session: Session | Connection, resource_id, version
+        self, conn: Connection, resource_id, version
     ) -> tuple[AttachmentRecord, ...]:
         """The outputs of a version, in a session's transaction or a connection's."""
-        rows = prepared.connection_of(session).execute(
+        rows = prepared.connection_of(conn).execute(
             prepared.attachments_of(),
             {"resource_id": resource_id, "version": version},
         )

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from sqlalchemy import (
+    Connection,
     Integer,
     String,
     Text,
@@ -47,11 +48,11 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.orm import Session
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
-from ..models import SEARCH_FTS_TABLE, SEARCH_INDEXES, SEARCH_KEY_COLUMN, Resource
+from ..schema import SEARCH_FTS_TABLE, SEARCH_INDEXES, SEARCH_KEY_COLUMN, resource_table
+from . import prepared
 
 # FTS5's trigram tokenizer indexes every run of 3 characters (code points).
 TRIGRAM = 3
@@ -92,7 +93,7 @@ class SearchFilter:
 
 
 def search_filter(
-    session: Session, needle: str, *, estimate: bool = True
+    conn: Connection, needle: str, *, estimate: bool = True
 ) -> SearchFilter:
     """How to find resources whose folded search text contains the folded `needle`
     (`estimate`: whether PostgreSQL's planner may be asked how common it is)."""
@@ -102,16 +103,16 @@ def search_filter(
     exact = SearchFilter(_clauses()["exact"], kind="exact", values=values)
     if len(needle) < TRIGRAM:
         return exact
-    if session.get_bind().dialect.name == "postgresql":
-        if estimate and _estimated_rows(session, needle) > COMMON_ESTIMATE:
+    if prepared.connection_of(conn).dialect.name == "postgresql":
+        if estimate and _estimated_rows(conn, needle) > COMMON_ESTIMATE:
             return SearchFilter(
                 _clauses()["unindexed"], kind="unindexed", values=values
             )
         return exact
-    if not _index_ready(session):
+    if not _index_ready(conn):
         return exact
     probe = {"query": fts_query(needle)}
-    keys = session.connection().scalars(_fts_probe(), probe).all()
+    keys = prepared.connection_of(conn).scalars(_fts_probe(), probe).all()
     if len(keys) > MAX_CANDIDATES:
         return exact
     if not keys:
@@ -129,9 +130,11 @@ def _clauses() -> dict[str, ColumnElement[bool]]:
     """The search clauses, the needle (escaped) as :needle and the FTS candidates'
     keys as :keys: built once."""
     needle = bindparam("needle", type_=Text())
-    exact = Resource.search_text.contains(needle, escape="/")
+    exact = resource_table.c.search_text.contains(needle, escape="/")
     # `search_text || ''`, which no index covers: the same LIKE, the same rows.
-    unindexed = Resource.search_text.concat(literal("")).contains(needle, escape="/")
+    unindexed = resource_table.c.search_text.concat(literal("")).contains(
+        needle, escape="/"
+    )
     keys = _search_key.in_(bindparam("keys", expanding=True))
     return {"exact": exact, "unindexed": unindexed, "index": and_(keys, exact)}
 
@@ -175,12 +178,12 @@ _ESTIMATE = text(
 )
 
 
-def _estimated_rows(session: Session, needle: str) -> float:
+def _estimated_rows(conn: Connection, needle: str) -> float:
     """How many rows PostgreSQL's planner expects to hold `needle` (0 when it has no
     trigram index to be tempted by: then there is nothing to keep it from)."""
-    if not _index_ready(session):
+    if not _index_ready(conn):
         return 0
-    plan = session.scalar(_ESTIMATE, {"pattern": like_pattern(needle)})
+    plan = conn.scalar(_ESTIMATE, {"pattern": like_pattern(needle)})
     return plan[0]["Plan"]["Plan Rows"]
 
 
@@ -196,12 +199,12 @@ _INDEX_QUERIES = {
 }
 
 
-def _index_ready(session: Session) -> bool:
+def _index_ready(conn: Connection) -> bool:
     """Whether this database has its backend's search index."""
-    bind = session.get_bind()
+    bind = prepared.connection_of(conn).engine
     ready = _has_index.get(bind.url)
     if ready is None:
         query, name = _INDEX_QUERIES[bind.dialect.name]
-        found = session.scalar(text(query), {"n": name})
+        found = conn.scalar(text(query), {"n": name})
         ready = _has_index[bind.url] = found is not None
     return ready

@@ -20,22 +20,21 @@ import uuid
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Row, select, update
 from sqlalchemy.exc import NoResultFound
-from sqlalchemy.orm import Session
 
 from .. import tokens
 from ..errors import TOKEN_REFUSED_MESSAGE, InvalidInput, NotFound, TokenRefused
-from ..models import Resource, ResourceShare
 from ..records import NewShare, SharedResource, ShareRecord
-from . import prepared_copies, team_paths
+from ..schema import resource_table, share_table
+from . import prepared, prepared_copies, team_paths
 from .core import StoreCore
 from .exposure import refuse_secrets
 from .prepared_copies import SHARE_COLUMNS
 from .refs import parse_uuid
 
 
-def share_status(share: ResourceShare | SimpleNamespace, now: datetime) -> str:
+def share_status(share: Row | SimpleNamespace, now: datetime) -> str:
     """active, revoked, expired or exhausted (a share row, or its columns)."""
     if share.revoked_at is not None:
         return "revoked"
@@ -109,17 +108,15 @@ class SharingOps(StoreCore):
         limit = tokens.clean_max_accesses(max_accesses)
         token = tokens.new_token()
         whole, selector = self._whole(ref)
-        with self._transaction(write=True, uses=whole) as session:
+        with self._transaction(write=True, uses=whole) as conn:
             share_id = uuid.uuid4()
-            resource = self._share_target(session, whole, share_id)
+            resource = self._share_target(conn, whole, share_id)
             shown = resource.current_version
             if selector is not None:  # the version or label must exist now
-                shown = self._version_number(
-                    session, resource.id, resource.name, selector
-                )
+                shown = self._version_number(conn, resource.id, resource.name, selector)
             if not allow_secrets and not resource.is_public:
                 refuse_secrets(
-                    session, resource.id, [shown], resource=resource, current=resource
+                    conn, resource.id, [shown], resource=resource, current=resource
                 )
             values = {
                 "id": share_id,
@@ -134,7 +131,7 @@ class SharingOps(StoreCore):
                 "version": selector if isinstance(selector, int) else None,
                 "label": selector if isinstance(selector, str) else None,
             }
-            connection = session.connection()
+            connection = prepared.connection_of(conn)
             connection.execute(
                 prepared_copies.insert_share(),
                 {f"s_{column}": values[column] for column in SHARE_COLUMNS},
@@ -155,23 +152,24 @@ class SharingOps(StoreCore):
     def shares(self, ref: str | None = None) -> list[ShareRecord]:
         """My shares (of one resource, or all), newest first, with their status."""
         now = self._now()
-        with self._transaction() as session:
-            uid = self._uid(session)
+        with self._transaction() as conn:
+            uid = self._uid(conn)
             stmt = (
-                select(ResourceShare, Resource.name)
-                .join(Resource, ResourceShare.resource_id == Resource.id)
-                .where(Resource.user_id == uid)
-                .order_by(ResourceShare.created_at.desc(), ResourceShare.id)
+                select(share_table, resource_table.c.name)
+                .join(resource_table, share_table.c.resource_id == resource_table.c.id)
+                .where(resource_table.c.user_id == uid)
+                .order_by(share_table.c.created_at.desc(), share_table.c.id)
             )
             if ref is not None:
                 stmt = stmt.where(
-                    Resource.id == self._own(session, ref, action="list shares of").id
+                    resource_table.c.id
+                    == self._own(conn, ref, action="list shares of").id
                 )
-            rows = session.execute(stmt).all()
-            handles = self._share_handles(session, uid) if ref is not None else None
+            rows = conn.execute(stmt).all()
+            handles = self._share_handles(conn, uid) if ref is not None else None
             if handles is None:  # all my shares are listed: their ids are at hand
-                handles = share_handles(s.id for s, _name in rows)
-            return [self._share_record(s, name, now, handles) for s, name in rows]
+                handles = share_handles(s.id for s in rows)
+            return [self._share_record(s, s.name, now, handles) for s in rows]
 
     def revoke(self, handle: str) -> ShareRecord:
         """Revoke one of my shares by its handle (the id `shares()` shows, or the whole
@@ -191,17 +189,17 @@ class SharingOps(StoreCore):
             if id_start is None:
                 raise _no_share(text)
         now = self._now()
-        with self._transaction(write=True) as session:
-            uid = self._uid(session)
+        with self._transaction(write=True) as conn:
+            uid = self._uid(conn)
             mine = (
-                select(ResourceShare, Resource.name)
-                .join(Resource, ResourceShare.resource_id == Resource.id)
-                .where(Resource.user_id == uid)
+                select(share_table, resource_table.c.name)
+                .join(resource_table, share_table.c.resource_id == resource_table.c.id)
+                .where(resource_table.c.user_id == uid)
             )
             if id_start is not None:
                 # A range of ids, which both backends compare as the hex text reads.
                 mine = mine.where(
-                    ResourceShare.id.between(
+                    share_table.c.id.between(
                         uuid.UUID(id_start.ljust(32, "0")),
                         uuid.UUID(id_start.ljust(32, "f")),
                     )
@@ -209,10 +207,10 @@ class SharingOps(StoreCore):
             elif len(text) > tokens.DISPLAY_LENGTH:
                 # Anything longer than a display prefix (a token, or one damaged in
                 # copy-paste) only by digest, so it never reaches the server.
-                mine = mine.where(ResourceShare.token_digest == tokens.digest(text))
+                mine = mine.where(share_table.c.token_digest == tokens.digest(text))
             else:
-                mine = mine.where(ResourceShare.token_prefix == text)
-            rows = session.execute(mine.limit(2)).all()
+                mine = mine.where(share_table.c.token_prefix == text)
+            rows = conn.execute(mine.limit(2)).all()
             if not rows:
                 raise _no_share(text)
             if len(rows) > 1:
@@ -221,32 +219,32 @@ class SharingOps(StoreCore):
                     f"'{text}' matches more than one of your shares: give {more} "
                     "(the id column of %resource shares)."
                 )
-            share, name = rows[0]
-            session.execute(
-                update(ResourceShare)
-                .where(ResourceShare.id == share.id, ResourceShare.revoked_at.is_(None))
+            share, name = rows[0], rows[0].name
+            conn.execute(
+                update(share_table)
+                .where(share_table.c.id == share.id, share_table.c.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
-            session.refresh(share)
-            handles = self._handle_of(session, uid, share.id)
+            share = conn.execute(
+                select(share_table).where(share_table.c.id == share.id)
+            ).one()
+            handles = self._handle_of(conn, uid, share.id)
             return self._share_record(share, name, now, handles)
 
     def open(self, token: str) -> SharedResource:
         """Read a shared resource through its token, counting one access."""
         if self.team:  # the shared rows are not mine to read: the function's
-            with self._transaction(write=True) as session:
-                return team_paths.shared_resource(team_paths.redeem(session, token))
-        with self._bare_transaction(write=True) as session:  # no ORM session needed
-            share = self._redeemable(session, token)
+            with self._transaction(write=True) as conn:
+                return team_paths.shared_resource(team_paths.redeem(conn, token))
+        with self._transaction(write=True) as conn:  # no ORM session needed
+            share = self._redeemable(conn, token)
             try:
-                record = self._load_record(session, share.resource_id)
+                record = self._load_record(conn, share.resource_id)
             except NoResultFound:  # deleted since: its shares went with it
                 raise TokenRefused(TOKEN_REFUSED_MESSAGE) from None
-            record = self._at_version(
-                session, record, self._shared_version(session, share)
-            )
-            attachments = self._attachments_of(session, record.id, record.version)
-            counted = self._count_use(session, share.id)  # last: see _count_use
+            record = self._at_version(conn, record, self._shared_version(conn, share))
+            attachments = self._attachments_of(conn, record.id, record.version)
+            counted = self._count_use(conn, share.id)  # last: see _count_use
             return SharedResource(
                 resource=record,
                 attachments=attachments,
@@ -258,17 +256,17 @@ class SharingOps(StoreCore):
     # -- internals
     # -----------------------------------------------------------------------
     @staticmethod
-    def _share_handles(session: Session, uid: int) -> dict[uuid.UUID, str]:
+    def _share_handles(conn: Connection, uid: int) -> dict[uuid.UUID, str]:
         """The handle of each of my shares (one query of their ids)."""
         return share_handles(
-            session.scalars(
-                select(ResourceShare.id)
-                .join(Resource, ResourceShare.resource_id == Resource.id)
-                .where(Resource.user_id == uid)
+            conn.scalars(
+                select(share_table.c.id)
+                .join(resource_table, share_table.c.resource_id == resource_table.c.id)
+                .where(resource_table.c.user_id == uid)
             )
         )
 
-    def _share_target(self, session: Session, ref: str, share_id: uuid.UUID):
+    def _share_target(self, conn: Connection, ref: str, share_id: uuid.UUID):
         """My resource `ref` as prepared_copies.share_target's row, its neighbours
         those of `share_id`; by id, _own finds its name first, and when nothing
         matches _own says why."""
@@ -276,19 +274,21 @@ class SharingOps(StoreCore):
         if (owner is not None and owner != self.user) or (
             self._names_a_token(name) or parse_uuid(name)
         ):
-            name = self._own(session, ref, action="share").name
+            name = self._own(conn, ref, action="share").name
         values = {"me": self.user, "name": name, "share_id": share_id}
         values.update(_handle_range(share_id))
         row = (
-            session.connection().execute(prepared_copies.share_target(), values).first()
+            prepared.connection_of(conn)
+            .execute(prepared_copies.share_target(), values)
+            .first()
         )
         if row is None:
-            self._own(session, ref, action="share")  # raises: it says why
-        self._remember_uid(session, row.user_id)
+            self._own(conn, ref, action="share")  # raises: it says why
+        self._remember_uid(conn, row.user_id)
         return row
 
     @staticmethod
-    def _handle_of(session: Session, uid: int, share_id) -> dict[uuid.UUID, str]:
+    def _handle_of(conn: Connection, uid: int, share_id) -> dict[uuid.UUID, str]:
         """{share_id: its handle}: the same handle as share_handles over all my
         shares, without reading them all.
 
@@ -297,7 +297,7 @@ class SharingOps(StoreCore):
         range (an interval of the sorted ids holding this one, so its nearest ids
         there are its neighbours there): one lookup in the id index, however many
         resources and shares I have."""
-        near = session.connection().execute(
+        near = prepared.connection_of(conn).execute(
             prepared_copies.my_shares_between(),
             {"uid": uid, **_handle_range(share_id)},
         )
@@ -305,7 +305,7 @@ class SharingOps(StoreCore):
 
     @staticmethod
     def _share_record(
-        share: ResourceShare | SimpleNamespace,
+        share: Row | SimpleNamespace,
         name: str,
         now: datetime,
         handles: dict,

@@ -19,9 +19,8 @@ import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import Session
 
 from .. import tokens
 from ..errors import TOKEN_REFUSED_MESSAGE, TokenRefused
@@ -48,13 +47,13 @@ class CopySource:
     has_outputs: bool = True
 
 
-def redeem(session: Session, token: str) -> dict:
+def redeem(conn: Connection, token: str) -> dict:
     """Count one use of `token` through rm_redeem; what it shows, or TokenRefused."""
     text = tokens.clean_token(str(token)) if token is not None else ""
     if not tokens.looks_like_token(text):
         raise TokenRefused(TOKEN_REFUSED_MESSAGE)
     try:
-        return session.scalar(select(func.rm_redeem(tokens.digest(text))))
+        return conn.scalar(select(func.rm_redeem(tokens.digest(text))))
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) == TOKEN_REFUSED_SQLSTATE:
             raise TokenRefused(TOKEN_REFUSED_MESSAGE) from None
@@ -129,14 +128,16 @@ def copy_source(doc: dict) -> CopySource:
     )
 
 
-def record_execution(session: Session, clause) -> int | None:
+def record_execution(conn: Connection, clause) -> int | None:
     """Count one run of the resource of mine `clause` picks, in one statement."""
-    from ..models import Resource
+    from ..schema import resource_table
 
-    return session.scalar(select(func.rm_record_execution(Resource.id)).where(clause))
+    return conn.scalar(
+        select(func.rm_record_execution(resource_table.c.id)).where(clause)
+    )
 
 
-def lineage_rows(session: Session, start) -> list:
+def lineage_rows(conn: Connection, start) -> list:
     """rm_lineage's rows: (visible, id, depth, owner, name, resource_type, parent_id,
     fork_count), others' private resources as rows of NULLs."""
     lineage = func.rm_lineage(start).table_valued(
@@ -149,4 +150,4 @@ def lineage_rows(session: Session, start) -> list:
         "parent_id",
         "fork_count",
     )
-    return session.execute(select(lineage)).all()
+    return conn.execute(select(lineage)).all()

@@ -7,18 +7,19 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import InvalidInput
-from ..models import (
-    Attachment,
-    Resource,
-    ResourceLabel,
-    ResourceLabelEvent,
-    ResourceVersion,
-)
 from ..records import ImportResult
+from ..schema import (
+    attachment_table,
+    label_event_table,
+    label_table,
+    resource_table,
+    tag_table,
+    version_table,
+)
 from .core import StoreCore
 from .export_file import EXPORT_FORMAT, parse_export
 from .exposure import guard
@@ -28,45 +29,43 @@ from .rows import new_resource
 class TransferOps(StoreCore):
     def export(self, names: Sequence[str] | None = None) -> dict:
         """My resources (all, or these names) with every version and attachment."""
-        with self._transaction() as session:
-            uid = self._uid(session)
+        with self._transaction() as conn:
+            uid = self._uid(conn)
             if names:
                 chosen = []
                 for ref in names:
                     whole, selector = self._whole(ref)
-                    resource = self._own(session, whole, action="export")
+                    resource = self._own(conn, whole, action="export")
                     only = None
                     if selector is not None:
                         only = self._version_number(
-                            session, resource.id, resource.name, selector
+                            conn, resource.id, resource.name, selector
                         )
                     chosen.append((resource, only))
             else:
                 chosen = [
                     (resource, None)
-                    for resource in session.scalars(
-                        select(Resource)
-                        .where(Resource.user_id == uid)
-                        .order_by(Resource.name)
+                    for resource in conn.execute(
+                        select(resource_table)
+                        .where(resource_table.c.user_id == uid)
+                        .order_by(resource_table.c.name)
                     )
                 ]
-            items = [self._export_one(session, r, only) for r, only in chosen]
+            items = [self._export_one(conn, r, only) for r, only in chosen]
         return {"format": EXPORT_FORMAT, "user": self.user, "resources": items}
 
-    def _export_one(self, session, resource: Resource, only: int | None) -> dict:
+    def _export_one(self, conn, resource: Row, only: int | None) -> dict:
         """One resource: every version (or only version `only`, with the labels on
         it and no label history), labels and label moves."""
         versions = []
-        chosen = select(ResourceVersion).where(
-            ResourceVersion.resource_id == resource.id
-        )
+        chosen = select(version_table).where(version_table.c.resource_id == resource.id)
         if only is not None:
-            chosen = chosen.where(ResourceVersion.version == only)
-        for version in session.scalars(chosen.order_by(ResourceVersion.version)):
-            files = session.scalars(
-                select(Attachment)
-                .where(Attachment.version_id == version.id)
-                .order_by(Attachment.position)
+            chosen = chosen.where(version_table.c.version == only)
+        for version in conn.execute(chosen.order_by(version_table.c.version)):
+            files = conn.execute(
+                select(attachment_table)
+                .where(attachment_table.c.version_id == version.id)
+                .order_by(attachment_table.c.position)
             )
             versions.append(
                 {
@@ -88,15 +87,21 @@ class TransferOps(StoreCore):
             "name": resource.name,
             "resource_type": resource.resource_type,
             "description": resource.description,
-            "tags": [t.tag for t in resource.tags],
+            "tags": list(
+                conn.scalars(
+                    select(tag_table.c.tag)
+                    .where(tag_table.c.resource_id == resource.id)
+                    .order_by(tag_table.c.tag)
+                )
+            ),
             "is_public": resource.is_public,
             "versions": versions,
             "labels": [
                 {"label": label, "version": number}
-                for label, number in session.execute(
-                    select(ResourceLabel.label, ResourceLabel.version)
-                    .where(ResourceLabel.resource_id == resource.id)
-                    .order_by(ResourceLabel.label)
+                for label, number in conn.execute(
+                    select(label_table.c.label, label_table.c.version)
+                    .where(label_table.c.resource_id == resource.id)
+                    .order_by(label_table.c.label)
                 )
                 if only is None or number == only
             ],
@@ -109,10 +114,10 @@ class TransferOps(StoreCore):
                     "to": move.to_version,
                     "at": move.at.isoformat(),
                 }
-                for move in session.scalars(
-                    select(ResourceLabelEvent)
-                    .where(ResourceLabelEvent.resource_id == resource.id)
-                    .order_by(ResourceLabelEvent.id)
+                for move in conn.execute(
+                    select(label_event_table)
+                    .where(label_event_table.c.resource_id == resource.id)
+                    .order_by(label_event_table.c.id)
                 )
             ],
         }
@@ -132,15 +137,15 @@ class TransferOps(StoreCore):
         items = parse_export(data)
         created, appended = [], []
         now = self._now()
-        with self._transaction(write=True) as session:
-            uid = self._uid(session)
+        with self._transaction(write=True) as conn:
+            uid = self._uid(conn)
             for item in items:
-                existing = self._named(session, uid, item["name"])
+                existing = self._named(conn, uid, item["name"])
                 resource = None
                 if existing is None:
-                    resource = self._create_imported(session, uid, item, now)
+                    resource = self._create_imported(conn, uid, item, now)
                     if resource is None:  # made meanwhile by another kernel: append
-                        existing = self._named(session, uid, item["name"])
+                        existing = self._named(conn, uid, item["name"])
                 if (
                     existing is not None
                     and existing.resource_type != item["resource_type"]
@@ -160,19 +165,19 @@ class TransferOps(StoreCore):
                 added = []
                 numbers = {}  # the file's version number -> the one it gets here
                 for version in item["versions"]:
-                    number = session.scalar(
-                        update(Resource)
-                        .where(Resource.id == resource.id)
+                    number = conn.scalar(
+                        update(resource_table)
+                        .where(resource_table.c.id == resource.id)
                         .values(
-                            current_version=Resource.current_version + 1,
+                            current_version=resource_table.c.current_version + 1,
                             content=version["content"],
                             parameters=version["parameters"],
                             updated_at=now,
                         )
-                        .returning(Resource.current_version)
+                        .returning(resource_table.c.current_version)
                     )
                     self._add_version(
-                        session,
+                        conn,
                         resource.id,
                         number,
                         version["content"],
@@ -183,62 +188,65 @@ class TransferOps(StoreCore):
                     )
                     added.append(number)
                     numbers[version["number"]] = number
-                self._import_labels(session, resource.id, item, numbers, now)
+                self._import_labels(conn, resource.id, item, numbers, now)
                 if not allow_secrets:
-                    guard(session, resource.id, added, was_public=was_public, now=now)
+                    guard(conn, resource.id, added, was_public=was_public, now=now)
                 if progress is not None:
                     progress(1)
         return ImportResult(created=tuple(created), new_versions=tuple(appended))
 
     @staticmethod
-    def _import_labels(session, resource_id, item: dict, numbers: dict, now) -> None:
+    def _import_labels(conn, resource_id, item: dict, numbers: dict, now) -> None:
         """The file's label moves (renumbered), then its labels, as the file has them;
         a label this resource already has moves, and the move is recorded."""
-        for move in item["label_history"]:
-            session.add(
-                ResourceLabelEvent(
-                    resource_id=resource_id,
-                    label=move["label"],
-                    from_version=numbers.get(move["from"]),
-                    to_version=numbers.get(move["to"]),
-                    at=move["at"],
-                )
-            )
+        moves = [
+            {
+                "resource_id": resource_id,
+                "label": move["label"],
+                "from_version": numbers.get(move["from"]),
+                "to_version": numbers.get(move["to"]),
+                "at": move["at"],
+            }
+            for move in item["label_history"]
+        ]
+        if moves:
+            conn.execute(insert(label_event_table), moves)
         for label, file_number in item["labels"].items():
             number = numbers[file_number]
-            old = session.scalar(
-                select(ResourceLabel).where(
-                    ResourceLabel.resource_id == resource_id,
-                    ResourceLabel.label == label,
-                )
+            here = and_(
+                label_table.c.resource_id == resource_id, label_table.c.label == label
             )
+            old = conn.scalar(select(label_table.c.version).where(here))
             if old is None:
-                session.add(
-                    ResourceLabel(
+                conn.execute(
+                    insert(label_table).values(
                         resource_id=resource_id, label=label, version=number, set_at=now
                     )
                 )
-            elif old.version != number:
+            elif old != number:
                 if not item["label_history"]:
-                    session.add(
-                        ResourceLabelEvent(
+                    conn.execute(
+                        insert(label_event_table).values(
                             resource_id=resource_id,
                             label=label,
-                            from_version=old.version,
+                            from_version=old,
                             to_version=number,
                             at=now,
                         )
                     )
-                old.version, old.set_at = number, now
-        session.flush()
+                conn.execute(
+                    update(label_table).where(here).values(version=number, set_at=now)
+                )
 
     @staticmethod
-    def _named(session, uid: int, name: str) -> Resource | None:
-        return session.scalar(
-            select(Resource).where(Resource.user_id == uid, Resource.name == name)
-        )
+    def _named(conn, uid: int, name: str) -> Row | None:
+        return conn.execute(
+            select(resource_table).where(
+                resource_table.c.user_id == uid, resource_table.c.name == name
+            )
+        ).first()
 
-    def _create_imported(self, session, uid: int, item: dict, now) -> Resource | None:
+    def _create_imported(self, conn, uid: int, item: dict, now) -> Row | None:
         """A new resource for `item`, no versions yet; None if its name was just taken.
 
         Between the check for the name and this insert another kernel may create it (on
@@ -246,24 +254,23 @@ class TransferOps(StoreCore):
         turns that unique violation into "append to it", as the name had existed before.
         """
         last = item["versions"][-1]
-        resource = Resource(
-            **new_resource(
-                uid,
-                item["name"],
-                item["resource_type"],
-                description=item["description"],
-                content=last["content"],
-                parameters=last["parameters"],
-                is_public=item["is_public"],
-                now=now,
-                current_version=0,
-            )
+        row = new_resource(
+            uid,
+            item["name"],
+            item["resource_type"],
+            description=item["description"],
+            content=last["content"],
+            parameters=last["parameters"],
+            is_public=item["is_public"],
+            now=now,
+            current_version=0,
         )
         try:
-            with session.begin_nested():
-                session.add(resource)
-                session.flush()
+            with conn.begin_nested():
+                conn.execute(insert(resource_table).values(**row))
         except IntegrityError:
             return None
-        self._set_tags(session, resource.id, item["tags"])
-        return resource
+        self._set_tags(conn, row["id"], item["tags"])
+        return conn.execute(
+            select(resource_table).where(resource_table.c.id == row["id"])
+        ).one()

@@ -6,8 +6,8 @@ version's content, tags in their own indexed table, captured outputs as attachme
 a token digest instead of the token itself.
 
 Core, not the ORM: every query the store runs is a Core statement on these tables, so a
-kernel's first command imports no `sqlalchemy.orm` (a fifth of its time). models.py maps
-ORM classes onto these same tables for the few writes that keep ORM objects."""
+kernel's first command imports no `sqlalchemy.orm` (its import and the mapping of
+declarative models were a fifth of that command's time)."""
 
 from __future__ import annotations
 

@@ -25,8 +25,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from _models import (
-    SEARCH_FTS_TABLE,
-    SEARCH_KEY_COLUMN,
     Attachment,
     Base,
     Resource,
@@ -41,6 +39,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy import inspect as sqlalchemy_inspect
 
 from resource_magic.db import get_engine, is_sqlite
+from resource_magic.schema import SEARCH_FTS_TABLE, SEARCH_KEY_COLUMN
 from resource_magic.validate import search_text
 
 MANIFEST_MARK = "#manifest "

@@ -2,7 +2,7 @@
 
 Design note. The store is the only layer that builds SQL; front ends (magics, widgets)
 call one method per user action and render what comes back (plain records from
-`records`). Each method is one transaction (`with session.begin()`), so a failure
+`records`). Each method is one transaction (`with self._transaction()`), so a failure
 changes nothing. Every query carries the current user's id; other users' resources are
 reachable only when public (by owner/name) or through a share token, and "not yours"
 reads exactly like "not there". Counters and limits are single conditional UPDATE ...

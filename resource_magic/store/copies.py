@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Row, insert, or_, select
 from ..errors import NameTaken
 from ..schema import attachment_table, resource_table, tag_table, version_table
 from ..validate import MAX_NAME
-from . import prepared, prepared_copies
+from . import prepared_copies
 from .prepared import new_row_values
 from .refs import parse_uuid
 from .rows import new_resource
@@ -55,11 +55,9 @@ class Copies:
         if self._names_a_token(name) or (owner is None and parse_uuid(name)):
             return None
         values = {"me": self.user, "name": name, "owner": owner}
-        return (
-            prepared.connection_of(conn)
-            .execute(prepared_copies.fork_source(owner is not None), values)
-            .first()
-        )
+        return conn.execute(
+            prepared_copies.fork_source(owner is not None), values
+        ).first()
 
     def _insert_copy(
         self, conn: Connection, source: CopySource, wanted: str | None, uid=None
@@ -69,7 +67,6 @@ class Copies:
         if uid is None:
             uid = self._uid(conn)
         now = self._now()
-        connection = prepared.connection_of(conn)
         statement = prepared_copies.insert_copy(self.engine.dialect.name)
         for _attempt in range(_MAX_NAME_ATTEMPTS):
             name = wanted or self._free_name(conn, uid, source.name)
@@ -84,7 +81,7 @@ class Copies:
                 now=now,
                 parent_id=source.id,
             )
-            inserted = connection.execute(statement, new_row_values(row)).first()
+            inserted = conn.execute(statement, new_row_values(row)).first()
             if inserted is not None:
                 break
             if wanted is not None:
@@ -98,7 +95,7 @@ class Copies:
             )
         copy_id = inserted.id
         if source.tags:  # a new resource has no tags to replace
-            connection.execute(
+            conn.execute(
                 tag_table.insert(),
                 [{"resource_id": copy_id, "tag": tag} for tag in source.tags],
             )
@@ -107,7 +104,7 @@ class Copies:
         )
         if source.version_id is not None:  # copied inside the database
             if source.has_outputs:
-                connection.execute(
+                conn.execute(
                     prepared_copies.copy_outputs(),
                     {"version_id": version_id, "source_version_id": source.version_id},
                 )

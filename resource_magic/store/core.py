@@ -55,8 +55,7 @@ from .redeem import Redemption
 from .refs import References
 from .rows import Rows
 
-# info key (a session's, or a connection's with its transaction): the current user's id,
-# as this transaction read or made it.
+# connection.info key: (the transaction, the current user's id it read or made).
 _USER_ID = "resource_magic.user_id"
 # The user id a read uses before the user's first write: no row has it.
 _NO_USER = -1
@@ -197,8 +196,8 @@ class StoreCore(References, Redemption, Rows, Copies):
         unreachable or damaged database becomes DatabaseUnavailable.
 
         Every statement the store runs is Core on schema.py's tables, so nothing here
-        imports `sqlalchemy.orm` (a fifth of a kernel's first command) and no ORM
-        session's bookkeeping runs beside statements SQLite answers in microseconds.
+        imports `sqlalchemy.orm` (a fifth of a kernel's first command), and no ORM
+        bookkeeping runs beside statements SQLite answers in microseconds.
 
         `uses`: the reference of the resource a write's new rows point at. On
         PostgreSQL another connection may delete it between this transaction's lookup
@@ -248,26 +247,20 @@ class StoreCore(References, Redemption, Rows, Copies):
     # -- the current user
     # ----------------------------------------------------------------
     def _uid(self, db: Connection) -> int:
-        """The current user's id, looked up once per transaction (an indexed read),
-        in a session's transaction or on a connection's.
+        """The current user's id, looked up once per transaction (an indexed read).
 
         Never remembered across transactions: another kernel may delete this user,
         and SQLite may then hand the same id to a new user, whose rows a remembered
-        id would reach. A session remembers it in its info, which ends with its
-        transaction; a connection in its info beside the transaction it was read in
-        (that info is the pooled DBAPI connection's, which outlives the transaction),
-        and only that transaction uses it. The row is made by the user's first
-        write."""
+        id would reach. The connection's info keeps it beside the transaction it was
+        read in (that info is the pooled DBAPI connection's, which outlives the
+        transaction), and only that transaction uses it. The row is made by the
+        user's first write."""
         user_id = self._remembered_uid(db)
         if user_id is not None:
             return user_id
-        if isinstance(db, Connection):
-            readonly = db.get_execution_options().get("readonly", False)
-        else:
-            readonly = db.bind is self._read_engine
-        connection = prepared.connection_of(db)
+        readonly = db.get_execution_options().get("readonly", False)
         find = prepared.user_id()  # a statement built once, run by Core
-        user_id = connection.scalar(find, {"user_name": self.user})
+        user_id = db.scalar(find, {"user_name": self.user})
         if user_id is None:
             if readonly:
                 # Reads never write: on SQLite a read transaction that tries to write
@@ -279,7 +272,7 @@ class StoreCore(References, Redemption, Rows, Copies):
                 .values(name=self.user, created_at=utcnow())
                 .on_conflict_do_nothing(index_elements=["name"])
             )
-            user_id = connection.scalar(find, {"user_name": self.user})
+            user_id = db.scalar(find, {"user_name": self.user})
         self._remember_uid(db, user_id)
         return user_id
 
@@ -287,16 +280,11 @@ class StoreCore(References, Redemption, Rows, Copies):
     def _remember_uid(db: Connection, user_id: int) -> None:
         """`user_id` is the current user's for the rest of this transaction (a query
         that looked it up along the way saves _uid its own)."""
-        if isinstance(db, Connection):
-            db.info[_USER_ID] = (db.get_transaction(), user_id)
-        else:
-            db.info[_USER_ID] = user_id
+        db.info[_USER_ID] = (db.get_transaction(), user_id)
 
     @staticmethod
     def _remembered_uid(db: Connection) -> int | None:
         """The user id this transaction has looked up, if it has."""
-        if not isinstance(db, Connection):
-            return db.info.get(_USER_ID)
         read_in, user_id = db.info.get(_USER_ID, (None, None))
         if read_in is None or read_in is not db.get_transaction():
             return None

@@ -6,7 +6,7 @@ reachable through an active share token (the holder sees the current version). S
 sharing a private resource scans its current version; making it public scans every
 version; a new version of a public or shared resource (save, update, restore, import)
 scans that version. The caller passes allow_secrets=True to go ahead anyway. The scan
-runs inside the caller's transaction (an ORM session's or a bare connection's), so a
+runs inside the caller's transaction, on its connection, so a
 refusal rolls everything back."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy import Connection, exists, or_, select
 
 from ..errors import SecretFound
 from ..schema import attachment_table, resource_table, share_table, version_table
-from . import prepared, prepared_copies
+from . import prepared_copies
 
 ADVICE = "remove it, or pass --allow-secrets"
 
@@ -103,14 +103,10 @@ def refuse_secrets(
                 resource, number, secretscan.pieces(current.content, current.parameters)
             )
             return
-        rows = (
-            prepared.connection_of(db)
-            .execute(
-                prepared_copies.version_with_outputs(),
-                {"resource_id": resource_id, "version": number},
-            )
-            .all()
-        )
+        rows = db.execute(
+            prepared_copies.version_with_outputs(),
+            {"resource_id": resource_id, "version": number},
+        ).all()
         if rows:
             attachments = [
                 (r.mime_type, r.data) for r in rows if r.mime_type is not None

@@ -18,7 +18,7 @@ from ..errors import TOKEN_REFUSED_MESSAGE, TokenRefused
 from ..records import Lineage, LineageNode, ResourceRecord
 from ..schema import resource_table, user_table
 from ..validate import clean_name
-from . import prepared, prepared_copies, team_paths
+from . import prepared_copies, team_paths
 from .core import StoreCore
 from .refs import name_or_id
 from .team_paths import CopySource
@@ -113,9 +113,7 @@ class LineageOps(StoreCore):
 
     @staticmethod
     def _count_fork(conn, source_id) -> None:
-        prepared.connection_of(conn).execute(
-            prepared_copies.count_fork(), {"source_id": source_id}
-        )
+        conn.execute(prepared_copies.count_fork(), {"source_id": source_id})
 
     def lineage(self, ref: str) -> Lineage:
         """Ancestors (depth < 0), the resource (0) and descendants that are mine or

@@ -25,7 +25,6 @@ from ..records import Page, ResourceRecord
 from ..schema import resource_table, tag_table
 from ..validate import clean_search, clean_tags, clean_type
 from ..vocabulary import DEFAULT_SORT, SORT_FIELDS
-from . import prepared
 from .core import StoreCore
 from .search import SearchFilter, search_filter
 
@@ -196,11 +195,9 @@ class ListingOps(StoreCore):
             if anchor is not None:
                 values["seek_value"] = getattr(anchor, chosen.field)
                 values["seek_id"] = anchor.id
-            # Core, not the ORM's execution path: plain rows are all a listing reads.
-            connection = prepared.connection_of(conn)
-            total = connection.scalar(count, values)
+            total = conn.scalar(count, values)
             total, capped = (cap, True) if total > cap else (total, False)
-            rows = connection.execute(page, values).all()
+            rows = conn.execute(page, values).all()
             more = len(rows) > limit
             rows = rows[:limit][::-1] if backwards else rows[:limit]
             tags = self._tags_of(conn, (row.id for row in rows))

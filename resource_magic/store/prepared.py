@@ -4,7 +4,7 @@ built once and reused.
 Building an INSERT ... ON CONFLICT with its `excluded` alias, and then its cache key,
 cost SQLAlchemy more Python than SQLite takes to run it. These statements take every
 value as a named bind parameter, so each is built (and its cache key computed) once
-per dialect and shape, then run on the session's connection with a dict of values.
+per dialect and shape, then run on the transaction's connection with a dict of values.
 What they say is what store/resources.py's save said with statements built per call.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from sqlalchemy import Connection, and_, bindparam, literal, select
+from sqlalchemy import and_, bindparam, literal, select
 
 from ..schema import (
     attachment_table,
@@ -44,12 +44,6 @@ NEW_ROW_COLUMNS = (
     "created_at",
     "updated_at",
 )
-
-
-def connection_of(db: Connection) -> Connection:
-    """The connection a session's transaction runs on, or the bare one itself: these
-    statements run by Core either way (plain rows, no ORM execution path)."""
-    return db if isinstance(db, Connection) else db.connection()
 
 
 def _param(name: str, column):

@@ -7,7 +7,7 @@ whole, copies tags and outputs, and counts the fork; a share reads my resource a
 plain row with the few share ids its handle is measured against, scans the version
 it shows (from that row when it has no outputs), and inserts the share. Each
 statement takes its values as named bind parameters, so it is built (and its cache
-key computed) once per dialect, then run on the session's connection with a dict.
+key computed) once per dialect, then run on the transaction's connection with a dict.
 What they say is what the statements built per call said.
 """
 

@@ -10,7 +10,6 @@ from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from .. import tokens
 from ..errors import TOKEN_REFUSED_MESSAGE, TokenRefused
 from ..schema import label_table, share_table
-from . import prepared
 
 
 class Redemption:
@@ -37,11 +36,7 @@ class Redemption:
         row = None
         if tokens.looks_like_token(text):
             values = {"digest": tokens.digest(text), "now": self._now()}
-            row = (
-                prepared.connection_of(conn)
-                .execute(self._share_lookup(), values)
-                .first()
-            )
+            row = conn.execute(self._share_lookup(), values).first()
         if row is None:
             raise TokenRefused(TOKEN_REFUSED_MESSAGE)
         return row
@@ -54,8 +49,7 @@ class Redemption:
         statement checks and counts, so concurrent holders never exceed max_accesses
         and no redemption succeeds after a revoke has committed."""
         values = {"share_id": share_id, "now": self._now()}
-        connection = prepared.connection_of(conn)
-        row = connection.execute(self._share_count(), values).first()
+        row = conn.execute(self._share_count(), values).first()
         if row is None:
             raise TokenRefused(TOKEN_REFUSED_MESSAGE)
         return row

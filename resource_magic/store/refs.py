@@ -24,7 +24,6 @@ from ..records import ResourceRecord
 from ..references import check_ref, parse_selector, split_selector
 from ..schema import label_table, resource_table, user_table, version_table
 from ..tokens import TOKEN_PREFIX
-from . import prepared
 
 # Version numbers are 32-bit integer columns: a larger one names no version (and
 # would overflow the database's parameter instead of simply matching nothing).
@@ -204,15 +203,13 @@ class References:
         self, db: Connection, ref: str, *, with_tags: bool = False
     ) -> ResourceRecord:
         """One query for the row, its owner and parent, one for its tags (or, with
-        `with_tags`, the tags in the same query), in a session's transaction or on a
-        bare connection's (see _bare_transaction)."""
-        connection = prepared.connection_of(db)
+        `with_tags`, the tags in the same query)."""
         owner, name, selector = self._parse_ref(ref)
         row = None
         if not self._names_a_token(name) and parse_uuid(name) is None:
             # A name, not an id (the common case): a statement built once.
             values = {"me": self.user, "name": name, "owner": owner}
-            row = connection.execute(
+            row = db.execute(
                 self._record_named(owner is not None, with_tags), values
             ).first()
         elif not self._names_a_token(name):
@@ -227,7 +224,7 @@ class References:
                 )
             else:
                 match = name_or_id(uid, name, visible)
-            row = connection.execute(
+            row = db.execute(
                 self._record_select(uid, with_tags=with_tags).where(match)
             ).first()
         if row is None:
@@ -235,9 +232,9 @@ class References:
         if with_tags:
             tags = self._row_tags(row)
         else:
-            tags = self._tags_of(connection, [row.id]).get(row.id, ())
+            tags = self._tags_of(db, [row.id]).get(row.id, ())
         record = self._to_record(row, tags)
-        return self._at_version(connection, record, selector)
+        return self._at_version(db, record, selector)
 
     _NAMED: dict = {}  # _record_named's and _record_by_id's statements
 

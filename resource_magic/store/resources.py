@@ -113,8 +113,6 @@ class ResourceOps(StoreCore):
             name = clean_name(name)
         keep = keep_parameters and parameters is None
         now = self._now()
-        # A bare connection, as the hottest reads use: an ORM session's bookkeeping
-        # (and its commit) cost more Python than SQLite takes to run the statements.
         with self._transaction(write=True) as connection:
             uid, existing_type, was_public, shared = self._before_save(
                 connection, name, now, scan=not allow_secrets
@@ -194,11 +192,7 @@ class ResourceOps(StoreCore):
         public and shared now (when `scan`)), in one query while my user row exists;
         the row is made by my first save."""
         values = {"user": self.user, "name": name, "now": now}
-        row = (
-            prepared.connection_of(db)
-            .execute(prepared.before_save(scan), values)
-            .first()
-        )
+        row = db.execute(prepared.before_save(scan), values).first()
         if row is None:  # my first write: no resource of mine yet either
             return self._uid(db), None, False, False
         uid, existing_type, is_public, is_shared = row
@@ -415,7 +409,7 @@ class ResourceOps(StoreCore):
                     # A member may not set counters: the team's function counts.
                     count = team_paths.record_execution(conn, clause)
             else:  # counted meanwhile, or the right error below
-                count = self._count_mine(prepared.connection_of(conn), ref)
+                count = self._count_mine(conn, ref)
             if count is None:
                 self._own(conn, ref, action="run")  # raises the right error
             return count

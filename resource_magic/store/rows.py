@@ -156,14 +156,13 @@ class Rows:
         ids = list(ids)
         if not ids:
             return {}
-        connection = prepared.connection_of(conn)
         if len(ids) == 1:
-            rows = connection.execute(prepared.tags_of(), {"resource_id": ids[0]})
+            rows = conn.execute(prepared.tags_of(), {"resource_id": ids[0]})
             # Not rows.scalars(): it builds a reduced copy of the result's metadata
             # for each call, which costs more than reading one resource's tags.
             return {ids[0]: tuple(tag for (tag,) in rows)}
         tags: dict[uuid.UUID, list[str]] = {}
-        rows = connection.execute(prepared.tags_of_many(), {"ids": ids})
+        rows = conn.execute(prepared.tags_of_many(), {"ids": ids})
         for resource_id, tag in rows:
             tags.setdefault(resource_id, []).append(tag)
         return {i: tuple(t) for i, t in tags.items()}
@@ -198,8 +197,7 @@ class Rows:
 
     def _load_record(self, conn: Connection, resource_id: uuid.UUID) -> ResourceRecord:
         values = {"me": self.user, "id": resource_id}
-        connection = prepared.connection_of(conn)
-        row = connection.execute(self._record_by_id(), values).one()
+        row = conn.execute(self._record_by_id(), values).one()
         return self._to_record(row, self._row_tags(row))
 
     def _own_record(
@@ -252,7 +250,7 @@ class Rows:
     def _set_tags(
         self, db: Connection, resource_id: uuid.UUID, tags: Sequence[str]
     ) -> None:
-        """Replace the resource's tags, in a session's transaction or a connection's."""
+        """Replace the resource's tags."""
         db.execute(tag_table.delete().where(tag_table.c.resource_id == resource_id))
         if tags:
             db.execute(
@@ -310,23 +308,18 @@ class Rows:
         now,
         message=None,
     ):
-        """A version row and its outputs, in a session's transaction or a
-        connection's; returns the version row's id."""
-        version_id = (
-            prepared.connection_of(db)
-            .execute(
-                prepared.add_version(),
-                {
-                    "v_resource_id": resource_id,
-                    "v_version": version,
-                    "v_content": content,
-                    "v_parameters": parameters,
-                    "v_message": message,
-                    "v_created_at": now,
-                },
-            )
-            .scalar_one()
-        )
+        """A version row and its outputs; returns the version row's id."""
+        version_id = db.execute(
+            prepared.add_version(),
+            {
+                "v_resource_id": resource_id,
+                "v_version": version,
+                "v_content": content,
+                "v_parameters": parameters,
+                "v_message": message,
+                "v_created_at": now,
+            },
+        ).scalar_one()
         if files:
             db.execute(
                 insert(attachment_table),
@@ -346,8 +339,8 @@ class Rows:
     def _attachments_of(
         self, conn: Connection, resource_id, version
     ) -> tuple[AttachmentRecord, ...]:
-        """The outputs of a version, in a session's transaction or a connection's."""
-        rows = prepared.connection_of(conn).execute(
+        """The outputs of a version."""
+        rows = conn.execute(
             prepared.attachments_of(),
             {"resource_id": resource_id, "version": version},
         )

@@ -52,7 +52,6 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
 from ..schema import SEARCH_FTS_TABLE, SEARCH_INDEXES, SEARCH_KEY_COLUMN, resource_table
-from . import prepared
 
 # FTS5's trigram tokenizer indexes every run of 3 characters (code points).
 TRIGRAM = 3
@@ -103,7 +102,7 @@ def search_filter(
     exact = SearchFilter(_clauses()["exact"], kind="exact", values=values)
     if len(needle) < TRIGRAM:
         return exact
-    if prepared.connection_of(conn).dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql":
         if estimate and _estimated_rows(conn, needle) > COMMON_ESTIMATE:
             return SearchFilter(
                 _clauses()["unindexed"], kind="unindexed", values=values
@@ -112,7 +111,7 @@ def search_filter(
     if not _index_ready(conn):
         return exact
     probe = {"query": fts_query(needle)}
-    keys = prepared.connection_of(conn).scalars(_fts_probe(), probe).all()
+    keys = conn.scalars(_fts_probe(), probe).all()
     if len(keys) > MAX_CANDIDATES:
         return exact
     if not keys:
@@ -201,7 +200,7 @@ _INDEX_QUERIES = {
 
 def _index_ready(conn: Connection) -> bool:
     """Whether this database has its backend's search index."""
-    bind = prepared.connection_of(conn).engine
+    bind = conn.engine
     ready = _has_index.get(bind.url)
     if ready is None:
         query, name = _INDEX_QUERIES[bind.dialect.name]

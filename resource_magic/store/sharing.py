@@ -27,7 +27,7 @@ from .. import tokens
 from ..errors import TOKEN_REFUSED_MESSAGE, InvalidInput, NotFound, TokenRefused
 from ..records import NewShare, SharedResource, ShareRecord
 from ..schema import resource_table, share_table
-from . import prepared, prepared_copies, team_paths
+from . import prepared_copies, team_paths
 from .core import StoreCore
 from .exposure import refuse_secrets
 from .prepared_copies import SHARE_COLUMNS
@@ -131,8 +131,7 @@ class SharingOps(StoreCore):
                 "version": selector if isinstance(selector, int) else None,
                 "label": selector if isinstance(selector, str) else None,
             }
-            connection = prepared.connection_of(conn)
-            connection.execute(
+            conn.execute(
                 prepared_copies.insert_share(),
                 {f"s_{column}": values[column] for column in SHARE_COLUMNS},
             )
@@ -236,7 +235,7 @@ class SharingOps(StoreCore):
         if self.team:  # the shared rows are not mine to read: the function's
             with self._transaction(write=True) as conn:
                 return team_paths.shared_resource(team_paths.redeem(conn, token))
-        with self._transaction(write=True) as conn:  # no ORM session needed
+        with self._transaction(write=True) as conn:
             share = self._redeemable(conn, token)
             try:
                 record = self._load_record(conn, share.resource_id)
@@ -277,11 +276,7 @@ class SharingOps(StoreCore):
             name = self._own(conn, ref, action="share").name
         values = {"me": self.user, "name": name, "share_id": share_id}
         values.update(_handle_range(share_id))
-        row = (
-            prepared.connection_of(conn)
-            .execute(prepared_copies.share_target(), values)
-            .first()
-        )
+        row = conn.execute(prepared_copies.share_target(), values).first()
         if row is None:
             self._own(conn, ref, action="share")  # raises: it says why
         self._remember_uid(conn, row.user_id)
@@ -297,7 +292,7 @@ class SharingOps(StoreCore):
         range (an interval of the sorted ids holding this one, so its nearest ids
         there are its neighbours there): one lookup in the id index, however many
         resources and shares I have."""
-        near = prepared.connection_of(conn).execute(
+        near = conn.execute(
             prepared_copies.my_shares_between(),
             {"uid": uid, **_handle_range(share_id)},
         )

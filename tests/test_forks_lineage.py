@@ -321,9 +321,11 @@ def _deep_chain(store, depth: int) -> None:
     # On a team database, a trigger counts each fork on its parent as it is inserted.
     counted = store.team
     with admin_store(store)._transaction(write=True) as session:
-        last = session.scalar(
-            select(Resource).where(Resource.name == "n3", Resource.user_id == mine)
-        )
+        last = session.execute(
+            select(Resource.__table__).where(
+                Resource.name == "n3", Resource.user_id == mine
+            )
+        ).one()
         now = datetime.now(UTC)
         rows, parent = [], last.id
         for i in range(4, depth):

@@ -19,14 +19,13 @@ which SQLAlchemy's own import pulls in), so the figure there is lower.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 from dataclasses import dataclass
 
 from resource_magic.store import ResourceStore
 
-from .loadext import _ipython
+from .loadext import _ipython, fresh_env
 from .magics import jupysql_page_sql
 from .search import _uid
 from .seed import BENCH_USER
@@ -140,7 +139,7 @@ def bench_first_cell(url: str, repeat: int, where: str = "ipython") -> FirstCell
     }
     samples: dict[str, list[tuple[float, float]]] = {k: [] for k in kinds}
     with tempfile.TemporaryDirectory(prefix="rm_ipy") as home:
-        env = {**os.environ, "IPYTHONDIR": home}
+        env = fresh_env(home)
         for i in range(repeat + 1):
             for kind, cells in kinds.items():
                 sample = timed(cells, env)

@@ -17,6 +17,19 @@ def _ipython() -> list[str]:
     return [str(beside)] if beside.exists() else [sys.executable, "-m", "IPython"]
 
 
+def fresh_env(home: str) -> dict[str, str]:
+    """The environment of a fresh measured process: its own IPython directory, and
+    .pyc files written (PYTHONDONTWRITEBYTECODE, which some machines set, dropped).
+    The warm-up run writes them, as a user's first import of an editable checkout
+    does (and pip writes them when it installs): without it every sample compiled
+    this package's source again, ~100 ms of a first `show` that no user pays
+    (median of 10 interleaved pairs, 473 -> 367 ms), while the peer's installed
+    modules had theirs."""
+    env = {**os.environ, "IPYTHONDIR": home}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 _INSIDE = (
     "import time; t = time.perf_counter(); "
     "get_ipython().run_line_magic('load_ext', 'resource_magic'); "
@@ -27,7 +40,7 @@ _INSIDE = (
 def bench_load_ext_inside(repeat: int) -> Stats:
     """The same, timed inside each fresh process: the magic call alone, less noisy."""
     with tempfile.TemporaryDirectory(prefix="rm_ipy") as home:
-        env = {**os.environ, "IPYTHONDIR": home}
+        env = fresh_env(home)
         cmd = [*_ipython(), "--HistoryManager.enabled=False", "-c", _INSIDE]
         samples = []
         for i in range(repeat + 1):
@@ -42,7 +55,7 @@ def bench_load_ext_inside(repeat: int) -> Stats:
 def bench_load_ext(repeat: int) -> tuple[Stats, Stats]:
     """(without, with): `ipython -c` wall time, the two interleaved, after a warm-up."""
     with tempfile.TemporaryDirectory(prefix="rm_ipy") as home:
-        env = {**os.environ, "IPYTHONDIR": home}
+        env = fresh_env(home)
         plain = [*_ipython(), "--HistoryManager.enabled=False", "-c", "pass"]
         loaded = [
             *_ipython(),

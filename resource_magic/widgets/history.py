@@ -40,6 +40,8 @@ class HistoryPanel(w.VBox):
         self.children = (self._label_name, self._rows, self._diff)
         state.observe(self._draw_versions, "versions")
         state.observe(self._draw_diff, "version_diff")
+        self._draw_versions()  # built on first use: the state may hold them already
+        self._draw_diff()
 
     def _draw_versions(self, change=None) -> None:
         rows = []

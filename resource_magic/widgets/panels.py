@@ -1,17 +1,23 @@
 """The actions under the preview: a row of buttons and the panel each one opens.
 
 Part of the browser's view (see preview.py). Each button hands its click to the state:
-Insert, Run, Fork, Share, Shares, Make public/private, History and Delete. Fork, Share,
-Make public/private (publish.py) and Delete first open a small panel (the copy's name;
-an expiry, a use limit and 'Allow secrets'; a confirmation), Shares and
+Insert, Run, Fork, Share, Shares, Make public/private, History and Delete. Fork, Share
+(share.py), Make public/private (publish.py) and Delete first open a small panel (the
+copy's name; an expiry, a use limit and 'Allow secrets'; a confirmation), Shares and
 History list rows with Revoke / Restore, and Insert falls back to a box holding the
 source to copy; one panel shows at a time. Insert goes through `CellInserter` (ipylab
 in JupyterLab, a copy box elsewhere).
+
+A panel is built the first time it opens, drawn then from the state as it stands:
+hidden until then, it is nothing the first page needs, and the seven of them were a
+third of the widgets built to open the browser. `build_panels()` builds the rest at once
+(the view's `find` does, so a control is found before its first use too).
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 import ipywidgets as w
 
@@ -30,7 +36,8 @@ from .controls import (
 )
 from .history import HistoryPanel
 from .insert import CellInserter
-from .publish import PublicPanel, allow_secrets_box
+from .publish import PublicPanel, label_public_button, public_button
+from .share import SharePanel
 
 
 class ActionPanel(w.VBox):
@@ -60,8 +67,7 @@ class ActionPanel(w.VBox):
         self._shares = make_button(
             "Shares", "rm-shares", "Show its share tokens (revoke them here)"
         )
-        self._public_panel = PublicPanel(self.state)
-        self._public = self._public_panel.button
+        self._public = public_button()
         self._history = make_button(
             "History",
             "rm-history",
@@ -81,10 +87,25 @@ class ActionPanel(w.VBox):
             self._history,
             self._delete,
         )
-        actions = w.HBox(
+        self._row = w.HBox(
             list(self._action_buttons), layout=w.Layout(flex_flow="row wrap")
         )
+        # name -> builder, in display order; each panel is made on its first opening
+        self._builders: dict[str, Callable[[], w.DOMWidget]] = {
+            "fork": self._build_fork,
+            "share": lambda: SharePanel(self.state, lambda: self._show_panel(None)),
+            "shares": self._build_shares,
+            "public": lambda: PublicPanel(self.state),
+            "history": lambda: HistoryPanel(
+                self.state, lambda: self._show_panel("history")
+            ),
+            "delete": self._build_delete,
+            "insert": self._build_insert,
+        }
+        self._panels: dict[str, w.DOMWidget] = {}
+        self.children = (self._row,)
 
+    def _build_fork(self) -> w.DOMWidget:
         self._fork_name = make_text(
             "name of the copy (blank: same name)", "rm-fork-name"
         )
@@ -92,66 +113,20 @@ class ActionPanel(w.VBox):
             "Fork it", "rm-fork-confirm", "Make the copy", button_style="primary"
         )
         self._fork_cancel = make_button("Cancel", "rm-fork-cancel", "Do not fork")
-        self._fork_panel = make_box(
+        self._fork_confirm.on_click(self._on_fork_confirm_click)
+        self._fork_cancel.on_click(self._on_fork_cancel_click)
+        return make_box(
             w.HBox,
             [self._fork_name, self._fork_confirm, self._fork_cancel],
             "rm-fork-panel",
             shown=False,
         )
 
-        self._share_expires = make_text(
-            "expires: 30m, 12h, 7d or ISO date (blank: never)",
-            "rm-share-expires",
-            layout=w.Layout(width="320px"),
-        )
-        self._share_max_uses = make_text(
-            "max uses (blank: unlimited)",
-            "rm-share-max-uses",
-            layout=w.Layout(width="200px"),
-        )
-        self._share_create = make_button(
-            "Create token",
-            "rm-share-create",
-            "Make the share token",
-            button_style="primary",
-        )
-        self._share_allow = allow_secrets_box("rm-share-allow-secrets", "Share it")
-        self._share_cancel = make_button("Cancel", "rm-share-cancel", "Do not share")
-        self._share_token = make_html(css="rm-share-token")
-        self._share_line = make_text(
-            "",
-            "rm-share-line",
-            description="Give them:",
-            tooltip="Copy this line for the recipient",
-            layout=w.Layout(width="100%"),
-        )
-        self._share_result = make_box(
-            w.VBox, [self._share_token, self._share_line], shown=False
-        )
-        self._share_panel = make_box(
-            w.VBox,
-            [
-                make_box(
-                    w.HBox,
-                    [
-                        self._share_expires,
-                        self._share_max_uses,
-                        self._share_allow,
-                        self._share_create,
-                        self._share_cancel,
-                    ],
-                ),
-                self._share_result,
-            ],
-            "rm-share-panel",
-            shown=False,
-        )
-
+    def _build_shares(self) -> w.DOMWidget:
         self._shares_panel = make_box(w.VBox, css="rm-shares-panel", shown=False)
-        self._history_panel = HistoryPanel(
-            self.state, lambda: self._show_panel("history")
-        )
+        return self._shares_panel
 
+    def _build_delete(self) -> w.DOMWidget:
         self._delete_question = make_html(css="rm-delete-question")
         self._delete_confirm = make_button(
             "Yes, delete",
@@ -160,13 +135,16 @@ class ActionPanel(w.VBox):
             button_style="danger",
         )
         self._delete_cancel = make_button("Cancel", "rm-delete-cancel", "Keep it")
-        self._delete_panel = make_box(
+        self._delete_confirm.on_click(self._on_delete_confirm_click)
+        self._delete_cancel.on_click(self._on_delete_cancel_click)
+        return make_box(
             w.HBox,
             [self._delete_question, self._delete_confirm, self._delete_cancel],
             "rm-delete-panel",
             shown=False,
         )
 
+    def _build_insert(self) -> w.DOMWidget:
         self._insert_text = hidden(
             w.Textarea(
                 description="Source:",
@@ -176,49 +154,50 @@ class ActionPanel(w.VBox):
                 _dom_classes=("rm-insert-text",),
             )
         )
-        self._panels = {
-            "fork": self._fork_panel,
-            "share": self._share_panel,
-            "shares": self._shares_panel,
-            "public": self._public_panel,
-            "history": self._history_panel,
-            "delete": self._delete_panel,
-            "insert": self._insert_text,
-        }
-        self.children = (actions, *self._panels.values())
+        return self._insert_text
+
+    def _panel(self, name: str) -> w.DOMWidget:
+        """The panel `name`, built (hidden) and drawn from the state if it was not."""
+        panel = self._panels.get(name)
+        if panel is None:
+            panel = self._panels[name] = self._builders[name]()
+            self.children = (
+                self._row,
+                *(self._panels[key] for key in self._builders if key in self._panels),
+            )
+            self._draw_panel(name)
+        return panel
+
+    def build_panels(self) -> None:
+        """Build every panel not built yet (each stays hidden)."""
+        for name in self._builders:
+            self._panel(name)
 
     def _bind(self) -> None:
         self._insert.on_click(self._on_insert_click)
         self._run.on_click(self._on_run_click)
         self._fork.on_click(self._on_fork_click)
-        self._fork_confirm.on_click(self._on_fork_confirm_click)
-        self._fork_cancel.on_click(self._on_fork_cancel_click)
         self._share.on_click(self._on_share_click)
-        self._share_create.on_click(self._on_share_create_click)
-        self._share_cancel.on_click(self._on_share_cancel_click)
         self._shares.on_click(self._on_shares_click)
         self._public.on_click(self._on_public_click)
         self._history.on_click(self._on_history_click)
         self._delete.on_click(self._on_delete_click)
-        self._delete_confirm.on_click(self._on_delete_confirm_click)
-        self._delete_cancel.on_click(self._on_delete_cancel_click)
         state = self.state
         state.observe(self._draw_preview, "preview")
         state.observe(self._draw_shares, "shares")
-        state.observe(self._draw_new_share, "new_share")
 
     # -- drawing (state -> widgets) ----------------------------------------------
     def _draw_preview(self, change=None) -> None:
         """A new preview (or none): close the panels, enable what the user may do."""
         preview = self.state.preview
         self._show_panel(None)
-        hidden(self._share_result)
-        self._public_panel.draw(preview)
+        if "share" in self._panels:
+            self._panels["share"].hide_result()
+        label_public_button(self._public, preview)
         if preview is None:
             for button in self._action_buttons:
                 button.disabled = True
             return
-        record = preview.record
         mine = preview.mine
         self._insert.disabled = False
         self._fork.disabled = preview.uses_left == 0
@@ -231,11 +210,26 @@ class ActionPanel(w.VBox):
             self._delete,
         ):
             button.disabled = not mine
-        why = f"Only {record.owner} can do this: fork it first"
+        why = f"Only {preview.record.owner} can do this: fork it first"
         self._run.tooltip = "Run it here (counts one execution)" if mine else why
-        self._fork_name.placeholder = f"name of the copy (blank: {record.name})"
+        self._draw_fork_name()
+
+    def _draw_panel(self, name: str) -> None:
+        """A panel just built shows what the state holds now."""
+        if name == "fork":
+            self._draw_fork_name()
+        elif name == "shares":
+            self._draw_shares()
+
+    def _draw_fork_name(self) -> None:
+        preview = self.state.preview
+        if "fork" in self._panels and preview is not None:
+            name = preview.record.name
+            self._fork_name.placeholder = f"name of the copy (blank: {name})"
 
     def _draw_shares(self, change=None) -> None:
+        if "shares" not in self._panels:
+            return  # drawn when it is built
         shares = self.state.shares
         if shares is None:
             self._shares_panel.children = ()
@@ -256,20 +250,9 @@ class ActionPanel(w.VBox):
             rows = [make_html("<i>No shares yet: use Share to make one.</i>")]
         self._shares_panel.children = tuple(rows)
 
-    def _draw_new_share(self, change=None) -> None:
-        new = self.state.new_share
-        if new is None:
-            hidden(self._share_result)
-            self._share_line.value = ""
-            self._share_token.value = ""
-            return
-        self._share_token.value = (
-            f"Token (shown only once): <code>{html.escape(new.token)}</code>"
-        )
-        self._share_line.value = f"%resource open {new.token}"
-        show(self._share_result)
-
     def _show_panel(self, name: str | None) -> None:
+        if name is not None:
+            self._panel(name)
         for key, panel in self._panels.items():
             show(panel, key == name)
 
@@ -286,7 +269,7 @@ class ActionPanel(w.VBox):
         elif how == "next-input":
             self.state.say(f"'{name}' is ready as your next input.", "success")
         else:
-            self._insert_text.value = source
+            self._panel("insert").value = source
             self._show_panel("insert")
             self.state.say(
                 "This front end cannot add cells from a widget: copy the source "
@@ -303,6 +286,7 @@ class ActionPanel(w.VBox):
         self.state.run()
 
     def _on_fork_click(self, button) -> None:
+        self._panel("fork")
         self._fork_name.value = ""
         self._show_panel("fork")
 
@@ -315,19 +299,8 @@ class ActionPanel(w.VBox):
 
     def _on_share_click(self, button) -> None:
         self.state.new_share = None
-        self._share_allow.value = False
+        self._panel("share").allow.value = False
         self._show_panel("share")
-
-    def _on_share_create_click(self, button) -> None:
-        self.state.share(
-            self._share_expires.value,
-            self._share_max_uses.value,
-            allow_secrets=self._share_allow.value,
-        )
-
-    def _on_share_cancel_click(self, button) -> None:
-        self.state.new_share = None
-        self._show_panel(None)
 
     def _on_shares_click(self, button) -> None:
         if self.state.load_shares():
@@ -337,7 +310,7 @@ class ActionPanel(w.VBox):
         self.state.revoke(button.rm_share_id)
 
     def _on_public_click(self, button) -> None:
-        if self._public_panel.ask():
+        if self._panel("public").ask():
             self._show_panel("public")
 
     def _on_history_click(self, button) -> None:
@@ -349,6 +322,7 @@ class ActionPanel(w.VBox):
             self.state.say("Pick a resource first, then delete it.", "error")
             return
         record = self.state.preview.record
+        self._panel("delete")
         self._delete_question.value = (
             f"Delete <b>{html.escape(record.name)}</b> and all its versions for good?"
         )

@@ -2,7 +2,9 @@
 opens (what changes, an 'Allow secrets' box when going public, confirm or cancel).
 
 Part of the action panel (panels.py), kept apart so that module stays under its size:
-the panel only mirrors `BrowserState.preview` and calls `BrowserState.set_public`."""
+the button is in the action row from the start and follows `BrowserState.preview`;
+the panel is built when the button is first pressed and calls `BrowserState.set_public`.
+"""
 
 from __future__ import annotations
 
@@ -36,19 +38,34 @@ def allow_secrets_box(css: str, what: str) -> w.Checkbox:
     return box
 
 
+def public_button() -> w.Button:
+    """The action row's Make public / Make private button (`label_public_button`)."""
+    return make_button(
+        "Make public",
+        "rm-public",
+        "Let everyone using this database see and fork it",
+        icon="globe",
+    )
+
+
+def label_public_button(button: w.Button, preview) -> None:
+    """Label the button for the previewed resource (None: nothing picked)."""
+    public = preview is not None and preview.record.is_public
+    button.description = "Make private" if public else "Make public"
+    button.tooltip = (
+        "Let only you and your share tokens' holders see it"
+        if public
+        else "Let everyone using this database see and fork it"
+    )
+
+
 class PublicPanel(w.HBox):
-    """The confirm panel; `button` goes in the action row."""
+    """PublicPanel(state): the confirm panel that `public_button()` opens."""
 
     def __init__(self, state: BrowserState) -> None:
         super().__init__(layout=shared(HiddenLayout), _dom_classes=("rm-public-panel",))
         self.state = state
         self._going_public = True
-        self.button = make_button(
-            "Make public",
-            "rm-public",
-            "Let everyone using this database see and fork it",
-            icon="globe",
-        )
         self._question = make_html(css="rm-public-question")
         self._allow = allow_secrets_box("rm-public-allow-secrets", "Make it public")
         self._confirm = make_button(
@@ -58,16 +75,6 @@ class PublicPanel(w.HBox):
         self.children = (self._question, self._allow, self._confirm, self._cancel)
         self._confirm.on_click(self._on_confirm_click)
         self._cancel.on_click(self._on_cancel_click)
-
-    def draw(self, preview) -> None:
-        """Label the button for the previewed resource (None: nothing picked)."""
-        public = preview is not None and preview.record.is_public
-        self.button.description = "Make private" if public else "Make public"
-        self.button.tooltip = (
-            "Let only you and your share tokens' holders see it"
-            if public
-            else "Let everyone using this database see and fork it"
-        )
 
     def ask(self) -> bool:
         """Fill the question for the previewed resource; False if nothing is picked."""

@@ -29,6 +29,7 @@ from .controls import (
     shared,
 )
 from .insert import CellInserter, lab_frontend
+from .panels import ActionPanel
 from .preview import PreviewPane
 from .state import PAGE_SIZES
 
@@ -349,7 +350,10 @@ class ResourceBrowser(w.VBox):
 
 
 def descendants(widget: w.Widget) -> Iterator[w.Widget]:
-    """`widget` and every widget inside it (hidden panels too), in display order."""
+    """`widget` and every widget inside it (hidden panels too: the action panels left
+    for their first use are built now, hidden), in display order."""
+    if isinstance(widget, ActionPanel):
+        widget.build_panels()
     yield widget
     for child in getattr(widget, "children", ()):
         yield from descendants(child)

@@ -984,6 +984,25 @@ def test_default_looks_are_shared_and_cannot_change(store, browse):
     assert other.find("rm-refresh").layout.width == "100px"
 
 
+def test_fixed_looks_are_shared_too_and_a_widget_can_take_its_own(store, browse):
+    """Controls with the same fixed look (a width, a row's alignment) share one
+    Layout too, made once per kernel; it cannot change, and a control given a Layout
+    of its own changes alone."""
+    b, other = browse(store), browse(store)
+    search, type_, page_size = (
+        b.find(f"rm-{n}") for n in ("search", "type", "page-size")
+    )
+    assert search.layout is other.find("rm-search").layout
+    assert search.layout.width == "280px" and type_.layout.width == "130px"
+    assert type_.layout is page_size.layout  # the same look, one model
+    assert b.find("rm-scope").style is other.find("rm-scope").style
+    assert b.find("rm-scope").style.button_width == "70px"
+    with pytest.raises(AttributeError, match="shared by many widgets"):
+        search.layout.width = "400px"
+    search.layout = w.Layout(width="400px")
+    assert other.find("rm-search").layout.width == "280px"
+
+
 def test_find_names_what_it_could_not_find(store, browse):
     b = browse(store)
     assert b.find_all("rm-revoke") == []  # no shares panel loaded

@@ -80,7 +80,9 @@ def test_opening_builds_no_panel_and_fewer_widgets(store, monkeypatch):
     # every action button is there (disabled until a pick), none of their panels
     row = [get(b, f"rm-{name}") for name in ("insert", "fork", "share", "delete")]
     assert all(button.disabled for button in row)
-    assert opened.count("ButtonModel") == 13 and len(opened) <= 62  # was 21 and 95
+    assert opened.count("ButtonModel") == 13  # 21 with every panel built
+    assert opened.count("LayoutModel") == 2  # the browser's and Refresh's, not 16
+    assert len(opened) <= 46  # 95 when every panel and every look was built
     b.find("rm-search")  # find builds them, hidden
     assert built(b) == list(PANELS)
     assert all(get(b, css).layout.display == "none" for css in PANELS)

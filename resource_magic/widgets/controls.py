@@ -5,9 +5,12 @@ Every ipywidgets widget brings a `Layout` and usually a style, each a widget of 
 (a model in the front end, a comm in the kernel): most of the browser's 70 controls
 would bring two more, and making them was most of what opening the browser cost. The
 ones that keep the default look share one `Layout` and one style per kind instead, as
-ipywidgets allows ("the layout property can be shared between multiple widgets"). A
-shared one is read-only (`Shared`): a change would show on every widget sharing it, so
-a widget that needs its own look is given its own `Layout` when it is made. Showing
+ipywidgets allows ("the layout property can be shared between multiple widgets"), and
+so do those with the same fixed look (`shared(SharedLayout, width="130px")`: a `Layout`
+is the costliest widget to make, some forty synced traits). A shared one is read-only
+(`Shared`): a change would show on every widget sharing it, so a widget whose look
+changes is given its own `Layout` when it is made (or later: `widget.layout =
+Layout(...)`). Showing
 and hiding a panel (`show`, `hidden`) swaps in the shared shown or hidden layout rather
 than changing one, so panels need no layout of their own either.
 """
@@ -78,14 +81,20 @@ class SharedDescriptionStyle(Shared, _style_of(w.Select)):
     """The default style of dropdowns and lists, shared."""
 
 
-_shared: dict[type, w.Widget] = {}
+class SharedToggleButtonsStyle(Shared, w.ToggleButtonsStyle):
+    """A toggle buttons' style, shared."""
 
 
-def shared(kind: type[Shared]) -> w.Widget:
-    """The one `kind` of this kernel (made again if someone closed it)."""
-    look = _shared.get(kind)
+_shared: dict[tuple, w.Widget] = {}
+
+
+def shared(kind: type[Shared], **traits) -> w.Widget:
+    """The one `kind` with these `traits` (none: the default look) of this kernel,
+    made again if someone closed it."""
+    key = (kind, *sorted(traits.items()))
+    look = _shared.get(key)
     if look is None or look.comm is None:
-        look = _shared[kind] = kind()
+        look = _shared[key] = kind(**traits)
         look._sealed = True
     return look
 

@@ -88,7 +88,8 @@ class ActionPanel(w.VBox):
             self._delete,
         )
         self._row = w.HBox(
-            list(self._action_buttons), layout=w.Layout(flex_flow="row wrap")
+            list(self._action_buttons),
+            layout=shared(SharedLayout, flex_flow="row wrap"),
         )
         # name -> builder, in display order; each panel is made on its first opening
         self._builders: dict[str, Callable[[], w.DOMWidget]] = {

@@ -49,14 +49,15 @@ class PreviewPane(w.VBox):
         self._metadata = make_html(css="rm-metadata")
         self._attachments = make_box(w.VBox, css="rm-attachments")
         self._output = w.Output(
-            layout=w.Layout(border="1px solid #ddd"), _dom_classes=("rm-output",)
+            layout=shared(SharedLayout, border="1px solid #ddd"),
+            _dom_classes=("rm-output",),
         )
         self._output_label = make_html("<b>Output</b>", shown=False)
         details = make_box(
             w.HBox,
             [
-                w.VBox([self._source], layout=w.Layout(width="62%")),
-                w.VBox([self._metadata], layout=w.Layout(width="38%")),
+                w.VBox([self._source], layout=shared(SharedLayout, width="62%")),
+                w.VBox([self._metadata], layout=shared(SharedLayout, width="38%")),
             ],
         )
         self.children = tuple(
@@ -111,7 +112,7 @@ class PreviewPane(w.VBox):
             return w.Image(
                 value=data,
                 format=mime.partition("/")[2],
-                layout=w.Layout(max_width="100%"),
+                layout=shared(SharedLayout, max_width="100%"),
                 _dom_classes=("rm-attachment-image",),
             )
         return make_html(present.bundle_html(bundle), "rm-attachment-text")

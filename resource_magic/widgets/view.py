@@ -22,6 +22,7 @@ from . import render
 from .actions import BrowserState
 from .controls import (
     SharedLayout,
+    SharedToggleButtonsStyle,
     make_button,
     make_choice,
     make_html,
@@ -121,26 +122,26 @@ class ResourceBrowser(w.VBox):
             "rm-search",
             tooltip="Filters as you type",
             continuous_update=True,
-            layout=w.Layout(width="280px"),
+            layout=shared(SharedLayout, width="280px"),
         )
         self._type = make_choice(
             w.Dropdown,
             "rm-type",
             options=_TYPES,
             tooltip="Show one type of resource",
-            layout=w.Layout(width="130px"),
+            layout=shared(SharedLayout, width="130px"),
         )
         self._tag = make_text(
             "tag",
             "rm-tag",
             tooltip="Show resources with this tag",
             continuous_update=True,
-            layout=w.Layout(width="120px"),
+            layout=shared(SharedLayout, width="120px"),
         )
         self._scope = w.ToggleButtons(
             options=(("mine", "mine"), ("public", "public")),
             tooltips=["My resources", "Everyone's public resources"],
-            style=w.ToggleButtonsStyle(button_width="70px"),
+            style=shared(SharedToggleButtonsStyle, button_width="70px"),
             layout=shared(SharedLayout),
             _dom_classes=("rm-scope",),
         )
@@ -152,7 +153,7 @@ class ResourceBrowser(w.VBox):
                 for key, field in SORT_FIELDS.items()
             ],
             tooltip="Sort the results",
-            layout=w.Layout(width="150px"),
+            layout=shared(SharedLayout, width="150px"),
         )
         self._refresh = make_button(
             "Refresh",
@@ -170,7 +171,7 @@ class ResourceBrowser(w.VBox):
                 self._sort,
                 self._refresh,
             ],
-            layout=w.Layout(flex_flow="row wrap"),
+            layout=shared(SharedLayout, flex_flow="row wrap"),
         )
 
         self._header = make_html(css="rm-results-header")
@@ -180,7 +181,7 @@ class ResourceBrowser(w.VBox):
             options=(),
             rows=10,
             tooltip="Results: pick one to preview it",
-            layout=w.Layout(width="100%"),
+            layout=shared(SharedLayout, width="100%"),
         )
         self._prev = make_button("\u25c0 Prev", "rm-prev", "Previous page")
         self._next = make_button("Next \u25b6", "rm-next", "Next page")
@@ -190,18 +191,18 @@ class ResourceBrowser(w.VBox):
             "rm-page-size",
             options=_page_size_options(state.page_size),
             tooltip="Results per page",
-            layout=w.Layout(width="130px"),
+            layout=shared(SharedLayout, width="130px"),
         )
         paging = w.HBox(
             [self._prev, self._page_label, self._next, self._page_size],
-            layout=w.Layout(align_items="center"),
+            layout=shared(SharedLayout, align_items="center"),
         )
 
         self._token = make_text(
             "Paste a share token (rmshr_...)",
             "rm-token",
             tooltip="A token someone shared with you",
-            layout=w.Layout(width="360px"),
+            layout=shared(SharedLayout, width="360px"),
         )
         self._open_token = make_button(
             "Open token",
@@ -216,7 +217,7 @@ class ResourceBrowser(w.VBox):
         token_note = make_html("<small>Each Open or Fork uses a token once.</small>")
         token_row = w.HBox(
             [self._token, self._open_token, self._fork_token, token_note],
-            layout=w.Layout(align_items="center"),
+            layout=shared(SharedLayout, align_items="center"),
         )
         self._preview = PreviewPane(state, self.inserter)
 

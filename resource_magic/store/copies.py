@@ -59,13 +59,10 @@ class Copies:
             prepared_copies.fork_source(owner is not None), values
         ).first()
 
-    def _insert_copy(
-        self, conn: Connection, source: CopySource, wanted: str | None, uid=None
-    ):
+    def _insert_copy(self, conn: Connection, source: CopySource, wanted: str | None):
         """A new resource of mine holding `source` (content, parameters, tags,
         outputs) as its version 1, its parent `source.id`: its whole row."""
-        if uid is None:
-            uid = self._uid(conn)
+        uid = self._uid(conn)
         now = self._now()
         statement = prepared_copies.insert_copy(self.engine.dialect.name)
         for _attempt in range(_MAX_NAME_ATTEMPTS):

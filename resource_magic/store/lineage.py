@@ -94,7 +94,7 @@ class LineageOps(StoreCore):
         uid = found.uid
         if uid is not None:
             self._remember_uid(conn, uid)
-        row = self._insert_copy(conn, source, wanted, uid)
+        row = self._insert_copy(conn, source, wanted)
         record = self._to_record(
             SimpleNamespace(
                 **row._mapping,

@@ -41,39 +41,32 @@ def name_or_id(uid: int, name: str, visible=None):
     """WHERE for my resource called `name`, else (if `name` is a UUID) the resource
     with that id among `visible` ones (default: mine). A name wins over an id, so a
     reference never matches two rows."""
-    mine_named = and_(resource_table.c.user_id == uid, resource_table.c.name == name)
-    ident = parse_uuid(name)
-    if ident is None:
-        return mine_named
-    other = resource_table.alias()
-    named_exists = (
-        select(other.c.id).where(other.c.user_id == uid, other.c.name == name).exists()
-    )
     if visible is None:
         visible = resource_table.c.user_id == uid
-    return or_(mine_named, and_(resource_table.c.id == ident, ~named_exists, visible))
+    return _name_wins(uid, name, parse_uuid(name), visible)
 
 
 def name_or_id_params(uid, by_id: bool):
     """name_or_id for a prepared statement: the name as :ref_name and, `by_id`, the
     id it spells as :ref_id, both bind parameters (the same clause either way; not
     named after columns, which an UPDATE's parameters may not be)."""
-    name = bindparam("ref_name")
+    ident = bindparam("ref_id") if by_id else None
+    return _name_wins(
+        uid, bindparam("ref_name"), ident, resource_table.c.user_id == uid
+    )
+
+
+def _name_wins(uid, name, ident, visible):
+    """My resource called `name`, or (`ident` not None) the `visible` one with id
+    `ident` when no resource of mine is called `name`."""
     mine_named = and_(resource_table.c.user_id == uid, resource_table.c.name == name)
-    if not by_id:
+    if ident is None:
         return mine_named
     other = resource_table.alias()
     named_exists = (
         select(other.c.id).where(other.c.user_id == uid, other.c.name == name).exists()
     )
-    return or_(
-        mine_named,
-        and_(
-            resource_table.c.id == bindparam("ref_id"),
-            ~named_exists,
-            resource_table.c.user_id == uid,
-        ),
-    )
+    return or_(mine_named, and_(resource_table.c.id == ident, ~named_exists, visible))
 
 
 class References:

@@ -181,7 +181,7 @@ class ResourceOps(StoreCore):
                     connection, resource_id, [version], was_public=was_public, now=now
                 )
             return SaveResult(
-                self._own_record(connection, row, tag_list, uid=uid),
+                self._own_record(connection, row, tag_list),
                 created=version == 1,
             )
 
@@ -396,7 +396,7 @@ class ResourceOps(StoreCore):
 
     def record_execution(self, ref: str) -> int:
         """Count one run of one of my resources, atomically; returns the new count."""
-        if not self.team:  # the common case: one UPDATE on a bare connection
+        if not self.team:  # the common case: one UPDATE
             with self._transaction(write=True) as connection:
                 count = self._count_mine(connection, ref)
             if count is not None:

@@ -205,19 +205,15 @@ class Rows:
         db: Connection,
         row,
         tags: Sequence[str] | None = None,
-        *,
-        uid: int | None = None,
     ) -> ResourceRecord:
         """The record of my resource from its row as a write returned it (all of
         resource's columns): the tags when not given, and the parent when it has one,
-        are the only reads left (what _load_record reads, without reading the row).
-        `uid`: my user id, when the caller has it (a bare connection remembers none)."""
+        are the only reads left (what _load_record reads, without reading the row)."""
         if tags is None:
             tags = self._tags_of(db, [row.id]).get(row.id, ())
         parent = None
         if row.parent_resource_id is not None:
-            if uid is None:
-                uid = self._uid(db)
+            uid = self._uid(db)  # this transaction's, read or remembered already
             parent = db.execute(
                 select(user_table.c.name, _Parent.c.name)
                 .join(user_table, _Parent.c.user_id == user_table.c.id)

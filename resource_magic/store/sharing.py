@@ -218,7 +218,8 @@ class SharingOps(StoreCore):
                     f"'{text}' matches more than one of your shares: give {more} "
                     "(the id column of %resource shares)."
                 )
-            share, name = rows[0], rows[0].name
+            share = rows[0]
+            name = share.name  # the re-read below has the share's columns only
             conn.execute(
                 update(share_table)
                 .where(share_table.c.id == share.id, share_table.c.revoked_at.is_(None))

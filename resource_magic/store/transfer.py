@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Row, and_, insert, select, update
+from sqlalchemy import Connection, Row, and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import InvalidInput
@@ -17,7 +17,6 @@ from ..schema import (
     label_event_table,
     label_table,
     resource_table,
-    tag_table,
     version_table,
 )
 from .core import StoreCore
@@ -54,7 +53,7 @@ class TransferOps(StoreCore):
             items = [self._export_one(conn, r, only) for r, only in chosen]
         return {"format": EXPORT_FORMAT, "user": self.user, "resources": items}
 
-    def _export_one(self, conn, resource: Row, only: int | None) -> dict:
+    def _export_one(self, conn: Connection, resource: Row, only: int | None) -> dict:
         """One resource: every version (or only version `only`, with the labels on
         it and no label history), labels and label moves."""
         versions = []
@@ -87,13 +86,7 @@ class TransferOps(StoreCore):
             "name": resource.name,
             "resource_type": resource.resource_type,
             "description": resource.description,
-            "tags": list(
-                conn.scalars(
-                    select(tag_table.c.tag)
-                    .where(tag_table.c.resource_id == resource.id)
-                    .order_by(tag_table.c.tag)
-                )
-            ),
+            "tags": list(self._tags_of(conn, [resource.id]).get(resource.id, ())),
             "is_public": resource.is_public,
             "versions": versions,
             "labels": [

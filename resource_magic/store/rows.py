@@ -17,6 +17,7 @@ from ..errors import InvalidInput
 from ..records import AttachmentRecord, ResourceRecord, VersionRecord
 from ..schema import (
     attachment_table,
+    label_event_table,
     label_table,
     resource_table,
     tag_table,
@@ -292,6 +293,21 @@ class Rows:
             )
             for v in conn.execute(stmt)
         ]
+
+    @staticmethod
+    def _log_move(conn: Connection, resource_id, label, old, new, now) -> None:
+        """One move of `label` (from version `old` to `new`; None: not set / removed)
+        in the label's history: setting, moving and removing a label, and an import
+        that moves a label the resource already had."""
+        conn.execute(
+            insert(label_event_table).values(
+                resource_id=resource_id,
+                label=label,
+                from_version=old,
+                to_version=new,
+                at=now,
+            )
+        )
 
     def _add_version(
         self,

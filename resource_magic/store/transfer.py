@@ -188,8 +188,9 @@ class TransferOps(StoreCore):
                     progress(1)
         return ImportResult(created=tuple(created), new_versions=tuple(appended))
 
-    @staticmethod
-    def _import_labels(conn, resource_id, item: dict, numbers: dict, now) -> None:
+    def _import_labels(
+        self, conn: Connection, resource_id, item: dict, numbers: dict, now
+    ) -> None:
         """The file's label moves (renumbered), then its labels, as the file has them;
         a label this resource already has moves, and the move is recorded."""
         moves = [
@@ -218,15 +219,7 @@ class TransferOps(StoreCore):
                 )
             elif old != number:
                 if not item["label_history"]:
-                    conn.execute(
-                        insert(label_event_table).values(
-                            resource_id=resource_id,
-                            label=label,
-                            from_version=old,
-                            to_version=number,
-                            at=now,
-                        )
-                    )
+                    self._log_move(conn, resource_id, label, old, number, now)
                 conn.execute(
                     update(label_table).where(here).values(version=number, set_at=now)
                 )

@@ -14,7 +14,7 @@ it."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from ..errors import InvalidInput, NotFound
 from ..records import (
@@ -259,18 +259,6 @@ class VersionOps(StoreCore):
         if row is None:  # deleted by another connection since the lookup
             raise self._not_found(conn, ref)
         return row
-
-    @staticmethod
-    def _log_move(conn: Connection, resource_id, label, old, new, now) -> None:
-        conn.execute(
-            insert(label_event_table).values(
-                resource_id=resource_id,
-                label=label,
-                from_version=old,
-                to_version=new,
-                at=now,
-            )
-        )
 
     @staticmethod
     def _no_label(conn: Connection, resource_id, name: str, label: str) -> NotFound:

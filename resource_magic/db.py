@@ -23,7 +23,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from .config import masked_url
 from .errors import InvalidInput
@@ -111,6 +111,8 @@ def _create_engine(url: str) -> Engine:
 
 
 def _create_sqlite_engine(url: str) -> Engine:
+    import sqlite3  # here: a PostgreSQL kernel never needs it
+
     database = make_url(url).database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -130,7 +132,18 @@ def _create_sqlite_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin(connection):
         readonly = connection.get_execution_options().get("readonly", False)
-        connection.exec_driver_sql("BEGIN DEFERRED" if readonly else "BEGIN IMMEDIATE")
+        statement = "BEGIN DEFERRED" if readonly else "BEGIN IMMEDIATE"
+        # Straight to the driver: BEGIN has no parameters and no result, and a whole
+        # SQLAlchemy execution around it was a tenth of a one-row read. Its errors
+        # (a lock held past the busy timeout, a file that is not a database) are
+        # wrapped as an execution would have wrapped them, so callers see SQLAlchemy's
+        # OperationalError / DatabaseError either way.
+        try:
+            connection.connection.dbapi_connection.execute(statement)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(
+                statement, None, exc, sqlite3.Error, dialect=connection.dialect
+            ) from exc
 
     return engine
 

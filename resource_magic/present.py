@@ -90,23 +90,34 @@ def metadata(record: ResourceRecord) -> list[tuple[str, str]]:
 
 def metadata_text(record: ResourceRecord) -> str:
     """The qualified name, then one indented `label: value` line per row."""
-    rows = [f"  {label}: {value}" for label, value in metadata(record)]
-    return "\n".join([record.qualified_name, *rows])
+    return _metadata_text(record.qualified_name, metadata(record))
 
 
 def metadata_html(record: ResourceRecord) -> str:
     """The metadata rows as an HTML table, every value escaped."""
+    return _metadata_html(metadata(record))
+
+
+def _metadata_text(qualified_name: str, rows: list[tuple[str, str]]) -> str:
+    return "\n".join(
+        [qualified_name, *(f"  {label}: {value}" for label, value in rows)]
+    )
+
+
+def _metadata_html(rows: list[tuple[str, str]]) -> str:
     body = "".join(
         f"<tr>{_TH.format(html.escape(label))}<td>{html.escape(value)}</td></tr>"
-        for label, value in metadata(record)
+        for label, value in rows
     )
     return f'<table class="rm-metadata-table">{body}</table>'
 
 
 def heading_bundle(record: ResourceRecord, note: str | None = None) -> dict[str, str]:
     """The name and metadata, as text and HTML, with an optional note below."""
-    plain = metadata_text(record)
-    rich = f"<b>{html.escape(record.qualified_name)}</b>{metadata_html(record)}"
+    rows = metadata(record)  # once for both
+    name = record.qualified_name
+    plain = _metadata_text(name, rows)
+    rich = f"<b>{html.escape(name)}</b>{_metadata_html(rows)}"
     if note:
         plain += f"\n{note}"
         rich += f"<p><i>{html.escape(note)}</i></p>"

@@ -1,7 +1,7 @@
 """Record the SQL a store sends, so tests can assert *how* it talks to the database.
 
 The events are SQLAlchemy's own: `before_cursor_execute` sees every statement on its
-way to the driver (including SQLite's BEGIN IMMEDIATE, which db.py issues itself), and
+way to the driver (except SQLite's BEGIN, which db.py hands the driver itself), and
 the `begin` / `commit` / `rollback` connection events mark transaction boundaries on
 both backends.
 """

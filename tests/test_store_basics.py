@@ -350,18 +350,47 @@ def test_a_user_deleted_by_another_kernel_is_never_confused_with_a_new_one(make_
     assert dave.names() == ["daves-secret"]
 
 
-def test_get_is_two_statements_and_can_bring_the_outputs(store):
+def test_get_is_one_statement_and_outputs_are_read_only_where_there_are_some(store):
     from _sql_capture import capture_sql
 
     store.save("plot", "x = 1", tags=["viz"], attachments=[("text/plain", "v1")])
     store.save("plot", "x = 2", attachments=[("image/png", b"\x89PNG")])
+    store.save("plot", "x = 3", tags=["viz"])  # version 3 keeps no outputs
     with capture_sql(store.engine) as sql:
         record = store.get("plot")
-    # the row with owner and parent, then its tags; the user id is a subquery
-    assert len(sql.statements) == 2, sql.statements
-    assert (record.version, record.tags) == (2, ("viz",))
-    record, outputs = store.get_with_attachments("plot")
+    # the row with owner, parent and tags; the user id is a subquery
+    assert len(sql.statements) == 1, sql.statements
+    assert (record.version, record.tags) == (3, ("viz",))
+    # The current version has no outputs: the record's own query says so.
+    with capture_sql(store.engine) as sql:
+        assert store.get_with_attachments("plot")[1] == ()
+    assert len(sql.statements) == 1, sql.statements
+    # An older version's outputs are read, whatever the current one has.
+    with capture_sql(store.engine) as sql:
+        record, outputs = store.get_with_attachments("plot@2")
+    assert record.version == 2
     assert [(a.mime_type, a.data) for a in outputs] == [("image/png", b"\x89PNG")]
+    assert len(sql.statements) == 4, (
+        sql.statements
+    )  # + version exists, content, outputs
+    assert [a.data for a in store.get_with_attachments("plot@1")[1]] == [b"v1"]
+    # A current version with outputs: the record, then its outputs.
+    store.save("plot", "x = 4", attachments=[("text/plain", "v4")])
+    with capture_sql(store.engine) as sql:
+        _, outputs = store.get_with_attachments("plot")
+    assert [a.data for a in outputs] == [b"v4"]
+    assert len(sql.statements) == 2, sql.statements
+    by_id = store.get_with_attachments(str(record.id))
+    assert [a.data for a in by_id[1]] == [b"v4"]
+    # Through a token: the same outputs, none where the version has none.
+    assert [a.data for a in store.open(store.share("plot").token).attachments] == [
+        b"v4"
+    ]
+    store.save("plot", "x = 5")
+    assert store.open(store.share("plot").token).attachments == ()
+    assert [a.data for a in store.open(store.share("plot@4").token).attachments] == [
+        b"v4"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -412,9 +441,8 @@ def test_show_and_open_read_tags_in_the_records_query_in_the_same_order(store):
     assert sorted(expected) == sorted(tags)
     with capture_sql(store.engine) as sql:
         record, outputs = store.get_with_attachments("tagged")
-    # the record with its tags, then the outputs: one statement fewer than get's two
-    # plus the outputs
-    assert len(sql.statements) == 2, sql.statements
+    # the record with its tags and whether it has outputs (it has none): one statement
+    assert len(sql.statements) == 1, sql.statements
     assert (record, outputs) == (store.get("tagged"), ())
     opened = store.open(store.share("tagged").token).resource
     assert opened.tags == expected
@@ -450,3 +478,35 @@ def test_opening_a_store_checks_its_schema_on_one_connection(make_store, url_for
     else:  # SQLite: its catalogue, then the revision
         assert statements[-1] == "SELECT version_num FROM alembic_version"
     engine.dispose()
+
+
+def test_sqlite_reads_begin_deferred_beside_a_writer_and_begin_errors_are_wrapped(
+    tmp_path,
+):
+    """db.py sends SQLite's BEGIN to the driver itself. A read begins DEFERRED, so it
+    reads while another connection holds the write lock; a BEGIN the driver refuses
+    reaches the caller as SQLAlchemy's OperationalError, as any statement's would."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from resource_magic.store import ResourceStore
+
+    path = tmp_path / "begin.db"
+    store = ResourceStore(f"sqlite:///{path}", user="alice")
+    store.save("a", "x = 1")
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # holds the write lock
+    try:
+        assert store.get("a").content == "x = 1"
+        assert store.get_with_attachments("a")[1] == ()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    with store.engine.connect() as conn:
+        conn.connection.dbapi_connection.execute("BEGIN")  # so BEGIN IMMEDIATE fails
+        with pytest.raises(OperationalError) as caught:
+            conn.begin()
+        assert isinstance(caught.value.orig, sqlite3.OperationalError)
+        assert "within a transaction" in str(caught.value.orig)
+        conn.connection.dbapi_connection.execute("ROLLBACK")

@@ -192,18 +192,23 @@ class References:
             f"No resource named '{name}': see your resources with %resource list."
         )
 
-    def _get_record(
-        self, db: Connection, ref: str, *, with_tags: bool = False
-    ) -> ResourceRecord:
-        """One query for the row, its owner and parent, one for its tags (or, with
-        `with_tags`, the tags in the same query)."""
+    def _get_record(self, db: Connection, ref: str) -> ResourceRecord:
+        """The record `ref` names: one query for the row, its owner, parent and tags
+        (then one for an older version's content when `ref` names one)."""
+        return self._get_record_row(db, ref)[0]
+
+    def _get_record_row(
+        self, db: Connection, ref: str, *, with_outputs: bool = False
+    ) -> tuple[ResourceRecord, Row]:
+        """_get_record's record and the resource's row it came from (with
+        `has_outputs`, for _outputs_of, when `with_outputs`)."""
         owner, name, selector = self._parse_ref(ref)
         row = None
         if not self._names_a_token(name) and parse_uuid(name) is None:
             # A name, not an id (the common case): a statement built once.
             values = {"me": self.user, "name": name, "owner": owner}
             row = db.execute(
-                self._record_named(owner is not None, with_tags), values
+                self._record_named(owner is not None, with_outputs), values
             ).first()
         elif not self._names_a_token(name):
             # The user id as a subquery: no separate lookup on this path either.
@@ -217,24 +222,22 @@ class References:
                 )
             else:
                 match = name_or_id(uid, name, visible)
-            row = db.execute(
-                self._record_select(uid, with_tags=with_tags).where(match)
-            ).first()
+            statement = self._record_select(
+                uid, with_tags=True, with_outputs=with_outputs
+            )
+            row = db.execute(statement.where(match)).first()
         if row is None:
             raise self._not_found(db, ref)
-        if with_tags:
-            tags = self._row_tags(row)
-        else:
-            tags = self._tags_of(db, [row.id]).get(row.id, ())
-        record = self._to_record(row, tags)
-        return self._at_version(db, record, selector)
+        record = self._to_record(row, self._row_tags(row))
+        return self._at_version(db, record, selector), row
 
     _NAMED: dict = {}  # _record_named's and _record_by_id's statements
 
-    def _record_by_id(self):
-        """The record select (tags included) of the resource :id for the user :me
-        (its parent's name shown if mine or public); built once per dialect."""
-        key = ("id", self.engine.dialect.name)
+    def _record_by_id(self, with_outputs: bool = False):
+        """The record select (tags included, and `has_outputs` when `with_outputs`)
+        of the resource :id for the user :me (its parent's name shown if mine or
+        public); built once per dialect."""
+        key = ("id", with_outputs, self.engine.dialect.name)
         stmt = self._NAMED.get(key)
         if stmt is None:
             uid = (
@@ -242,16 +245,16 @@ class References:
                 .where(user_table.c.name == bindparam("me"))
                 .scalar_subquery()
             )
-            stmt = self._NAMED[key] = self._record_select(uid, with_tags=True).where(
-                resource_table.c.id == bindparam("id")
-            )
+            stmt = self._NAMED[key] = self._record_select(
+                uid, with_tags=True, with_outputs=with_outputs
+            ).where(resource_table.c.id == bindparam("id"))
         return stmt
 
-    def _record_named(self, other_owner: bool, with_tags: bool):
-        """The record select of my resource :name (or, with `other_owner`, of :owner's
-        if it is mine or public), for the user :me, its tags included `with_tags`;
-        built once per dialect."""
-        key = (other_owner, with_tags, self.engine.dialect.name)
+    def _record_named(self, other_owner: bool, with_outputs: bool):
+        """The record select (tags included, and `has_outputs` when `with_outputs`)
+        of my resource :name (or, with `other_owner`, of :owner's if it is mine or
+        public), for the user :me; built once per dialect."""
+        key = (other_owner, with_outputs, self.engine.dialect.name)
         stmt = self._NAMED.get(key)
         if stmt is None:
             uid = (
@@ -269,7 +272,7 @@ class References:
             else:
                 match = and_(resource_table.c.user_id == uid, name)
             stmt = self._NAMED[key] = self._record_select(
-                uid, with_tags=with_tags
+                uid, with_tags=True, with_outputs=with_outputs
             ).where(match)
         return stmt
 

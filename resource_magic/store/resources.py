@@ -211,9 +211,8 @@ class ResourceOps(StoreCore):
     ) -> tuple[ResourceRecord, tuple[AttachmentRecord, ...]]:
         """The record and its current version's outputs, in one read transaction."""
         with self._transaction() as connection:
-            record = self._get_record(connection, ref, with_tags=True)
-            outputs = self._attachments_of(connection, record.id, record.version)
-            return record, outputs
+            record, row = self._get_record_row(connection, ref, with_outputs=True)
+            return record, self._outputs_of(connection, record, row)
 
     # -- change
     # --------------------------------------------------------------------------

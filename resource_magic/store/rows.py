@@ -11,7 +11,16 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, literal_column, or_, select
+from sqlalchemy import (
+    Connection,
+    Row,
+    exists,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+)
 
 from ..errors import InvalidInput
 from ..records import AttachmentRecord, ResourceRecord, VersionRecord
@@ -99,11 +108,17 @@ class Rows:
     """Reading and writing the rows of resources and versions (a mixin of StoreCore)."""
 
     def _record_select(
-        self, uid: int, with_content: bool = True, with_tags: bool = False
+        self,
+        uid: int,
+        with_content: bool = True,
+        with_tags: bool = False,
+        with_outputs: bool = False,
     ):
         """Resource's columns plus its owner's name and its parent's owner/name (when
         visible), as plain rows (no ORM instances); the tags are _tags_of's, or with
-        `with_tags` a column of this same statement (read them with _row_tags)."""
+        `with_tags` a column of this same statement (read them with _row_tags); with
+        `with_outputs`, a `has_outputs` column says whether the current version has
+        stored outputs (most have none, and then _outputs_of reads nothing)."""
         visible_parent = or_(_Parent.c.user_id == uid, _Parent.c.is_public.is_(True))
         columns = [
             c
@@ -112,6 +127,8 @@ class Rows:
         ]
         if with_tags:
             columns.append(self._tag_list())
+        if with_outputs:
+            columns.append(_has_outputs())
         return (
             select(
                 *columns,
@@ -197,9 +214,16 @@ class Rows:
         )
 
     def _load_record(self, conn: Connection, resource_id: uuid.UUID) -> ResourceRecord:
+        return self._load_record_row(conn, resource_id)[0]
+
+    def _load_record_row(
+        self, conn: Connection, resource_id: uuid.UUID, with_outputs: bool = False
+    ) -> tuple[ResourceRecord, Row]:
+        """The record of the resource `resource_id` and the row it came from (with
+        `has_outputs`, for _outputs_of, when `with_outputs`)."""
         values = {"me": self.user, "id": resource_id}
-        row = conn.execute(self._record_by_id(), values).one()
-        return self._to_record(row, self._row_tags(row))
+        row = conn.execute(self._record_by_id(with_outputs), values).one()
+        return self._to_record(row, self._row_tags(row)), row
 
     def _own_record(
         self,
@@ -348,6 +372,16 @@ class Rows:
             )
         return version_id
 
+    def _outputs_of(
+        self, conn: Connection, record: ResourceRecord, row: Row
+    ) -> tuple[AttachmentRecord, ...]:
+        """The outputs of the version `record` is at, where `row` (read
+        `with_outputs`) is the resource's row: nothing to read when that is the
+        current version and it has none."""
+        if record.version == row.current_version and not row.has_outputs:
+            return ()
+        return self._attachments_of(conn, record.id, record.version)
+
     def _attachments_of(
         self, conn: Connection, resource_id, version
     ) -> tuple[AttachmentRecord, ...]:
@@ -362,3 +396,18 @@ class Rows:
             )
             for a in rows
         )
+
+
+def _has_outputs():
+    """Whether the row's current version has stored outputs, as a column: two index
+    probes (resource_version by resource and number, attachment by version)."""
+    version = version_table
+    return (
+        exists()
+        .where(
+            version.c.resource_id == resource_table.c.id,
+            version.c.version == resource_table.c.current_version,
+            attachment_table.c.version_id == version.c.id,
+        )
+        .label("has_outputs")
+    )

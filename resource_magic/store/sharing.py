@@ -239,11 +239,13 @@ class SharingOps(StoreCore):
         with self._transaction(write=True) as conn:
             share = self._redeemable(conn, token)
             try:
-                record = self._load_record(conn, share.resource_id)
+                record, row = self._load_record_row(
+                    conn, share.resource_id, with_outputs=True
+                )
             except NoResultFound:  # deleted since: its shares went with it
                 raise TokenRefused(TOKEN_REFUSED_MESSAGE) from None
             record = self._at_version(conn, record, self._shared_version(conn, share))
-            attachments = self._attachments_of(conn, record.id, record.version)
+            attachments = self._outputs_of(conn, record, row)
             counted = self._count_use(conn, share.id)  # last: see _count_use
             return SharedResource(
                 resource=record,

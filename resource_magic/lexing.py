@@ -79,12 +79,18 @@ class _State:
         self.by_char: dict[str, tuple[Rule, ...]] = {}
 
     def rules_for(self, char: str) -> tuple[Rule, ...]:
-        rules = self.by_char[char] = tuple(
+        rules = tuple(
             rule
             for rule, could in zip(self.rules, self.starts, strict=True)
             if could is None or could(char)
         )
+        if len(self.by_char) < _KEPT_CHARACTERS:  # text in many scripts: bounded
+            self.by_char[char] = rules
         return rules
+
+
+# Characters whose rules each state keeps: far more than source text meets.
+_KEPT_CHARACTERS = 4096
 
 
 def _tokens(lexer, states: _States, text: str, stack=("root",)):

@@ -166,3 +166,13 @@ def test_every_pattern_of_pythons_lexer_is_understood():
         and not re.compile(match.__self__.pattern, match.__self__.flags).match("")
     ]
     assert unknown == []
+
+
+def test_what_it_keeps_per_character_is_bounded():
+    """Text in many scripts meets many characters: each state keeps its rules for at
+    most _KEPT_CHARACTERS of them, and lexes the rest all the same."""
+    from resource_magic.lexing import _KEPT_CHARACTERS, _states
+
+    text = " ".join(chr(0x4E00 + i) for i in range(_KEPT_CHARACTERS + 500))
+    _same(PythonLexer, text)
+    assert len(_states(PythonLexer)["root"].by_char) == _KEPT_CHARACTERS

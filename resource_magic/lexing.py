@@ -25,10 +25,14 @@ import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from re import _constants, _parser  # the parser `re` itself compiles with
 
 from pygments.lexer import RegexLexer
 from pygments.token import Error, Whitespace, _TokenType
+
+try:  # the parser `re` itself compiles with (a private module of the standard library)
+    from re import _constants, _parser
+except ImportError:  # pragma: no cover - a Python without it: Pygments as it is
+    _parser = None
 
 # A rule as Pygments keeps it: its pattern's bound `match`, its action (a token type, a
 # callback or None) and its state change.
@@ -40,7 +44,8 @@ def by_first_character(lexer):
     lexer, untouched, if it is not a plain RegexLexer."""
     kind = type(lexer)
     if (
-        not isinstance(lexer, RegexLexer)
+        _parser is None
+        or not isinstance(lexer, RegexLexer)
         or kind.get_tokens_unprocessed is not RegexLexer.get_tokens_unprocessed
     ):
         return lexer

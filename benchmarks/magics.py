@@ -14,13 +14,16 @@ way for all three, so IPython's own cell machinery and the display of the result
   (upsert + version row + read-back for save, copy + version + tags + counter for
   fork, ...);
 - noop: `%bench_noop`, a registered magic that does nothing (IPython's share);
-- jupysql: `%sql` (autopandas on) running the equivalent SELECT of a page of 50.
+- jupysql: `%sql` (autopandas on) running the equivalent SELECT of a page of 50, as a
+  whole cell and as the magic call alone (`shell.run_line_magic`, the DataFrame
+  returned and not displayed), each interleaved with `%resource list` timed alike.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import itertools
 import json
 import secrets
@@ -69,6 +72,10 @@ class MagicResults:
     ops: list[OpResult] = field(default_factory=list)
     jupysql: Stats | None = None
     jupysql_list: Stats | None = None  # our list, interleaved with jupysql's
+    # The same two as the magic call alone (no cell machinery, nothing displayed):
+    # `shell.run_line_magic`, each returning its DataFrame, interleaved.
+    jupysql_call: Stats | None = None
+    list_call: Stats | None = None
 
 
 def make_shell(url: str, user: str = BENCH_USER):
@@ -521,6 +528,7 @@ def bench_magics(url: str, repeat: int, with_jupysql: bool = True) -> MagicResul
     if with_jupysql:
         run_cell(shell, "%load_ext sql")
         run_cell(shell, "%config SqlMagic.autopandas = True")
+        run_cell(shell, "%config SqlMagic.displaycon = False")  # no "Running query"
         run_cell(shell, f"%sql {url}")
         page_sql = jupysql_page_sql(floors.sql.sqlite, fx["uid"])
         ours, theirs = measure_pair(
@@ -529,6 +537,19 @@ def bench_magics(url: str, repeat: int, with_jupysql: bool = True) -> MagicResul
             repeat,
         )
         results.jupysql, results.jupysql_list = theirs, ours
+        ours_frame = shell.run_line_magic("resource", "list")
+        theirs_frame = shell.run_line_magic("sql", page_sql)
+        if list(ours_frame["name"]) != list(theirs_frame["name"]):
+            raise RuntimeError("%resource list and %sql returned different pages")
+
+        def call(name: str, line: str):
+            with contextlib.redirect_stdout(io.StringIO()):  # our count line
+                return shell.run_line_magic(name, line)
+
+        ours, theirs = measure_pair(
+            lambda: call("resource", "list"), lambda: call("sql", page_sql), repeat
+        )
+        results.jupysql_call, results.list_call = theirs, ours
         from IPython.utils.capture import capture_output
         from sql.connection import ConnectionManager
 

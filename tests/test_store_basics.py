@@ -370,10 +370,15 @@ def test_get_is_one_statement_and_outputs_are_read_only_where_there_are_some(sto
         record, outputs = store.get_with_attachments("plot@2")
     assert record.version == 2
     assert [(a.mime_type, a.data) for a in outputs] == [("image/png", b"\x89PNG")]
-    assert len(sql.statements) == 4, (
-        sql.statements
-    )  # + version exists, content, outputs
+    # the record, the version with its content, its outputs
+    assert len(sql.statements) == 3, sql.statements
     assert [a.data for a in store.get_with_attachments("plot@1")[1]] == [b"v1"]
+    # A label: the same three statements (the label joined to its version).
+    store.set_label("plot", "first", 1)
+    with capture_sql(store.engine) as sql:
+        record, outputs = store.get_with_attachments("plot@first")
+    assert (record.version, [a.data for a in outputs]) == (1, [b"v1"])
+    assert len(sql.statements) == 3, sql.statements
     # A current version with outputs: the record, then its outputs.
     store.save("plot", "x = 4", attachments=[("text/plain", "v4")])
     with capture_sql(store.engine) as sql:

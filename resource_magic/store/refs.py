@@ -195,13 +195,13 @@ class References:
     def _get_record(self, db: Connection, ref: str) -> ResourceRecord:
         """The record `ref` names: one query for the row, its owner, parent and tags
         (then one for an older version's content when `ref` names one)."""
-        return self._get_record_row(db, ref)[0]
+        return self._get_record_flagged(db, ref)[0]
 
-    def _get_record_row(
+    def _get_record_flagged(
         self, db: Connection, ref: str, *, with_outputs: bool = False
-    ) -> tuple[ResourceRecord, Row]:
-        """_get_record's record and the resource's row it came from (with
-        `has_outputs`, for _outputs_of, when `with_outputs`)."""
+    ) -> tuple[ResourceRecord, bool | None]:
+        """_get_record's record, and (when `with_outputs`, else None) whether the
+        resource's current version has stored outputs, read in the same query."""
         owner, name, selector = self._parse_ref(ref)
         row = None
         if not self._names_a_token(name) and parse_uuid(name) is None:
@@ -229,7 +229,8 @@ class References:
         if row is None:
             raise self._not_found(db, ref)
         record = self._to_record(row, self._row_tags(row))
-        return self._at_version(db, record, selector), row
+        has_outputs = row.has_outputs if with_outputs else None
+        return self._at_version(db, record, selector), has_outputs
 
     _NAMED: dict = {}  # _record_named's and _record_by_id's statements
 
@@ -342,26 +343,44 @@ class References:
         record: ResourceRecord,
         selector: int | str | None,
     ) -> ResourceRecord:
-        """`record` as it was at the version `selector` names (None: as it is)."""
+        """`record` as it was at the version `selector` names (None: as it is): one
+        query for a version that exists; NotFound, worded, for one that does not."""
         if selector is None:
             return record
-        shown = record.name if record.owner == self.user else record.qualified_name
-        number = self._version_number(conn, record.id, shown, selector)
-        old = conn.execute(
-            select(
-                version_table.c.content,
-                version_table.c.parameters,
-                version_table.c.message,
-            ).where(
-                version_table.c.resource_id == record.id,
-                version_table.c.version == number,
-            )
-        ).one()
+        old = self._version_row(conn, record.id, selector)
+        if old is None:  # word the NotFound (or read the version made meanwhile)
+            shown = record.name if record.owner == self.user else record.qualified_name
+            number = self._version_number(conn, record.id, shown, selector)
+            old = self._version_row(conn, record.id, number)
         return replace(
             record,
             content=old.content,
             parameters=old.parameters,
             message=old.message,
-            version=number,
+            version=old.version,
             current_version=record.version,
         )
+
+    @staticmethod
+    def _version_row(conn: Connection, resource_id, selector: int | str) -> Row | None:
+        """The version a number or a label names, with its content, or None."""
+        version, label = version_table, label_table
+        query = select(
+            version.c.version,
+            version.c.content,
+            version.c.parameters,
+            version.c.message,
+        ).where(version.c.resource_id == resource_id)
+        if isinstance(selector, str):
+            query = query.join(
+                label,
+                and_(
+                    label.c.resource_id == version.c.resource_id,
+                    label.c.version == version.c.version,
+                ),
+            ).where(label.c.label == selector)
+        elif abs(selector) <= MAX_VERSION:
+            query = query.where(version.c.version == selector)
+        else:  # more than a version column holds: no such version
+            return None
+        return conn.execute(query).first()

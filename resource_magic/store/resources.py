@@ -211,8 +211,10 @@ class ResourceOps(StoreCore):
     ) -> tuple[ResourceRecord, tuple[AttachmentRecord, ...]]:
         """The record and its current version's outputs, in one read transaction."""
         with self._transaction() as connection:
-            record, row = self._get_record_row(connection, ref, with_outputs=True)
-            return record, self._outputs_of(connection, record, row)
+            record, has_outputs = self._get_record_flagged(
+                connection, ref, with_outputs=True
+            )
+            return record, self._outputs_of(connection, record, has_outputs)
 
     # -- change
     # --------------------------------------------------------------------------

@@ -13,7 +13,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     Connection,
-    Row,
     exists,
     func,
     insert,
@@ -214,16 +213,17 @@ class Rows:
         )
 
     def _load_record(self, conn: Connection, resource_id: uuid.UUID) -> ResourceRecord:
-        return self._load_record_row(conn, resource_id)[0]
+        return self._load_record_flagged(conn, resource_id)[0]
 
-    def _load_record_row(
+    def _load_record_flagged(
         self, conn: Connection, resource_id: uuid.UUID, with_outputs: bool = False
-    ) -> tuple[ResourceRecord, Row]:
-        """The record of the resource `resource_id` and the row it came from (with
-        `has_outputs`, for _outputs_of, when `with_outputs`)."""
+    ) -> tuple[ResourceRecord, bool | None]:
+        """The record of the resource `resource_id`, and (when `with_outputs`, else
+        None) whether its current version has stored outputs, in one query."""
         values = {"me": self.user, "id": resource_id}
         row = conn.execute(self._record_by_id(with_outputs), values).one()
-        return self._to_record(row, self._row_tags(row)), row
+        has_outputs = row.has_outputs if with_outputs else None
+        return self._to_record(row, self._row_tags(row)), has_outputs
 
     def _own_record(
         self,
@@ -373,12 +373,11 @@ class Rows:
         return version_id
 
     def _outputs_of(
-        self, conn: Connection, record: ResourceRecord, row: Row
+        self, conn: Connection, record: ResourceRecord, current_has_outputs: bool
     ) -> tuple[AttachmentRecord, ...]:
-        """The outputs of the version `record` is at, where `row` (read
-        `with_outputs`) is the resource's row: nothing to read when that is the
-        current version and it has none."""
-        if record.version == row.current_version and not row.has_outputs:
+        """The outputs of the version `record` shows: nothing to read when that is
+        the current version and its record's query said it has none."""
+        if record.is_current and not current_has_outputs:
             return ()
         return self._attachments_of(conn, record.id, record.version)
 

@@ -239,13 +239,13 @@ class SharingOps(StoreCore):
         with self._transaction(write=True) as conn:
             share = self._redeemable(conn, token)
             try:
-                record, row = self._load_record_row(
+                record, has_outputs = self._load_record_flagged(
                     conn, share.resource_id, with_outputs=True
                 )
             except NoResultFound:  # deleted since: its shares went with it
                 raise TokenRefused(TOKEN_REFUSED_MESSAGE) from None
             record = self._at_version(conn, record, self._shared_version(conn, share))
-            attachments = self._outputs_of(conn, record, row)
+            attachments = self._outputs_of(conn, record, has_outputs)
             counted = self._count_use(conn, share.id)  # last: see _count_use
             return SharedResource(
                 resource=record,

@@ -88,17 +88,13 @@ def metadata(record: ResourceRecord) -> list[tuple[str, str]]:
     return [(label, value) for label, value in rows if value]
 
 
-def metadata_text(record: ResourceRecord) -> str:
-    """The qualified name, then one indented `label: value` line per row."""
-    return _metadata_text(record.qualified_name, metadata(record))
-
-
 def metadata_html(record: ResourceRecord) -> str:
     """The metadata rows as an HTML table, every value escaped."""
     return _metadata_html(metadata(record))
 
 
 def _metadata_text(qualified_name: str, rows: list[tuple[str, str]]) -> str:
+    """The qualified name, then one indented `label: value` line per row."""
     return "\n".join(
         [qualified_name, *(f"  {label}: {value}" for label, value in rows)]
     )

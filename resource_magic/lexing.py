@@ -188,12 +188,19 @@ class _Class:
         """Whether `char` may start a match here (True when unsure)."""
         if self.ignorecase:
             # Case folding pairs some ASCII letters with others (k with the Kelvin
-            # sign): only an ASCII character against an ASCII-only class is certain.
-            ascii_only = not self.categories and all(h < 128 for _, h in self.ranges)
-            if not char.isascii() or not ascii_only or self.negated:
+            # sign): only an ASCII character against a plain class of ASCII
+            # characters is certain.
+            if not (char.isascii() and self._plain_ascii):
                 return True
             return any(self._has(v) for v in {char, char.lower(), char.upper()})
         return self._has(char) != self.negated
+
+    @functools.cached_property
+    def _plain_ascii(self) -> bool:
+        """Not negated, no categories, every range within ASCII."""
+        return not (self.negated or self.categories) and all(
+            high < 128 for _, high in self.ranges
+        )
 
     def _has(self, char: str) -> bool:
         code = ord(char)

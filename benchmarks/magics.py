@@ -537,15 +537,14 @@ def bench_magics(url: str, repeat: int, with_jupysql: bool = True) -> MagicResul
             repeat,
         )
         results.jupysql, results.jupysql_list = theirs, ours
-        ours_frame = shell.run_line_magic("resource", "list")
-        theirs_frame = shell.run_line_magic("sql", page_sql)
-        if list(ours_frame["name"]) != list(theirs_frame["name"]):
-            raise RuntimeError("%resource list and %sql returned different pages")
 
         def call(name: str, line: str):
             with contextlib.redirect_stdout(io.StringIO()):  # our count line
                 return shell.run_line_magic(name, line)
 
+        ours_frame, theirs_frame = call("resource", "list"), call("sql", page_sql)
+        if list(ours_frame["name"]) != list(theirs_frame["name"]):
+            raise RuntimeError("%resource list and %sql returned different pages")
         ours, theirs = measure_pair(
             lambda: call("resource", "list"), lambda: call("sql", page_sql), repeat
         )

@@ -65,9 +65,7 @@ class _States(dict):
         return state
 
 
-@functools.cache
-def _states(kind: type) -> _States:
-    return _States(kind)
+_states = functools.cache(_States)  # one per lexer class
 
 
 class _State:
